@@ -1,0 +1,237 @@
+// The frame reader's state machine. One byte at a time, every append
+// bounded: text by kMaxTextLine, frames by the largest legal base64 run,
+// skipped garbage by the longest legal frame line.
+#include "nestrr/eventlog/frame_reader.h"
+
+#include <cstdio>
+
+#include "nestrr/frame.h"
+
+namespace nestrr::eventlog {
+namespace {
+
+constexpr size_t kMaxChars = NESTRR_BASE64_CHARS(NESTRR_FRAME_MAX_PAYLOAD + NESTRR_FRAME_CRC_BYTES);
+constexpr size_t kMaxDecoded = NESTRR_FRAME_MAX_PAYLOAD + NESTRR_FRAME_CRC_BYTES;
+constexpr uint64_t kMaxSkip = NESTRR_FRAME_MAX_LINE;
+
+std::string hex32(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+}  // namespace
+
+FrameReader::FrameReader(FrameSink& sink) : sink_(sink) {
+  decoded_.reserve(kMaxDecoded);
+  text_.reserve(kMaxTextLine);
+}
+
+void FrameReader::feed(std::string_view bytes) {
+  feed(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+}
+
+void FrameReader::feed(std::span<const uint8_t> bytes) {
+  for (uint8_t b : bytes) {
+    step(b);
+    ++offset_;
+  }
+}
+
+void FrameReader::step(uint8_t b) {
+  switch (state_) {
+    case State::kText:
+      text_byte(b);
+      return;
+    case State::kSawTilde:
+      if (b == NESTRR_FRAME_MARK1) {
+        if (!text_.empty()) flush_text(true);  // text before "~N" on its line
+        state_ = State::kInFrame;
+        frame_offset_ = offset_ - 1;
+        chars_ = 0;
+        bits_ = 0;
+        nbits_ = 0;
+        decoded_.clear();
+        return;
+      }
+      // Not a frame mark: the '~' was text.
+      state_ = State::kText;
+      if (text_.size() >= kMaxTextLine) flush_text(false);
+      if (text_.empty()) text_offset_ = offset_ - 1;
+      text_.push_back('~');
+      text_byte(b);
+      return;
+    case State::kInFrame:
+      frame_byte(b);
+      return;
+    case State::kAfterCr:
+      if (b == '\n') {
+        end_frame(offset_ + 1, false);
+        state_ = State::kText;
+      } else {
+        end_frame(offset_, false);
+        state_ = State::kText;
+        text_byte(b);
+      }
+      return;
+    case State::kSkipRun:
+    case State::kSkipLine: {
+      const bool run_ended = state_ == State::kSkipRun && nestrr_base64_value(b) < 0 && b != '\r';
+      if (b == '\n') {
+        report(skip_kind_, offset_ + 1, std::move(skip_detail_));
+        state_ = State::kText;
+      } else if (b == NESTRR_FRAME_MARK0 || run_ended ||
+                 offset_ - frame_offset_ >= kMaxSkip) {
+        report(skip_kind_, offset_, std::move(skip_detail_));
+        state_ = State::kText;
+        text_byte(b);
+      }
+      return;
+    }
+  }
+}
+
+void FrameReader::text_byte(uint8_t b) {
+  if (b == NESTRR_FRAME_MARK0) {
+    state_ = State::kSawTilde;
+    return;
+  }
+  if (b == '\n') {
+    if (!text_.empty() && text_.back() == '\r') text_.pop_back();
+    if (text_.empty()) text_offset_ = offset_;
+    flush_text(true);
+    return;
+  }
+  if (text_.size() >= kMaxTextLine) flush_text(false);
+  if (text_.empty()) text_offset_ = offset_;
+  text_.push_back(static_cast<char>(b));
+}
+
+void FrameReader::flush_text(bool complete) {
+  sink_.on_text(TextLine{text_, text_offset_, complete});
+  text_.clear();
+}
+
+void FrameReader::frame_byte(uint8_t b) {
+  const int v = nestrr_base64_value(b);
+  if (v >= 0) {
+    if (chars_ >= kMaxChars) {
+      state_ = State::kSkipRun;
+      skip_kind_ = DamageKind::kTooLong;
+      skip_detail_ = "base64 run longer than the largest frame (" + std::to_string(kMaxChars) +
+                     " characters); resynchronizing at the next frame";
+      return;
+    }
+    ++chars_;
+    bits_ = (bits_ << 6) | static_cast<uint32_t>(v);
+    nbits_ += 6;
+    if (nbits_ >= 8) {
+      nbits_ -= 8;
+      decoded_.push_back(static_cast<uint8_t>(bits_ >> nbits_));
+      bits_ &= (1u << nbits_) - 1u;
+    }
+    return;
+  }
+  if (b == '\n') {
+    end_frame(offset_ + 1, false);
+    state_ = State::kText;
+  } else if (b == '\r') {
+    state_ = State::kAfterCr;
+  } else {
+    // A stray byte ends the run. A frame that is whole anyway is kept and the
+    // byte is text; otherwise the rest of the line belongs to the damage.
+    DamageKind kind;
+    std::string why;
+    if (validate(&kind, &why)) {
+      end_frame(offset_, false);
+      state_ = State::kText;
+      text_byte(b);
+    } else {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "byte 0x%02x at offset %llu ended the frame; ", b,
+                    static_cast<unsigned long long>(offset_));
+      state_ = State::kSkipLine;
+      skip_kind_ = DamageKind::kBadByte;
+      skip_detail_ = buf + why;
+    }
+  }
+}
+
+// Checks the finished base64 run: length, unused bits, CRC.
+bool FrameReader::validate(DamageKind* kind, std::string* why) const {
+  if (chars_ % 4 == 1) {
+    *kind = DamageKind::kBadLength;
+    *why = std::to_string(chars_) + " base64 characters cannot encode whole bytes";
+    return false;
+  }
+  if (decoded_.size() < NESTRR_FRAME_CRC_BYTES) {
+    *kind = DamageKind::kBadLength;
+    *why = std::to_string(decoded_.size()) + " bytes is shorter than the frame's CRC";
+    return false;
+  }
+  if (nbits_ > 0 && bits_ != 0) {
+    *kind = DamageKind::kBadPadding;
+    *why = "last base64 character has non-zero unused bits";
+    return false;
+  }
+  const size_t n = decoded_.size() - NESTRR_FRAME_CRC_BYTES;
+  const uint32_t stored = decoded_[n] | (decoded_[n + 1] << 8) | (decoded_[n + 2] << 16) |
+                          (static_cast<uint32_t>(decoded_[n + 3]) << 24);
+  const uint32_t computed = nestrr_crc32(0, decoded_.data(), n);
+  if (stored != computed) {
+    *kind = DamageKind::kCrcMismatch;
+    *why = "CRC " + hex32(stored) + " stored, " + hex32(computed) + " computed over " +
+           std::to_string(n) + " payload bytes";
+    return false;
+  }
+  return true;
+}
+
+// Delivers the finished run as a frame or as a damage report covering
+// [frame_offset_, end).
+void FrameReader::end_frame(uint64_t end, bool cut) {
+  DamageKind kind;
+  std::string why;
+  if (!validate(&kind, &why)) {
+    if (cut) {
+      report(DamageKind::kCut, end, "stream ended inside a frame: " + why);
+    } else {
+      report(kind, end, std::move(why));
+    }
+    return;
+  }
+  const size_t n = decoded_.size() - NESTRR_FRAME_CRC_BYTES;
+  sink_.on_frame(Frame{std::string_view(reinterpret_cast<const char*>(decoded_.data()), n),
+                       frame_offset_, end - frame_offset_});
+}
+
+void FrameReader::report(DamageKind kind, uint64_t end, std::string detail) {
+  sink_.on_damage(Damage{kind, frame_offset_, end - frame_offset_, std::move(detail)});
+}
+
+void FrameReader::finish() {
+  switch (state_) {
+    case State::kText:
+      break;
+    case State::kSawTilde:
+      if (text_.size() >= kMaxTextLine) flush_text(false);
+      if (text_.empty()) text_offset_ = offset_ - 1;
+      text_.push_back('~');
+      break;
+    case State::kInFrame:
+      // A whole frame that only lacks its line end is kept.
+      end_frame(offset_, true);
+      break;
+    case State::kAfterCr:
+      end_frame(offset_, false);
+      break;
+    case State::kSkipRun:
+    case State::kSkipLine:
+      report(skip_kind_, offset_, std::move(skip_detail_));
+      break;
+  }
+  state_ = State::kText;
+  if (!text_.empty()) flush_text(false);
+}
+
+}  // namespace nestrr::eventlog

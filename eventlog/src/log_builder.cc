@@ -1,0 +1,277 @@
+// Log assembly: frames -> packets -> per-CPU streams, with every loss,
+// duplicate, conflict and schema surprise counted.
+#include "nestrr/eventlog/log_builder.h"
+
+#include <algorithm>
+
+#include "text_util.h"
+#include "unknown_fields.h"
+
+namespace nestrr::eventlog {
+namespace {
+
+uint64_t saturating_add(uint64_t a, uint64_t b) {
+  return a + b < a ? UINT64_MAX : a + b;
+}
+
+}  // namespace
+
+LogBuilder::LogBuilder() : reader_(*this) {}
+LogBuilder::~LogBuilder() = default;
+
+void LogBuilder::feed(std::span<const uint8_t> bytes) {
+  live_.bytes += bytes.size();
+  reader_.feed(bytes);
+}
+
+void LogBuilder::feed(std::string_view bytes) {
+  feed(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+}
+
+void LogBuilder::warn(uint64_t offset, std::string message) {
+  auto& stats = log_.stats;
+  if (stats.warnings.size() >= Stats::kMaxWarnings) {
+    ++stats.warnings_suppressed;
+    return;
+  }
+  stats.warnings.push_back(Warning{offset, std::move(message)});
+}
+
+void LogBuilder::on_damage(const Damage& damage) {
+  ++log_.stats.frames_damaged[static_cast<int>(damage.kind)];
+  ++log_.stats.resyncs;
+  log_.stats.damaged_bytes += damage.length;
+  ++live_.frames_damaged;
+  log_.damage.push_back(damage);
+}
+
+void LogBuilder::on_text(const TextLine& line) {
+  ++log_.stats.text_lines;
+  Event event;
+  event.cpu = kNoCpu;
+  event.seq = log_.console.size();
+  event.tsc = last_tsc_;
+  event.stream_offset = line.offset;
+  auto* text = event.record.mutable_console_text();
+  text->set_text(detail::sanitize_utf8(line.text));
+  text->set_stream_offset(line.offset);
+  log_.console.push_back(std::move(event));
+}
+
+void LogBuilder::on_frame(const Frame& frame) {
+  nestrr::v1::Packet packet;
+  if (!packet.ParseFromArray(frame.payload.data(), static_cast<int>(frame.payload.size()))) {
+    // The CRC held, so the writer sent this: a schema or writer bug.
+    on_damage(Damage{DamageKind::kBadPacket, frame.offset, frame.length,
+                     "CRC is good but the " + std::to_string(frame.payload.size()) +
+                         "-byte payload does not parse as nestrr.v1.Packet"});
+    return;
+  }
+  ++log_.stats.frames_ok;
+  ++live_.frames_ok;
+  log_.stats.frame_bytes += frame.length;
+  detail::for_each_unknown_field(packet, [&](const std::string& message, int number) {
+    ++log_.stats.unknown_fields;
+    auto [it, fresh] = unknown_seen_.try_emplace({message, number}, 0);
+    ++it->second;
+    if (fresh) {
+      warn(frame.offset, "unknown field " + std::to_string(number) + " in " + message +
+                             " (written by a newer schema?): ignored, rest of the packet kept");
+    }
+  });
+  add_packet(packet, frame.offset);
+}
+
+void LogBuilder::add_packet(const nestrr::v1::Packet& packet, uint64_t offset) {
+  bool known = false;
+  if (packet.has_header()) {
+    add_header(packet.header(), offset);
+    known = true;
+  }
+  if (packet.has_trailer()) {
+    ++log_.stats.trailers;
+    const auto& trailer = packet.trailer();
+    auto& cpu = cpus_[trailer.cpu()];
+    if (cpu.trailer && cpu.trailer->next_seq() > trailer.next_seq()) {
+      warn(offset, "trailer of cpu" + std::to_string(trailer.cpu()) + " says next_seq " +
+                       std::to_string(trailer.next_seq()) + ", an earlier one said " +
+                       std::to_string(cpu.trailer->next_seq()) + ": keeping the larger");
+    } else {
+      cpu.trailer = trailer;
+      cpu.trailer_offset = offset;
+    }
+    known = true;
+  }
+  if (packet.record_size() > 0) {
+    add_chunk(packet, offset);
+    known = true;
+  }
+  if (!known && packet.cpu() == 0 && packet.first_seq() == 0 && packet.tsc_base() == 0) {
+    warn(offset, "packet carries no header, trailer or record");
+  } else if (!known) {
+    ++log_.stats.chunks;  // a chunk of zero records: legal, carries nothing
+  }
+}
+
+void LogBuilder::add_header(const nestrr::v1::Header& header, uint64_t offset) {
+  ++log_.stats.headers;
+  if (log_.header) {
+    if (log_.header->SerializeAsString() != header.SerializeAsString()) {
+      warn(offset, "header differs from the first header: keeping the first");
+    }
+    return;
+  }
+  log_.header = header;
+  if (header.format_version() > kFormatVersion) {
+    warn(offset, "log format version " + std::to_string(header.format_version()) +
+                     " is newer than this reader's version " + std::to_string(kFormatVersion) +
+                     ": reading what this version understands");
+  } else if (header.format_version() == 0) {
+    warn(offset, "header has format_version 0 (must be > 0)");
+  }
+  if (header.cpu_count() == 0) warn(offset, "header has cpu_count 0 (must be > 0)");
+}
+
+void LogBuilder::add_chunk(const nestrr::v1::Packet& packet, uint64_t offset) {
+  ++log_.stats.chunks;
+  const uint32_t cpu_id = packet.cpu();
+  auto& cpu = cpus_[cpu_id];
+  const uint64_t n = static_cast<uint64_t>(packet.record_size());
+  const uint64_t first = packet.first_seq();
+  // Live estimate of transport loss; finish() recounts exactly.
+  const bool flight = log_.header &&
+                      log_.header->sink() == nestrr::v1::Header::SINK_FLIGHT_RECORDER;
+  if (first > cpu.next_expected && (cpu.seen || !flight)) {
+    live_.records_lost_transport = saturating_add(live_.records_lost_transport,
+                                                  first - cpu.next_expected);
+  }
+  if (!cpu.seen || first + n > cpu.next_expected) cpu.next_expected = first + n;
+  cpu.seen = true;
+
+  uint64_t tsc = packet.tsc_base();
+  uint64_t rip = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    const auto& record = packet.record(static_cast<int>(i));
+    Event event;
+    event.cpu = cpu_id;
+    event.seq = first + i;
+    tsc += static_cast<uint64_t>(record.dt());  // signed delta, modular sum
+    event.tsc = tsc;
+    event.stream_offset = offset;
+    if (record.has_vm_exit()) {
+      rip += static_cast<uint64_t>(record.vm_exit().guest_rip_delta());
+      event.guest_rip = rip;
+    }
+    if (record.has_records_lost()) {
+      live_.records_dropped_logger =
+          saturating_add(live_.records_dropped_logger, record.records_lost().count());
+      if (record.records_lost().cpu() != cpu_id) {
+        warn(offset, "RecordsLost in a chunk of cpu" + std::to_string(cpu_id) + " names cpu" +
+                         std::to_string(record.records_lost().cpu()));
+      }
+    }
+    event.record = record;
+    cpu.events.push_back(std::move(event));
+  }
+  last_tsc_ = tsc;
+  live_.records += n;
+}
+
+void LogBuilder::finish_cpu(uint32_t cpu_id, PendingCpu& pending, CpuStream& out) {
+  auto& stats = log_.stats;
+  auto& events = pending.events;
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Event& a, const Event& b) { return a.seq < b.seq; });
+  out.cpu = cpu_id;
+  out.trailer = pending.trailer;
+  out.events.reserve(events.size());
+  const bool flight = log_.header &&
+                      log_.header->sink() == nestrr::v1::Header::SINK_FLIGHT_RECORDER;
+  uint64_t expected = 0;
+  bool any = false;
+  for (auto& event : events) {
+    if (any && event.seq == out.events.back().seq) {
+      const Event& kept = out.events.back();
+      if (kept.tsc == event.tsc &&
+          kept.record.SerializeAsString() == event.record.SerializeAsString()) {
+        ++stats.duplicate_records;
+      } else {
+        ++stats.conflicting_records;
+        warn(event.stream_offset, "cpu" + std::to_string(cpu_id) + " seq " +
+                                      std::to_string(event.seq) +
+                                      " seen twice with different content; keeping the one at byte " +
+                                      std::to_string(kept.stream_offset));
+      }
+      continue;
+    }
+    // A flight recorder keeps only the last records: its first gap is the
+    // logger's overwrite, counted by RecordsLost, not transport loss.
+    if (!any && flight) expected = event.seq;
+    if (event.seq > expected) {
+      log_.gaps.push_back(SeqGap{cpu_id, expected, event.seq, event.stream_offset, false});
+      out.records_lost_transport = saturating_add(out.records_lost_transport, event.seq - expected);
+    }
+    expected = event.seq + 1;
+    any = true;
+    if (event.record.has_records_lost()) {
+      out.records_dropped_logger =
+          saturating_add(out.records_dropped_logger, event.record.records_lost().count());
+    }
+    out.events.push_back(std::move(event));
+  }
+  events.clear();
+  if (pending.trailer) {
+    const uint64_t next = pending.trailer->next_seq();
+    if (!any && flight) expected = next;
+    if (next > expected) {
+      log_.gaps.push_back(SeqGap{cpu_id, expected, next, pending.trailer_offset, true});
+      out.records_lost_transport = saturating_add(out.records_lost_transport, next - expected);
+    } else if (any && next < expected) {
+      warn(pending.trailer_offset, "trailer of cpu" + std::to_string(cpu_id) + " says next_seq " +
+                                       std::to_string(next) + " but seq " +
+                                       std::to_string(expected - 1) + " was seen");
+    }
+    if (pending.trailer->dropped() != out.records_dropped_logger) {
+      warn(pending.trailer_offset,
+           "trailer of cpu" + std::to_string(cpu_id) + " counts " +
+               std::to_string(pending.trailer->dropped()) + " logger drops, RecordsLost records sum to " +
+               std::to_string(out.records_dropped_logger));
+    }
+  }
+  if (log_.header && log_.header->cpu_count() > 0 && cpu_id >= log_.header->cpu_count()) {
+    warn(out.events.empty() ? pending.trailer_offset : out.events.front().stream_offset,
+         "cpu" + std::to_string(cpu_id) + " is beyond the header's cpu_count " +
+             std::to_string(log_.header->cpu_count()) + "; its events are kept");
+  }
+  stats.records += out.events.size();
+  stats.records_lost_transport = saturating_add(stats.records_lost_transport,
+                                                out.records_lost_transport);
+  stats.records_dropped_logger = saturating_add(stats.records_dropped_logger,
+                                                out.records_dropped_logger);
+}
+
+Log LogBuilder::finish() {
+  if (finished_) return Log{};
+  finished_ = true;
+  reader_.finish();
+  log_.stats.bytes = reader_.bytes_fed();
+  log_.stats.text_bytes = log_.stats.bytes - log_.stats.frame_bytes - log_.stats.damaged_bytes;
+  for (auto& [cpu_id, pending] : cpus_) {
+    CpuStream stream;
+    finish_cpu(cpu_id, pending, stream);
+    log_.streams.push_back(std::move(stream));
+  }
+  cpus_.clear();
+  if (!log_.header && (log_.stats.chunks > 0 || log_.stats.trailers > 0)) {
+    warn(0, "no header packet in the stream: CPU count and TSC rate unknown");
+  }
+  for (const auto& [key, count] : unknown_seen_) {
+    if (count > 1) {
+      warn(0, "unknown field " + std::to_string(key.second) + " in " + key.first + " seen " +
+                  std::to_string(count) + " times in all");
+    }
+  }
+  return std::move(log_);
+}
+
+}  // namespace nestrr::eventlog

@@ -1,0 +1,21 @@
+// Small text helpers shared by the reader and the formatters.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace nestrr::eventlog::detail {
+
+// Valid UTF-8 is kept; every byte that is not part of a valid sequence
+// becomes the four characters "\xNN", so nothing is lost and proto3 string
+// fields stay valid.
+std::string sanitize_utf8(std::string_view bytes);
+
+// Body of a JSON string literal (without quotes); invalid UTF-8 is
+// sanitized first, so the result is always valid JSON.
+void append_json_escaped(std::string& out, std::string_view text);
+
+std::string hex(uint64_t value);  // "0x1234"
+
+}  // namespace nestrr::eventlog::detail
