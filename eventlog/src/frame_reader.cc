@@ -81,7 +81,7 @@ void FrameReader::step(uint8_t b) {
         report(skip_kind_, offset_ + 1, std::move(skip_detail_));
         state_ = State::kText;
       } else if (b == NESTRR_FRAME_MARK0 || run_ended ||
-                 offset_ - frame_offset_ >= kMaxSkip) {
+                 (state_ == State::kSkipLine && offset_ - frame_offset_ >= kMaxSkip)) {
         report(skip_kind_, offset_, std::move(skip_detail_));
         state_ = State::kText;
         text_byte(b);
