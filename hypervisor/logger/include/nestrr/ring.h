@@ -1,0 +1,99 @@
+/* nestrr/ring.h: the per-CPU ring of raw binary records (slots).
+ *
+ * One ring per CPU in caller-provided memory. Any number of producers may
+ * reserve concurrently (the owner CPU, an NMI that interrupts it, a dump on
+ * another CPU that appends a RecordsLost); one consumer at a time drains it.
+ * Slots are plain structs, not protobuf: encoding happens at drain time.
+ * The reasoning behind the protocol is in src/ring.c. */
+#ifndef NESTRR_RING_H
+#define NESTRR_RING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Slot header. A slot is `size` bytes (multiple of 8), header included, and
+ * never wraps around the ring end: a PAD slot fills the gap instead.
+ * `commit` is written last, with release order, and holds ~pos (pos = the
+ * slot's free-running byte position): a slot is committed exactly when
+ * commit == ~pos, so headers left over from an earlier lap never look
+ * committed, and nothing has to be cleared behind the consumer. */
+struct nestrr_slot_hdr {
+  uint32_t size;
+  uint16_t kind;   /* NESTRR_F_RECORD_* of the event, or NESTRR_SLOT_PAD */
+  uint16_t flags;  /* 0 */
+  uint32_t seq;    /* per-CPU sequence number (PAD: 0) */
+  uint32_t commit; /* ~pos once the slot is complete */
+  uint64_t tsc;
+};
+
+#define NESTRR_SLOT_PAD 0u
+/* Largest slot (an assertion failure with a full stack window). */
+#define NESTRR_SLOT_MAX 1536u
+/* Smallest legal ring; rings are powers of two. */
+#define NESTRR_RING_MIN_BYTES (4u * NESTRR_SLOT_MAX)
+
+enum nestrr_ring_mode {
+  NESTRR_MODE_STREAM = 1, /* full ring: drop the new record */
+  NESTRR_MODE_FLIGHT = 2  /* full ring: overwrite the oldest committed ones */
+};
+
+/* Reservation word: low half the head byte position, high half the next
+ * sequence number. Both free-running, advanced together by one CAS. */
+union nestrr_ring_ctl {
+  uint64_t word __attribute__((aligned(8)));
+  uint32_t half[2]; /* [0] head, [1] seq (x86 is little-endian) */
+};
+
+struct nestrr_ring {
+  union nestrr_ring_ctl ctl;
+  uint32_t tail;          /* oldest live byte position */
+  uint32_t consumer_busy; /* try-lock of the single consumer */
+  uint32_t dropped;       /* records not stored or overwritten (wraps at 2^32) */
+  uint32_t reported;      /* part of `dropped` already sent as RecordsLost */
+  uint32_t mode;          /* enum nestrr_ring_mode */
+  uint32_t mask;          /* ring bytes - 1 */
+  /* Consumer side: 64-bit next seq as of the last drain or dump; slot and
+   * ctl seqs are 32 bits and are extended against it (so at most 2^32
+   * records may pass between two visits of the consumer). */
+  uint64_t next_seq64 __attribute__((aligned(8)));
+  unsigned char *data;    /* ring bytes, 8-aligned */
+#if UINTPTR_MAX == 0xffffffffu
+  uint32_t pad_;
+#endif
+};
+
+_Static_assert(sizeof(struct nestrr_slot_hdr) == 24, "slot header layout");
+_Static_assert(sizeof(struct nestrr_ring) == 48, "ring layout is the same on -m32 and -m64");
+_Static_assert(NESTRR_SLOT_MAX % 8u == 0, "slots are multiples of 8 bytes");
+
+/* Sets up a ring over `bytes` bytes of `data` (power of two >=
+ * NESTRR_RING_MIN_BYTES, 8-aligned). Returns false if they are not. */
+bool nestrr_ring_init(struct nestrr_ring *r, void *data, uint32_t bytes, enum nestrr_ring_mode mode);
+
+/* Reserves a slot of `payload_bytes` after the header. Returns the header
+ * with seq filled in, or 0 if the record was dropped (counted in
+ * `dropped`). The caller fills tsc and payload, then calls commit. */
+struct nestrr_slot_hdr *nestrr_ring_reserve(struct nestrr_ring *r, uint32_t payload_bytes,
+                                            uint16_t kind);
+/* Publishes a reserved slot. */
+void nestrr_ring_commit(struct nestrr_ring *r, struct nestrr_slot_hdr *slot);
+
+/* Payload of a slot. */
+static inline void *nestrr_slot_payload(struct nestrr_slot_hdr *s) { return s + 1; }
+
+/* Consumer side, for drain and dump. Consistent snapshot of head and next
+ * seq; the slot at a position. */
+union nestrr_ring_ctl nestrr_ring_snapshot(const struct nestrr_ring *r);
+static inline struct nestrr_slot_hdr *nestrr_ring_slot_at(const struct nestrr_ring *r, uint32_t pos) {
+  return (struct nestrr_slot_hdr *)(void *)(r->data + (pos & r->mask));
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NESTRR_RING_H */

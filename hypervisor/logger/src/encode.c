@@ -1,0 +1,87 @@
+/* Protobuf wire-format writer (see nestrr/pb_out.h). */
+#include "nestrr/pb_out.h"
+
+void nestrr_pb_init(struct nestrr_pb_out *o, unsigned char *buf, uint32_t cap) {
+  o->buf = buf;
+  o->cap = cap;
+  o->len = 0;
+  o->ok = true;
+}
+
+void nestrr_pb_sizer(struct nestrr_pb_out *o) { nestrr_pb_init(o, 0, 0xffffffffu); }
+
+uint32_t nestrr_pb_varint_size(uint64_t v) {
+  uint32_t n = 1;
+  while (v >= 0x80u) {
+    v >>= 7;
+    n++;
+  }
+  return n;
+}
+
+bool nestrr_pb_bytes(struct nestrr_pb_out *o, const void *p, uint32_t n) {
+  const unsigned char *src = (const unsigned char *)p;
+  uint32_t i;
+  if (!o->ok) return false;
+  if (n > o->cap - o->len) {
+    o->ok = false;
+    return false;
+  }
+  if (o->buf)
+    for (i = 0; i < n; i++) o->buf[o->len + i] = src[i];
+  o->len += n;
+  return true;
+}
+
+bool nestrr_pb_varint(struct nestrr_pb_out *o, uint64_t v) {
+  unsigned char tmp[10];
+  uint32_t n = 0;
+  while (v >= 0x80u) {
+    tmp[n++] = (unsigned char)((v & 0x7fu) | 0x80u);
+    v >>= 7;
+  }
+  tmp[n++] = (unsigned char)v;
+  return nestrr_pb_bytes(o, tmp, n);
+}
+
+bool nestrr_pb_tag(struct nestrr_pb_out *o, uint32_t tag) { return nestrr_pb_varint(o, tag); }
+
+bool nestrr_pb_uint(struct nestrr_pb_out *o, uint32_t tag, uint64_t v) {
+  return nestrr_pb_tag(o, tag) && nestrr_pb_varint(o, v);
+}
+
+bool nestrr_pb_uint_nz(struct nestrr_pb_out *o, uint32_t tag, uint64_t v) {
+  return v == 0 ? o->ok : nestrr_pb_uint(o, tag, v);
+}
+
+bool nestrr_pb_sint_nz(struct nestrr_pb_out *o, uint32_t tag, int64_t v) {
+  return nestrr_pb_uint_nz(o, tag, nestrr_pb_zigzag(v));
+}
+
+bool nestrr_pb_string_nz(struct nestrr_pb_out *o, uint32_t tag, const void *p, uint32_t n) {
+  if (n == 0) return o->ok;
+  return nestrr_pb_tag(o, tag) && nestrr_pb_varint(o, n) && nestrr_pb_bytes(o, p, n);
+}
+
+bool nestrr_pb_submsg(struct nestrr_pb_out *o, uint32_t tag, nestrr_pb_body_fn body,
+                      const void *arg) {
+  struct nestrr_pb_out sizer;
+  uint32_t start;
+  if (!o->ok) return false;
+  nestrr_pb_sizer(&sizer);
+  if (!body(&sizer, arg)) {
+    o->ok = false;
+    return false;
+  }
+  if (!nestrr_pb_tag(o, tag) || !nestrr_pb_varint(o, sizer.len)) return false;
+  start = o->len;
+  if (!body(o, arg)) {
+    o->ok = false;
+    return false;
+  }
+  if (o->len - start != sizer.len) { /* body is not deterministic: refuse */
+    o->ok = false;
+    return false;
+  }
+  return true;
+}
