@@ -1,0 +1,43 @@
+// Human-readable and JSON-lines forms of events, event filters, and the
+// `info` summary of a whole log.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "nestrr/eventlog/log.h"
+#include "nestrr/eventlog/merge.h"
+
+namespace nestrr::eventlog {
+
+// Time base for printing: TSC of the first event and the TSC rate.
+struct TimeBase {
+  uint64_t tsc0 = 0;
+  uint64_t tsc_hz = 0;  // 0: print ticks
+};
+// First event's TSC (earliest over all CPUs) and the header's rate.
+TimeBase time_base(const Log& log);
+// Microseconds since base.tsc0 (ticks if the rate is unknown).
+double relative_us(uint64_t tsc, const TimeBase& base);
+
+// "  12.345us cpu1 #42 vm_exit reason=10(CPUID) rip=0x1234 qual=0 from_l2=1"
+std::string format_event(const Event& event, const TimeBase& base);
+// {"cpu":1,"seq":42,"tsc":...,"time_us":...,"offset":...,"kind":"vm_exit",
+//  "guest_rip":...,"record":{...protobuf JSON...}}
+std::string format_json_line(const Event& event, const TimeBase& base);
+
+struct Filter {
+  std::set<uint32_t> cpus;         // empty: all
+  std::set<std::string> kinds;     // schema names, e.g. "vm_exit"; empty: all
+  std::optional<uint64_t> tsc_min, tsc_max;        // inclusive
+  std::optional<double> time_min_us, time_max_us;  // relative to TimeBase
+  bool matches(const Event& event, const TimeBase& base) const;
+};
+
+// Multi-line summary: header, counts per kind and per CPU, loss, damage,
+// warnings, and (if given) the merge's causal findings.
+std::string format_info(const Log& log, const Timeline* timeline = nullptr);
+
+}  // namespace nestrr::eventlog

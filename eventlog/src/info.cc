@@ -1,0 +1,77 @@
+// The `info` summary of a log: what it is, what it holds, what it lost.
+#include <map>
+
+#include "nestrr/eventlog/format.h"
+#include "text_util.h"
+
+namespace nestrr::eventlog {
+
+std::string format_info(const Log& log, const Timeline* timeline) {
+  std::string out;
+  auto line = [&](const std::string& s) { out += s + "\n"; };
+  if (log.header) {
+    const auto& h = *log.header;
+    line("format version: " + std::to_string(h.format_version()) +
+         (h.format_version() > kFormatVersion ? " (newer than this reader)" : ""));
+    line("cpus: " + std::to_string(h.cpu_count()));
+    line("tsc rate: " + (h.tsc_hz() ? std::to_string(h.tsc_hz()) + " Hz" : std::string("unknown")));
+    line("sink: " + nestrr::v1::Header::Sink_Name(h.sink()));
+    if (!h.description().empty()) line("description: " + detail::sanitize_utf8(h.description()));
+    for (const auto& m : h.module()) {
+      std::string id;
+      static const char* digits = "0123456789abcdef";
+      for (unsigned char c : m.build_id()) {
+        id += digits[c >> 4];
+        id += digits[c & 15];
+      }
+      line("module: " + detail::sanitize_utf8(m.name()) + " build-id " +
+           (id.empty() ? "unknown" : id) + " load bias " + detail::hex(m.load_bias()));
+    }
+  } else {
+    line("header: missing");
+  }
+  const Stats& s = log.stats;
+  line("bytes: " + std::to_string(s.bytes) + " (frames " + std::to_string(s.frame_bytes) +
+       ", text " + std::to_string(s.text_bytes) + " in " + std::to_string(s.text_lines) +
+       " lines, damaged " + std::to_string(s.damaged_bytes) + ")");
+  line("frames: " + std::to_string(s.frames_ok) + " ok, " +
+       std::to_string(s.frames_damaged_total()) + " damaged");
+  for (int k = 0; k < kDamageKinds; ++k) {
+    if (s.frames_damaged[k]) {
+      line("  " + std::string(damage_kind_name(static_cast<DamageKind>(k))) + ": " +
+           std::to_string(s.frames_damaged[k]));
+    }
+  }
+  line("records: " + std::to_string(s.records) + " (duplicates dropped " +
+       std::to_string(s.duplicate_records) + ", conflicts " + std::to_string(s.conflicting_records) + ")");
+  line("lost in transport: " + std::to_string(s.records_lost_transport) + " in " +
+       std::to_string(log.gaps.size()) + " gaps");
+  line("dropped by logger: " + std::to_string(s.records_dropped_logger));
+  std::map<std::string, uint64_t> kinds;
+  for (const auto& st : log.streams) {
+    std::map<std::string, uint64_t> per;
+    for (const auto& e : st.events) {
+      ++kinds[std::string(event_kind(e.record))];
+    }
+    line("cpu" + std::to_string(st.cpu) + ": " + std::to_string(st.events.size()) + " records, lost " +
+         std::to_string(st.records_lost_transport) + ", dropped " +
+         std::to_string(st.records_dropped_logger) + (st.trailer ? "" : ", no trailer"));
+  }
+  for (const auto& [kind, n] : kinds) line("  " + kind + ": " + std::to_string(n));
+  if (timeline) {
+    const auto& m = timeline->stats;
+    line("causal edges: " + std::to_string(m.edges) + " (nmi " + std::to_string(m.nmi_edges) +
+         ", quiesce " + std::to_string(m.quiesce_edges) + "); unmatched nmi sends " +
+         std::to_string(m.unmatched_nmi_sends) + ", receives " +
+         std::to_string(m.unmatched_nmi_receives) + ", quiesce acks " +
+         std::to_string(m.unmatched_quiesce_acks));
+    line("edges against TSC: " + std::to_string(m.skewed_edges) + ", max skew " +
+         std::to_string(m.max_skew_ticks) + " ticks; causal cycles broken: " +
+         std::to_string(m.cycles_broken));
+  }
+  for (const auto& w : s.warnings) line("warning at byte " + std::to_string(w.stream_offset) + ": " + w.message);
+  if (s.warnings_suppressed) line("(" + std::to_string(s.warnings_suppressed) + " more warnings)");
+  return out;
+}
+
+}  // namespace nestrr::eventlog
