@@ -1,0 +1,33 @@
+// Byte sources a log is captured from: a file, stdin, a serial tty, or a
+// TCP stream (QEMU -serial tcp:, serial-over-LAN relays).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace nestrr::eventlog {
+
+struct ReadResult {
+  enum class Status { kData, kTimeout, kEof, kError } status = Status::kData;
+  size_t bytes = 0;
+  std::string error;  // for kError: what failed, naming the source
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Waits at most `wait` for data. Never blocks longer, so callers can
+  // check a stop flag between reads.
+  virtual ReadResult read(std::span<uint8_t> buffer, std::chrono::milliseconds wait) = 0;
+  virtual std::string describe() const = 0;
+};
+
+// spec: "tcp:HOST:PORT", "tty:/dev/ttyS0@115200", "-" (stdin) or a path.
+// Throws std::runtime_error with a message naming the spec and the reason.
+std::unique_ptr<Source> open_source(const std::string& spec);
+
+}  // namespace nestrr::eventlog
