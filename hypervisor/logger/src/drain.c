@@ -24,7 +24,7 @@ static void drain_ring(struct nestrr_logger *lg, uint32_t cpu) {
     const struct nestrr_slot_hdr *s = nestrr_ring_slot_at(r, p);
     uint32_t flushes = ch.flushes;
     if (__atomic_load_n(&s->commit, __ATOMIC_ACQUIRE) != ~p) break; /* still being written */
-    if (s->size < sizeof(*s) || (s->size & 7u) || s->size > NESTRR_SLOT_MAX) break; /* corrupt */
+    if (!nestrr_slot_size_ok(s->size, s->kind)) break; /* corrupt: stop rather than guess */
     if (s->kind != NESTRR_SLOT_PAD) {
       (void)nestrr_chunk_add(lg, &st->scratch, &ch, s, nestrr_seq_extend(r, s->seq));
       if (ch.flushes != flushes) __atomic_store_n(&r->tail, p, __ATOMIC_RELEASE);

@@ -15,7 +15,7 @@ static int32_t copy_slot(const struct nestrr_ring *r, uint32_t p, uint32_t head,
   uint32_t size, i, tail;
   bool committed = __atomic_load_n(&s->commit, __ATOMIC_ACQUIRE) == ~p;
   size = __atomic_load_n(&s->size, __ATOMIC_RELAXED);
-  if (committed && size >= sizeof(*s) && (size & 7u) == 0 && size <= NESTRR_SLOT_MAX &&
+  if (committed && nestrr_slot_size_ok(size, __atomic_load_n(&s->kind, __ATOMIC_RELAXED)) &&
       (p & r->mask) + size <= r->mask + 1u && (int32_t)(head - p - size) >= 0) {
     for (i = 0; i < size / 4u; i++) out[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
   } else {

@@ -89,8 +89,9 @@ static bool make_room(struct nestrr_ring *r, uint32_t head, uint32_t need) {
     struct nestrr_slot_hdr *s = nestrr_ring_slot_at(r, t);
     if (__atomic_load_n(&s->commit, ACQ) != ~t) return false;
     uint32_t size = __atomic_load_n(&s->size, RLX);
+    /* A PAD slot at the ring end may be 8 bytes: only size, kind, commit. */
     uint16_t kind = __atomic_load_n(&s->kind, RLX);
-    if (size < sizeof(struct nestrr_slot_hdr) || (size & 7u) != 0 || size > ring_bytes) {
+    if (!nestrr_slot_size_ok(size, kind)) {
       /* Overwritten under us (tail moved: look again) or corrupt (give up). */
       if (__atomic_load_n(&r->tail, ACQ) == t) return false;
       continue;
@@ -141,18 +142,16 @@ struct nestrr_slot_hdr *nestrr_ring_reserve(struct nestrr_ring *r, uint32_t payl
   }
   if (pad) {
     struct nestrr_slot_hdr *p = nestrr_ring_slot_at(r, head);
-    p->size = pad;
+    /* Only the first 8 bytes: the gap may be that small. */
+    p->size = (uint16_t)pad;
     p->kind = NESTRR_SLOT_PAD;
-    p->flags = 0;
-    p->seq = 0;
-    p->tsc = 0;
     __atomic_store_n(&p->commit, ~head, REL);
   }
   struct nestrr_slot_hdr *s = nestrr_ring_slot_at(r, head + pad);
   /* `commit` keeps the position until nestrr_ring_commit turns it into ~pos;
    * the reserved value (pos itself) never equals ~pos. */
   __atomic_store_n(&s->commit, head + pad, RLX);
-  s->size = bytes;
+  s->size = (uint16_t)bytes;
   s->kind = kind;
   s->flags = 0;
   s->seq = cur.half[1];

@@ -37,13 +37,13 @@ struct slot_assertion {
 #define SLOT_ASSERTION_MAX                                                                  \
   (sizeof(struct nestrr_slot_hdr) + sizeof(struct slot_assertion) +                         \
    8u * NESTRR_ASSERT_FRAMES_MAX + 2u * NESTRR_ASSERT_TEXT_MAX + NESTRR_ASSERT_STACK_MAX + 7u)
-_Static_assert(SLOT_ASSERTION_MAX <= NESTRR_SLOT_MAX, "assertion slot fits");
-_Static_assert(sizeof(struct nestrr_slot_hdr) + sizeof(struct slot_memory) +
+NESTRR_STATIC_ASSERT(SLOT_ASSERTION_MAX <= NESTRR_SLOT_MAX, "assertion slot fits");
+NESTRR_STATIC_ASSERT(sizeof(struct nestrr_slot_hdr) + sizeof(struct slot_memory) +
                        NESTRR_MEMORY_CHUNK_MAX + 7u <=
                    NESTRR_SLOT_MAX,
                "memory slot fits");
-_Static_assert(sizeof(struct slot_assertion) == 24u + 8u * NESTRR_REGS_COUNT, "assertion layout");
-_Static_assert(sizeof(struct slot_nmi_received) == 32u, "nmi layout");
-_Static_assert(sizeof(struct slot_memory) == 16u + NESTRR_MEMORY_LABEL_MAX, "memory layout");
+NESTRR_STATIC_ASSERT(sizeof(struct slot_assertion) == 24u + 8u * NESTRR_REGS_COUNT, "assertion layout");
+NESTRR_STATIC_ASSERT(sizeof(struct slot_nmi_received) == 32u, "nmi layout");
+NESTRR_STATIC_ASSERT(sizeof(struct slot_memory) == 16u + NESTRR_MEMORY_LABEL_MAX, "memory layout");
 
 #endif /* NESTRR_SLOTS_H */

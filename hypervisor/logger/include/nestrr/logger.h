@@ -68,7 +68,7 @@ struct nestrr_regs {
   uint64_t cr0, cr3, cr4;
 };
 #define NESTRR_REGS_COUNT 23u
-_Static_assert(sizeof(struct nestrr_regs) == NESTRR_REGS_COUNT * 8u, "regs layout");
+NESTRR_STATIC_ASSERT(sizeof(struct nestrr_regs) == NESTRR_REGS_COUNT * 8u, "regs layout");
 
 /* A loaded image, for Header.module. */
 struct nestrr_module {

@@ -13,20 +13,24 @@
 
 #ifdef __cplusplus
 extern "C" {
+#define NESTRR_STATIC_ASSERT(c, msg) static_assert(c, msg)
+#else
+#define NESTRR_STATIC_ASSERT(c, msg) _Static_assert(c, msg)
 #endif
 
 /* Slot header. A slot is `size` bytes (multiple of 8), header included, and
- * never wraps around the ring end: a PAD slot fills the gap instead.
+ * never wraps around the ring end: a PAD slot fills the gap instead. A PAD
+ * slot may be only 8 bytes long, so size, kind and commit come first.
  * `commit` is written last, with release order, and holds ~pos (pos = the
  * slot's free-running byte position): a slot is committed exactly when
  * commit == ~pos, so headers left over from an earlier lap never look
  * committed, and nothing has to be cleared behind the consumer. */
 struct nestrr_slot_hdr {
-  uint32_t size;
+  uint16_t size;   /* at most NESTRR_SLOT_MAX */
   uint16_t kind;   /* NESTRR_F_RECORD_* of the event, or NESTRR_SLOT_PAD */
-  uint16_t flags;  /* 0 */
-  uint32_t seq;    /* per-CPU sequence number (PAD: 0) */
   uint32_t commit; /* ~pos once the slot is complete */
+  uint32_t seq;    /* per-CPU sequence number (low 32 bits) */
+  uint32_t flags;  /* 0 */
   uint64_t tsc;
 };
 
@@ -66,9 +70,9 @@ struct nestrr_ring {
 #endif
 };
 
-_Static_assert(sizeof(struct nestrr_slot_hdr) == 24, "slot header layout");
-_Static_assert(sizeof(struct nestrr_ring) == 48, "ring layout is the same on -m32 and -m64");
-_Static_assert(NESTRR_SLOT_MAX % 8u == 0, "slots are multiples of 8 bytes");
+NESTRR_STATIC_ASSERT(sizeof(struct nestrr_slot_hdr) == 24, "slot header layout");
+NESTRR_STATIC_ASSERT(sizeof(struct nestrr_ring) == 48, "ring layout is the same on -m32 and -m64");
+NESTRR_STATIC_ASSERT(NESTRR_SLOT_MAX % 8u == 0, "slots are multiples of 8 bytes");
 
 /* Sets up a ring over `bytes` bytes of `data` (power of two >=
  * NESTRR_RING_MIN_BYTES, 8-aligned). Returns false if they are not. */
@@ -84,6 +88,12 @@ void nestrr_ring_commit(struct nestrr_ring *r, struct nestrr_slot_hdr *slot);
 
 /* Payload of a slot. */
 static inline void *nestrr_slot_payload(struct nestrr_slot_hdr *s) { return s + 1; }
+
+/* A plausible slot size for its kind (PAD slots may be 8 bytes). */
+static inline bool nestrr_slot_size_ok(uint32_t size, uint16_t kind) {
+  return size >= 8u && (size & 7u) == 0 && size <= NESTRR_SLOT_MAX &&
+         (kind == NESTRR_SLOT_PAD || size >= sizeof(struct nestrr_slot_hdr));
+}
 
 /* Consumer side, for drain and dump. Consistent snapshot of head and next
  * seq; the slot at a position. */

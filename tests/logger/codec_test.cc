@@ -1,0 +1,152 @@
+// Byte-exact checks of the protobuf writer and of one encoded VmExit chunk,
+// and "room runs out after byte N" for every N.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "frames.h"
+#include "nestrr/pb_out.h"
+
+namespace {
+
+std::string Hex(const unsigned char* p, uint32_t n) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (i) s += ' ';
+    s += d[p[i] >> 4];
+    s += d[p[i] & 15];
+  }
+  return s;
+}
+
+std::string Hex(const std::string& b) {
+  return Hex(reinterpret_cast<const unsigned char*>(b.data()), static_cast<uint32_t>(b.size()));
+}
+
+std::string Varint(uint64_t v) {
+  unsigned char buf[16];
+  nestrr_pb_out o;
+  nestrr_pb_init(&o, buf, sizeof buf);
+  EXPECT_TRUE(nestrr_pb_varint(&o, v));
+  EXPECT_EQ(o.len, nestrr_pb_varint_size(v));
+  return Hex(buf, o.len);
+}
+
+TEST(Codec, VarintBytes) {
+  EXPECT_EQ(Varint(0), "00");
+  EXPECT_EQ(Varint(1), "01");
+  EXPECT_EQ(Varint(127), "7f");
+  EXPECT_EQ(Varint(128), "80 01");
+  EXPECT_EQ(Varint(300), "ac 02");
+  EXPECT_EQ(Varint(0xffffffffu), "ff ff ff ff 0f");
+  EXPECT_EQ(Varint(UINT64_MAX), "ff ff ff ff ff ff ff ff ff 01");
+}
+
+TEST(Codec, ZigZag) {
+  EXPECT_EQ(nestrr_pb_zigzag(0), 0u);
+  EXPECT_EQ(nestrr_pb_zigzag(-1), 1u);
+  EXPECT_EQ(nestrr_pb_zigzag(1), 2u);
+  EXPECT_EQ(nestrr_pb_zigzag(-2), 3u);
+  EXPECT_EQ(nestrr_pb_zigzag(INT64_MAX), UINT64_MAX - 1);
+  EXPECT_EQ(nestrr_pb_zigzag(INT64_MIN), UINT64_MAX);
+}
+
+TEST(Codec, FieldsSkipZeroAndKeepExplicit) {
+  unsigned char buf[32];
+  nestrr_pb_out o;
+  nestrr_pb_init(&o, buf, sizeof buf);
+  ASSERT_TRUE(nestrr_pb_uint_nz(&o, NESTRR_T_VM_EXIT_REASON, 0));
+  ASSERT_TRUE(nestrr_pb_uint(&o, NESTRR_T_NMI_RECEIVED_SOURCE_CPU, 0));
+  ASSERT_TRUE(nestrr_pb_sint_nz(&o, NESTRR_T_RECORD_DT, -3));
+  ASSERT_TRUE(nestrr_pb_string_nz(&o, NESTRR_T_MEMORY_SNAPSHOT_LABEL, "ab", 2));
+  ASSERT_TRUE(nestrr_pb_string_nz(&o, NESTRR_T_MEMORY_SNAPSHOT_DATA, "", 0));
+  EXPECT_EQ(Hex(buf, o.len), "08 00 08 05 1a 02 61 62");
+}
+
+bool Body(nestrr_pb_out* o, const void*) {
+  return nestrr_pb_uint(o, NESTRR_T_TRAILER_CPU, 3) && nestrr_pb_uint(o, NESTRR_T_TRAILER_NEXT_SEQ, 300);
+}
+
+TEST(Codec, SubmessageLengthPrefix) {
+  unsigned char buf[32];
+  nestrr_pb_out o;
+  nestrr_pb_init(&o, buf, sizeof buf);
+  ASSERT_TRUE(nestrr_pb_submsg(&o, NESTRR_T_PACKET_TRAILER, Body, nullptr));
+  EXPECT_EQ(Hex(buf, o.len), "32 05 08 03 10 ac 02");
+}
+
+// Every prefix of the room a message needs must fail, and keep failing.
+TEST(Codec, FailsAfterByteN) {
+  unsigned char full[64];
+  nestrr_pb_out o;
+  nestrr_pb_init(&o, full, sizeof full);
+  ASSERT_TRUE(nestrr_pb_submsg(&o, NESTRR_T_PACKET_TRAILER, Body, nullptr));
+  ASSERT_TRUE(nestrr_pb_string_nz(&o, NESTRR_T_MEMORY_SNAPSHOT_DATA, "xyz", 3));
+  const uint32_t need = o.len;
+  for (uint32_t cap = 0; cap < need; ++cap) {
+    std::vector<unsigned char> buf(cap + 8, 0xee);
+    nestrr_pb_init(&o, buf.data(), cap);
+    bool ok = nestrr_pb_submsg(&o, NESTRR_T_PACKET_TRAILER, Body, nullptr) &&
+              nestrr_pb_string_nz(&o, NESTRR_T_MEMORY_SNAPSHOT_DATA, "xyz", 3);
+    EXPECT_FALSE(ok) << "cap " << cap;
+    EXPECT_FALSE(o.ok);
+    EXPECT_LE(o.len, cap);
+    for (uint32_t i = cap; i < buf.size(); ++i) EXPECT_EQ(buf[i], 0xee) << "wrote past cap " << cap;
+    EXPECT_FALSE(nestrr_pb_varint(&o, 1)) << "first error must stick";
+  }
+}
+
+struct FixedClock {
+  uint64_t now = 0;
+  static uint64_t read(void* ctx) { return static_cast<FixedClock*>(ctx)->now; }
+};
+
+// One VmExit, encoded by hand from the schema, and by libprotobuf.
+TEST(Codec, VmExitChunkBytes) {
+  nestrr_test::Sink sink;
+  FixedClock clock;
+  nestrr_test::Memory mem(2, 8192);
+  nestrr_config cfg{};
+  cfg.cpu_count = 2;
+  cfg.ring_bytes = 8192;
+  cfg.mode = NESTRR_MODE_STREAM;
+  cfg.memory = mem.data();
+  cfg.memory_bytes = mem.size();
+  cfg.write = nestrr_test::Sink::write;
+  cfg.write_ctx = &sink;
+  cfg.clock = FixedClock::read;
+  cfg.clock_ctx = &clock;
+  static nestrr_logger lg;
+  ASSERT_TRUE(nestrr_logger_init(&lg, &cfg));
+  clock.now = 1000;
+  ASSERT_TRUE(nestrr_log_vm_exit(&lg, 1, 48, 0x181, 0xfff0, true));
+  clock.now = 998;  // an earlier TSC: dt is signed
+  ASSERT_TRUE(nestrr_log_vm_exit(&lg, 1, 1, 0, 0xffe0, false));
+  nestrr_logger_flush(&lg, 1);
+  auto frames = nestrr_test::DecodeFrames(sink.bytes);
+  ASSERT_EQ(frames.size(), 2u);  // header, chunk
+  // cpu=1, tsc_base=1000 (first_seq 0 omitted);
+  // record { vm_exit { reason 48, rip_delta zz(0xfff0), qual 0x181, from_l2 } }
+  // record { dt zz(-2), vm_exit { reason 1, rip_delta zz(-0x10) } }
+  EXPECT_EQ(Hex(frames[1]),
+            "08 01 18 e8 07 "
+            "22 0d 12 0b 08 30 10 e0 ff 07 18 81 03 20 01 "
+            "22 08 08 03 12 04 08 01 10 1f");
+  nestrr::v1::Packet p;
+  p.set_cpu(1);
+  p.set_tsc_base(1000);
+  auto* e = p.add_record()->mutable_vm_exit();
+  e->set_reason(48);
+  e->set_guest_rip_delta(0xfff0);
+  e->set_qualification(0x181);
+  e->set_from_l2(true);
+  auto* r2 = p.add_record();
+  r2->set_dt(-2);
+  r2->mutable_vm_exit()->set_reason(1);
+  r2->mutable_vm_exit()->set_guest_rip_delta(-0x10);
+  EXPECT_EQ(Hex(frames[1]), Hex(p.SerializeAsString()));
+}
+
+}  // namespace

@@ -1,0 +1,104 @@
+// Stream sink behaviour: a full ring drops and reports the exact count,
+// large flushes split into frame-sized chunks, bad input is refused.
+#include <gtest/gtest.h>
+
+#include "frames.h"
+
+namespace {
+
+struct StreamLogger {
+  nestrr_test::Sink sink;
+  nestrr_test::Memory mem;
+  nestrr_logger lg{};
+  StreamLogger(uint32_t cpus, uint32_t ring, nestrr_ring_mode mode = NESTRR_MODE_STREAM)
+      : mem(cpus, ring) {
+    nestrr_config cfg{};
+    cfg.cpu_count = cpus;
+    cfg.ring_bytes = ring;
+    cfg.mode = mode;
+    cfg.memory = mem.data();
+    cfg.memory_bytes = mem.size();
+    cfg.write = nestrr_test::Sink::write;
+    cfg.write_ctx = &sink;
+    EXPECT_TRUE(nestrr_logger_init(&lg, &cfg));
+  }
+};
+
+TEST(Stream, FullRingReportsExactLoss) {
+  auto* s = new StreamLogger(1, 8192);
+  uint64_t stored = 0, dropped = 0;
+  for (uint64_t i = 0; i < 1000; ++i) {
+    if (nestrr_log_vm_exit(&s->lg, 0, 1, i, 0x1000 + i, false))
+      stored++;
+    else
+      dropped++;
+  }
+  ASSERT_GT(dropped, 0u);
+  ASSERT_EQ(stored, 8192u / 48u);  // 48-byte VmExit slots, no padding at 8 KiB
+  EXPECT_EQ(nestrr_logger_dropped(&s->lg, 0), dropped);
+  nestrr_logger_flush(&s->lg, 0);
+  for (uint64_t i = 0; i < 5; ++i) ASSERT_TRUE(nestrr_log_vm_exit(&s->lg, 0, 2, 5000 + i, 0, true));
+  nestrr_logger_finish(&s->lg);
+
+  auto cpus = nestrr_test::Reconstruct(nestrr_test::DecodePackets(s->sink.bytes));
+  const auto& v = cpus[0];
+  ASSERT_EQ(v.records.size(), stored + 1 + 5);
+  for (uint64_t i = 0; i < stored; ++i) {
+    ASSERT_TRUE(v.records[i].record.has_vm_exit());
+    EXPECT_EQ(v.records[i].record.vm_exit().qualification(), i);  // the first ones were kept
+  }
+  const auto& lost = v.records[stored];
+  ASSERT_TRUE(lost.record.has_records_lost());
+  EXPECT_EQ(lost.record.records_lost().count(), dropped);
+  EXPECT_EQ(lost.record.records_lost().cpu(), 0u);
+  EXPECT_EQ(lost.seq, stored);
+  EXPECT_EQ(v.records.back().record.vm_exit().qualification(), 5004u);
+  ASSERT_TRUE(v.has_trailer);
+  EXPECT_EQ(v.trailer.next_seq(), stored + 6);
+  EXPECT_EQ(v.trailer.dropped(), dropped);
+  delete s;
+}
+
+TEST(Stream, ChunksFitFramesAndRestartDeltas) {
+  auto* s = new StreamLogger(1, 64 * 1024);
+  for (uint64_t i = 0; i < 1000; ++i)
+    ASSERT_TRUE(nestrr_log_vm_exit(&s->lg, 0, 30, i, 0xffffffff80000000ull + 16 * i, true));
+  nestrr_logger_flush(&s->lg, 0);
+  auto packets = nestrr_test::DecodePackets(s->sink.bytes);
+  uint64_t next = 0;
+  size_t chunks = 0;
+  for (const auto& p : packets) {
+    if (p.has_header()) continue;
+    ASSERT_GT(p.record_size(), 0);
+    EXPECT_EQ(p.first_seq(), next);
+    // Each chunk stands alone: its first VmExit carries the absolute RIP.
+    EXPECT_EQ(static_cast<uint64_t>(p.record(0).vm_exit().guest_rip_delta()),
+              0xffffffff80000000ull + 16 * next);
+    EXPECT_EQ(p.record(0).dt(), 0);
+    next += static_cast<uint64_t>(p.record_size());
+    chunks++;
+  }
+  EXPECT_EQ(next, 1000u);
+  EXPECT_GT(chunks, 1u);
+  delete s;
+}
+
+TEST(Stream, RefusesBadCpuAndBadConfig) {
+  auto* s = new StreamLogger(2, 8192);
+  EXPECT_FALSE(nestrr_log_vm_exit(&s->lg, 2, 1, 0, 0, false));
+  EXPECT_FALSE(nestrr_log_vm_exit(&s->lg, NESTRR_CPU_UNKNOWN, 1, 0, 0, false));
+  nestrr_logger lg{};
+  nestrr_config cfg{};
+  cfg.cpu_count = 1;
+  cfg.ring_bytes = 5000;  // not a power of two
+  cfg.mode = NESTRR_MODE_STREAM;
+  cfg.memory = s->mem.data();
+  cfg.memory_bytes = s->mem.size();
+  EXPECT_FALSE(nestrr_logger_init(&lg, &cfg));
+  cfg.ring_bytes = 8192;
+  cfg.memory_bytes = 100;  // too small
+  EXPECT_FALSE(nestrr_logger_init(&lg, &cfg));
+  delete s;
+}
+
+}  // namespace
