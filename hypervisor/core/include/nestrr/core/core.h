@@ -1,0 +1,335 @@
+/*
+ * Public API of the nested-VMX core: configuration, the per-CPU state, the
+ * simulated VMX instructions of L1, L2 events, the NMI entry, EPT01 changes
+ * through the quiesce protocol, PALs, and the step-wise workloads.
+ *
+ * The caller owns one `struct core` (no allocation: it is sized by
+ * CORE_MAX_CPUS and friends) and one block of machine-physical memory
+ * reached through `core_platform.phys`, laid out by `core_init`:
+ *
+ *   [0, l1_mem_size)                 L1 memory, identity-mapped by EPT01
+ *   [l1_mem_size, +EPT01 pool)       EPT01 paging structures
+ *   then per CPU: EPT02 pools        CORE_EPT02_CACHE x CORE_EPT02_PAGES
+ *
+ * `core_phys_size` tells how large that block must be.
+ *
+ * Fields of the structs below are the core's; read them through the
+ * accessors (tests and the replayer may look, nobody else should write).
+ */
+#ifndef NESTRR_CORE_CORE_H
+#define NESTRR_CORE_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nestrr/core/platform.h"
+#include "nestrr/core/vmcs_fields.h"
+#include "nestrr/core/vmx_defs.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CORE_MAX_CPUS 8
+#define CORE_PAGE_SIZE 4096ull
+#define CORE_VMCS_MAX_FIELDS 224  /* >= vmcs_field_count */
+#define CORE_VMCS12_SLOTS 4       /* active VMCS12s cached per CPU */
+#define CORE_EPT02_CACHE 4        /* EPT02 instances per CPU (LRU) */
+#define CORE_EPT02_PAGES 32       /* paging-structure pages per EPT02 */
+#define CORE_EPT01_PAGES 64       /* paging-structure pages of EPT01 */
+#define CORE_VMCS12_NONE 0xffffffffu
+#define CORE_VMCS_REVISION 0x4e525252u /* our VMCS revision identifier */
+#define CORE_NO_VMCS_POINTER 0xffffffffffffffffull
+#define CORE_PA_BITS 39u          /* physical-address width we report */
+#define CORE_BAD_HPA 0xfffffffffffff000ull /* translation of an unmapped gpa */
+
+/* Which historical behaviour the core reproduces. */
+enum core_variant {
+  /* Flush of EPT01 rebuilds EPT02 only; VMCS02 guest-physical-address
+   * fields keep their old translation. Mode in two flags. */
+  CORE_VARIANT_EPT01_FLUSH_INCOMPLETE = 0,
+  /* Flush re-walks the VMCS02 gpa fields (and so looks up the current
+   * VMCS12 when "L2 runs"), mode still in two flags stored in the seed's
+   * order: the VMXON race. */
+  CORE_VARIANT_VMXON_TWO_FLAGS = 1,
+  /* One tri-state mode; complete flush. */
+  CORE_VARIANT_FIXED = 2,
+};
+
+/* Parse "ept01-flush-incomplete" / "vmxon-two-flags" / "fixed" (exact
+ * length `len`). Returns false if unknown. */
+bool core_variant_parse(const char *s, size_t len, enum core_variant *out);
+const char *core_variant_name(enum core_variant v);
+
+enum core_vmx_mode {
+  CORE_VMX_DISABLED = 0, /* L1 not in VMX operation */
+  CORE_VMX_ROOT = 1,     /* L1 in VMX root operation */
+  CORE_VMX_NON_ROOT = 2, /* L2 running */
+};
+
+/* ---- simulated VMX instructions of L1 ---- */
+
+enum core_vmx_insn_kind {
+  CORE_VMXON = 1, CORE_VMXOFF, CORE_VMCLEAR, CORE_VMPTRLD, CORE_VMPTRST,
+  CORE_VMREAD, CORE_VMWRITE, CORE_VMLAUNCH, CORE_VMRESUME, CORE_INVEPT,
+};
+
+/* How the instruction ended (SDM conventions). */
+enum core_vmx_outcome {
+  CORE_VMSUCCEED = 0,     /* CF=ZF=0 */
+  CORE_VMFAIL_INVALID,    /* CF=1: no current VMCS */
+  CORE_VMFAIL_VALID,      /* ZF=1: error number in VM-instruction error */
+  CORE_VMX_UD,            /* #UD raised instead */
+  CORE_VMX_ENTERED_L2,    /* VMLAUNCH/VMRESUME succeeded: L2 now runs */
+};
+
+struct core_vmx_result {
+  enum core_vmx_outcome outcome;
+  uint32_t error;   /* VM-instruction error number for VMFAIL_VALID */
+  uint64_t value;   /* VMREAD value, VMPTRST pointer */
+};
+
+/* RFLAGS bits written by VMX instructions. */
+#define CORE_RFLAGS_CF (1ull << 0)
+#define CORE_RFLAGS_PF (1ull << 2)
+#define CORE_RFLAGS_AF (1ull << 4)
+#define CORE_RFLAGS_ZF (1ull << 6)
+#define CORE_RFLAGS_SF (1ull << 7)
+#define CORE_RFLAGS_OF (1ull << 11)
+#define CORE_RFLAGS_ARITH (CORE_RFLAGS_CF | CORE_RFLAGS_PF | CORE_RFLAGS_AF | \
+                           CORE_RFLAGS_ZF | CORE_RFLAGS_SF | CORE_RFLAGS_OF)
+
+/* ---- workloads ---- */
+
+enum core_workload_kind {
+  CORE_WORKLOAD_IDLE = 0,  /* does nothing (still answers NMIs) */
+  CORE_WORKLOAD_L1 = 1,    /* guest hypervisor running an L2 */
+  CORE_WORKLOAD_PAL = 2,   /* TrustVisor-like PAL register/run/unregister */
+};
+
+struct core_workload_config {
+  uint32_t kind;        /* enum core_workload_kind */
+  uint32_t iterations;  /* outer loops (VMXON..VMXOFF, or PAL lifetimes) */
+  uint32_t l2_exits;    /* L1: L2 exits per VMLAUNCH (then VMCLEAR) */
+  uint32_t pal_pages;   /* PAL: pages isolated per registration (1..4) */
+};
+
+struct core_config {
+  uint32_t cpu_count;            /* 1..CORE_MAX_CPUS */
+  uint32_t variant;              /* enum core_variant */
+  uint64_t l1_mem_size;          /* multiple of 2 MiB, >= 4 MiB */
+  struct core_workload_config workload[CORE_MAX_CPUS];
+};
+
+/* ---- state ---- */
+
+struct core_vmcs12 {
+  uint64_t gpa;             /* VMPTRLD operand; 0 = slot free */
+  uint32_t launched;        /* launch state: 0 clear, 1 launched */
+  uint32_t lru;
+  uint64_t value[CORE_VMCS_MAX_FIELDS]; /* indexed like vmcs_fields[] */
+};
+
+struct core_ept02 {
+  uint64_t eptp12;          /* key: L1's EPT pointer (EPT12 root | flags) */
+  uint64_t root_hpa;        /* EPT02 PML4 (fixed for the instance's life) */
+  uint64_t pool_hpa;        /* CORE_EPT02_PAGES pages, root first */
+  uint32_t pool_used;
+  uint32_t valid;
+  uint64_t lru;
+  uint64_t fills;
+};
+
+/* L1 hypervisor workload state. */
+struct core_wl_l1 {
+  uint32_t pc;        /* next step */
+  uint32_t iter;      /* outer iteration */
+  uint32_t exits;     /* L2 exits in this launch */
+  uint32_t write_idx; /* next VMWRITE of the setup list */
+  uint32_t l2_page;   /* next L2 page to touch */
+};
+
+struct core_wl_pal {
+  uint32_t pc;
+  uint32_t iter;
+  uint32_t registered;
+  uint64_t pal_id;
+};
+
+struct core;
+
+struct core_vcpu {
+  struct core *core;
+  uint32_t id;
+  uint32_t halted;
+  uint64_t progress;        /* points passed (incl. wait_until and NMI) */
+
+  /* VMX mode: vmxon-two-flags and ept01-flush-incomplete use the two
+   * flags, fixed uses vmx_mode. */
+  volatile uint32_t is_vmx_operation;
+  volatile uint32_t is_vmx_root_operation;
+  volatile uint32_t vmx_mode;  /* enum core_vmx_mode */
+  uint64_t vmxon_pointer;
+  volatile uint32_t cur_vmcs12;  /* slot index or CORE_VMCS12_NONE */
+  uint32_t vmcs12_lru_clock;
+  struct core_vmcs12 vmcs12[CORE_VMCS12_SLOTS];
+
+  /* The simulated hardware VMCS that runs L2, indexed like vmcs_fields[]. */
+  uint64_t vmcs02[CORE_VMCS_MAX_FIELDS];
+  uint64_t l1_rflags;       /* L1's RFLAGS as VMX instructions leave it */
+
+  struct core_ept02 ept02[CORE_EPT02_CACHE];
+  uint32_t ept02_active;    /* index in ept02[] used by vmcs02, or NONE */
+  uint64_t ept02_lru_clock;
+  volatile uint32_t ept02_flush_block;   /* nesting depth of blocks */
+  volatile uint32_t ept02_flush_pending; /* flush deferred by a block */
+  uint32_t ept02_pending_origin;
+
+  volatile uint32_t in_nmi;
+  uint64_t nmi_count;
+  uint64_t quiesce_seen;    /* last quiesce generation handled */
+  uint64_t rewalks;         /* EPT01 re-walks of VMCS02 done */
+
+  struct core_wl_l1 wl_l1;
+  struct core_wl_pal wl_pal;
+  uint32_t wl_done;
+};
+
+struct core_quiesce {
+  volatile uint32_t lock;
+  volatile uint32_t initiator;
+  volatile uint64_t generation;
+  volatile uint64_t pending[CORE_MAX_CPUS];  /* generation requested, per CPU */
+  volatile uint32_t acks;
+  volatile uint32_t resumed;
+  volatile uint64_t released;   /* generation released */
+  uint32_t expected;
+};
+
+#define CORE_MAX_PALS CORE_MAX_CPUS
+#define CORE_PAL_MAX_PAGES 4
+struct core_pal {
+  uint64_t id;      /* 0 = free */
+  uint32_t cpu;
+  uint64_t gpa;
+  uint64_t pages;
+  uint64_t hpa[CORE_PAL_MAX_PAGES]; /* where its pages really are */
+  uint64_t runs;
+};
+
+struct core {
+  struct core_config cfg;
+  const struct core_platform *plat;
+  uint64_t ept01_root;        /* hpa of EPT01 PML4 */
+  uint64_t ept01_pool;        /* hpa of the EPT01 page pool */
+  uint32_t ept01_pool_used;
+  uint64_t ept02_pools;       /* hpa of the first CPU's EPT02 pools */
+  uint64_t phys_size;
+  struct core_quiesce quiesce;
+  volatile uint32_t pal_lock;
+  uint64_t pal_next_id;
+  struct core_pal pals[CORE_MAX_PALS];
+  struct core_vcpu vcpu[CORE_MAX_CPUS];
+};
+
+/* ---- setup ---- */
+
+/* Bytes of machine-physical memory `core_init` needs for this config. */
+uint64_t core_phys_size(const struct core_config *cfg);
+
+/* Lay out memory, build EPT01 (identity map of L1 memory, RWX, 4 KiB
+ * pages) and reset all CPUs. Returns false if the config is unusable or
+ * memory is too small. Single-threaded: call before any CPU runs. */
+bool core_init(struct core *c, const struct core_config *cfg,
+               const struct core_platform *plat);
+
+static inline struct core_vcpu *core_cpu(struct core *c, uint32_t cpu) {
+  return &c->vcpu[cpu];
+}
+
+/* ---- L1 executes a VMX instruction (simulated intercept) ---- */
+
+/* `op` is the memory operand's guest-physical address (VMXON, VMCLEAR,
+ * VMPTRLD), the field encoding (VMREAD, VMWRITE), the INVEPT type; `op2`
+ * is the VMWRITE value or the INVEPT descriptor's EPT pointer. Updates L1's
+ * RFLAGS and, for VMfailValid, the current VMCS12's VM-instruction error. */
+void core_vmx_insn(struct core_vcpu *v, enum core_vmx_insn_kind insn,
+                   uint64_t op, uint64_t op2, struct core_vmx_result *res);
+
+/* ---- L2 events (only while L2 runs) ---- */
+
+/* L2 exits to L1 (the hardware VM exit of VMCS02, reflected to L1). */
+void core_l2_exit(struct core_vcpu *v, uint32_t reason, uint64_t qualification);
+
+enum core_l2_access {
+  CORE_L2_ACCESS_OK = 0,     /* translated (EPT02 filled if needed) */
+  CORE_L2_ACCESS_EXIT = 1,   /* EPT12 does not map it: exited to L1 */
+  CORE_L2_ACCESS_L0 = 2,     /* EPT01 does not map it (e.g. PAL page) */
+};
+/* L2 touches guest-physical address `l2_gpa`; *hpa gets the translation. */
+enum core_l2_access core_l2_access(struct core_vcpu *v, uint64_t l2_gpa,
+                                   uint64_t *hpa);
+
+/* ---- NMI ---- */
+
+/* The NMI handler of `cpu` (the platform calls it on that CPU's stack,
+ * from a point or a wait_until). */
+void core_nmi(struct core *c, uint32_t cpu);
+
+/* ---- EPT01 changes (quiesce) ---- */
+
+typedef void (*core_ept01_change_fn)(struct core_vcpu *v, void *arg);
+/* Stop every other CPU, run fn (which edits EPT01 with the functions
+ * below), flush everywhere, release. */
+void core_ept01_change(struct core_vcpu *v, core_ept01_change_fn fn, void *arg);
+/* Set the EPT01 leaf of `gpa` to `hpa` with permissions `rwx` (EPT_R|...;
+ * 0 unmaps). Only inside a core_ept01_change callback (or before CPUs run). */
+bool core_ept01_map(struct core_vcpu *v, uint64_t gpa, uint64_t hpa, uint64_t rwx);
+/* Translate L1 gpa through the current EPT01. false if not mapped. */
+bool core_ept01_translate(struct core_vcpu *v, uint64_t gpa, uint64_t *hpa);
+
+/* ---- L1 memory helpers (for workloads and tests) ---- */
+bool core_l1_write64(struct core_vcpu *v, uint64_t gpa, uint64_t value);
+bool core_l1_read64(struct core_vcpu *v, uint64_t gpa, uint64_t *value);
+bool core_l1_zero_page(struct core_vcpu *v, uint64_t gpa);
+
+/* ---- PAL ---- */
+/* Isolate `pages` pages at `gpa` from L1 (EPT01 unmapped via quiesce).
+ * Returns the PAL id, 0 on failure. */
+uint64_t core_pal_register(struct core_vcpu *v, uint64_t gpa, uint64_t pages);
+/* Run the PAL once: touches its pages through its private mapping. */
+bool core_pal_run(struct core_vcpu *v, uint64_t pal_id);
+bool core_pal_unregister(struct core_vcpu *v, uint64_t pal_id);
+
+/* ---- workloads ---- */
+/* One step of this CPU's configured workload (one simulated instruction or
+ * one L2 event). Returns false once the workload is complete. */
+bool core_workload_step(struct core *c, uint32_t cpu);
+
+/* ---- inspection ---- */
+enum core_vmx_mode core_vmx_mode_peek(const struct core_vcpu *v); /* no point */
+uint64_t core_vmcs02_read(const struct core_vcpu *v, uint32_t encoding);
+/* Current VMCS12 value of a field (0 if none). */
+uint64_t core_vmcs12_peek(const struct core_vcpu *v, uint32_t encoding);
+static inline uint64_t core_vcpu_progress(const struct core_vcpu *v) {
+  return v->progress;
+}
+
+/* Workload memory map (L1 guest-physical), per CPU. */
+uint64_t core_wl_l1_region(uint32_t cpu);
+#define CORE_WL_VMXON 0x0000ull
+#define CORE_WL_VMCS12 0x1000ull
+#define CORE_WL_IO_A 0x3000ull
+#define CORE_WL_IO_B 0x4000ull
+#define CORE_WL_MSR 0x5000ull
+#define CORE_WL_EPT12 0x6000ull   /* PML4, PDPT, PD, PT: 4 pages */
+#define CORE_WL_L2_MEM 0x10000ull /* 16 pages of L2 memory */
+#define CORE_WL_L2_PAGES 16u
+uint64_t core_wl_pal_region(uint32_t cpu);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,218 @@
+/*
+ * Setup of the core (memory layout, EPT01, CPUs) and the small services all
+ * other files use: assertions, yield points, waits, locks, events, memory.
+ */
+#include "core_internal.h"
+
+/* ---- freestanding helpers ---- */
+
+void core_zero(void *p, uint64_t n) {
+  volatile uint8_t *b = (volatile uint8_t *)p; /* volatile: no memset call */
+  for (uint64_t i = 0; i < n; i++) b[i] = 0;
+}
+
+void core_copy(void *dst, const void *src, uint64_t n) {
+  volatile uint8_t *d = (volatile uint8_t *)dst;
+  const uint8_t *s = (const uint8_t *)src;
+  for (uint64_t i = 0; i < n; i++) d[i] = s[i];
+}
+
+static bool str_eq(const char *a, size_t alen, const char *b) {
+  size_t i = 0;
+  for (; i < alen; i++)
+    if (b[i] == 0 || a[i] != b[i]) return false;
+  return b[i] == 0;
+}
+
+static const char *const variant_names[] = {
+    "ept01-flush-incomplete", "vmxon-two-flags", "fixed"};
+
+bool core_variant_parse(const char *s, size_t len, enum core_variant *out) {
+  for (uint32_t i = 0; i < 3; i++) {
+    if (str_eq(s, len, variant_names[i])) {
+      *out = (enum core_variant)i;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char *core_variant_name(enum core_variant v) {
+  return (uint32_t)v < 3 ? variant_names[v] : "unknown";
+}
+
+/* ---- platform services ---- */
+
+void core_assert_fail(struct core_vcpu *v, const char *cond, const char *file,
+                      uint32_t line) {
+  const struct core_platform *p = core_plat(v);
+  v->halted = 1;
+  p->assert_failed(p->ctx, v->id, cond, file, line);
+}
+
+void core_point(struct core_vcpu *v, enum core_point id) {
+  const struct core_platform *p = core_plat(v);
+  v->progress++;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  p->point(p->ctx, v->id, (uint32_t)id);
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+void core_wait(struct core_vcpu *v, enum core_point id, core_wait_pred pred,
+               void *arg) {
+  const struct core_platform *p = core_plat(v);
+  v->progress++;
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  p->wait_until(p->ctx, v->id, (uint32_t)id, pred, arg);
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+void core_event(struct core_vcpu *v, uint32_t kind, uint64_t a, uint64_t b,
+                uint64_t c) {
+  const struct core_platform *p = core_plat(v);
+  if (!p->event) return;
+  struct core_event ev;
+  ev.kind = kind;
+  ev.a = a;
+  ev.b = b;
+  ev.c = c;
+  p->event(p->ctx, v->id, &ev);
+}
+
+static bool lock_try(void *arg) {
+  volatile uint32_t *lock = (volatile uint32_t *)arg;
+  uint32_t expected = 0;
+  return __atomic_compare_exchange_n(lock, &expected, 1u, false,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+void core_lock(struct core_vcpu *v, volatile uint32_t *lock, uint32_t lock_id,
+               enum core_point id) {
+  const struct core_platform *p = core_plat(v);
+  core_wait(v, id, lock_try, (void *)lock);
+  if (p->lock_acquired) p->lock_acquired(p->ctx, v->id, lock_id);
+}
+
+void core_unlock(struct core_vcpu *v, volatile uint32_t *lock,
+                 uint32_t lock_id, enum core_point id) {
+  const struct core_platform *p = core_plat(v);
+  core_point(v, id);
+  if (p->lock_released) p->lock_released(p->ctx, v->id, lock_id);
+  __atomic_store_n(lock, 0u, __ATOMIC_RELEASE);
+}
+
+void *core_phys(struct core_vcpu *v, uint64_t pa, uint64_t len) {
+  const struct core_platform *p = core_plat(v);
+  void *ptr = p->phys(p->ctx, pa, len);
+  CORE_ASSERT(v, ptr != NULL);
+  return ptr;
+}
+
+/* ---- setup ---- */
+
+static uint64_t ept02_pool_bytes(void) {
+  return (uint64_t)CORE_EPT02_CACHE * CORE_EPT02_PAGES * CORE_PAGE_SIZE;
+}
+
+uint64_t core_phys_size(const struct core_config *cfg) {
+  return cfg->l1_mem_size + CORE_EPT01_PAGES * CORE_PAGE_SIZE +
+         (uint64_t)cfg->cpu_count * ept02_pool_bytes();
+}
+
+static void vcpu_reset(struct core *c, uint32_t i) {
+  struct core_vcpu *v = &c->vcpu[i];
+  core_zero(v, sizeof(*v));
+  v->core = c;
+  v->id = i;
+  v->cur_vmcs12 = CORE_VMCS12_NONE;
+  v->vmx_mode = CORE_VMX_DISABLED;
+  v->ept02_active = CORE_VMCS12_NONE;
+  uint64_t pools = c->ept02_pools + (uint64_t)i * ept02_pool_bytes();
+  for (uint32_t k = 0; k < CORE_EPT02_CACHE; k++) {
+    v->ept02[k].pool_hpa =
+        pools + (uint64_t)k * CORE_EPT02_PAGES * CORE_PAGE_SIZE;
+    v->ept02[k].root_hpa = v->ept02[k].pool_hpa;
+  }
+}
+
+bool core_init(struct core *c, const struct core_config *cfg,
+               const struct core_platform *plat) {
+  if (!cfg || !plat || !plat->phys || !plat->point || !plat->wait_until ||
+      !plat->assert_failed || !plat->halt || !plat->send_nmi)
+    return false;
+  if (cfg->cpu_count == 0 || cfg->cpu_count > CORE_MAX_CPUS) return false;
+  if (cfg->variant > CORE_VARIANT_FIXED) return false;
+  if (cfg->l1_mem_size < (4ull << 20) || (cfg->l1_mem_size & ((2ull << 20) - 1)))
+    return false;
+  if (vmcs_field_count > CORE_VMCS_MAX_FIELDS) return false;
+  core_zero(c, sizeof(*c));
+  core_copy(&c->cfg, cfg, sizeof(*cfg));
+  c->plat = plat;
+  c->phys_size = core_phys_size(cfg);
+  if (!plat->phys(plat->ctx, 0, c->phys_size)) return false;
+  c->ept01_pool = cfg->l1_mem_size;
+  c->ept02_pools = c->ept01_pool + CORE_EPT01_PAGES * CORE_PAGE_SIZE;
+  c->pal_next_id = 1;
+  for (uint32_t i = 0; i < CORE_MAX_CPUS; i++) vcpu_reset(c, i);
+  core_zero(plat->phys(plat->ctx, c->ept01_pool, CORE_EPT01_PAGES * CORE_PAGE_SIZE),
+            CORE_EPT01_PAGES * CORE_PAGE_SIZE);
+  return ept01_build_identity(c, &c->vcpu[0]);
+}
+
+/* ---- L1 memory ---- */
+
+bool core_l1_write64(struct core_vcpu *v, uint64_t gpa, uint64_t value) {
+  uint64_t hpa;
+  if ((gpa & 7) || !core_ept01_translate(v, gpa, &hpa)) return false;
+  *(volatile uint64_t *)core_phys(v, hpa, 8) = value;
+  return true;
+}
+
+bool core_l1_read64(struct core_vcpu *v, uint64_t gpa, uint64_t *value) {
+  uint64_t hpa;
+  if ((gpa & 7) || !core_ept01_translate(v, gpa, &hpa)) return false;
+  *value = *(volatile uint64_t *)core_phys(v, hpa, 8);
+  return true;
+}
+
+bool core_l1_zero_page(struct core_vcpu *v, uint64_t gpa) {
+  uint64_t hpa;
+  if ((gpa & (CORE_PAGE_SIZE - 1)) || !core_ept01_translate(v, gpa, &hpa))
+    return false;
+  core_zero(core_phys(v, hpa, CORE_PAGE_SIZE), CORE_PAGE_SIZE);
+  return true;
+}
+
+/* ---- inspection ---- */
+
+enum core_vmx_mode core_vmx_mode_peek(const struct core_vcpu *v) {
+  if (v->core->cfg.variant == CORE_VARIANT_FIXED)
+    return (enum core_vmx_mode)v->vmx_mode;
+  if (!v->is_vmx_operation) return CORE_VMX_DISABLED;
+  return v->is_vmx_root_operation ? CORE_VMX_ROOT : CORE_VMX_NON_ROOT;
+}
+
+uint64_t core_vmcs02_read(const struct core_vcpu *v, uint32_t encoding) {
+  return vmcs_get(v->vmcs02, encoding);
+}
+
+uint64_t core_vmcs12_peek(const struct core_vcpu *v, uint32_t encoding) {
+  uint32_t cur = v->cur_vmcs12;
+  if (cur >= CORE_VMCS12_SLOTS) return 0;
+  return vmcs_get(v->vmcs12[cur].value, encoding);
+}
+
+/* ---- workloads ---- */
+
+bool core_workload_step(struct core *c, uint32_t cpu) {
+  struct core_vcpu *v = &c->vcpu[cpu];
+  if (v->wl_done) return false;
+  bool more = false;
+  switch (c->cfg.workload[cpu].kind) {
+    case CORE_WORKLOAD_L1: more = workload_l1_step(v); break;
+    case CORE_WORKLOAD_PAL: more = workload_pal_step(v); break;
+    default: break;
+  }
+  if (!more) v->wl_done = 1;
+  return more;
+}
