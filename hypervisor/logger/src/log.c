@@ -148,9 +148,18 @@ bool nestrr_log_sync_point(struct nestrr_logger *lg, uint32_t cpu, uint32_t obje
   return end(lg, cpu, s);
 }
 
-/* Appended by the consumer (drain, dump), possibly from another CPU. */
+/* Appended by the consumer (drain, dump), possibly from another CPU. If the
+ * ring refuses it, that is no lost record (the count is reported later), so
+ * the drop the reservation counted is taken back. */
 bool nestrr_log_records_lost(struct nestrr_logger *lg, uint32_t cpu, uint64_t count) {
-  BEGIN(struct slot_records_lost, NESTRR_F_RECORD_RECORDS_LOST);
+  struct nestrr_slot_hdr *s = begin(lg, cpu, sizeof(struct slot_records_lost),
+                                    NESTRR_F_RECORD_RECORDS_LOST);
+  struct slot_records_lost *p;
+  if (!s) {
+    __atomic_fetch_sub(&lg->cpus[cpu].ring.dropped, 1u, __ATOMIC_RELAXED);
+    return false;
+  }
+  p = (struct slot_records_lost *)nestrr_slot_payload(s);
   p->cpu = cpu;
   p->pad = 0;
   p->count = count;
