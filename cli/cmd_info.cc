@@ -1,0 +1,33 @@
+// `nestrr info`: header, counts per event kind and CPU, loss and damage.
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "log_input.h"
+#include "nestrr/eventlog/format.h"
+#include "nestrr/eventlog/merge.h"
+
+namespace nestrr::cli {
+
+void register_info(CLI::App& app, Run& run) {
+  struct Opts {
+    std::string log;
+    bool strict = false;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* sub = app.add_subcommand(
+      "info", "Summarize a log: header, modules, events per kind and CPU, loss, damage, clock skew");
+  sub->add_option("log", o->log, "Log file (.nrr), or - for stdin")->required();
+  sub->add_flag("--strict", o->strict, "Exit with 4 if the log has any loss or damage");
+  sub->callback([&run, o] {
+    run = [o]() -> int {
+      auto log = open_log(o->log);
+      if (!log) return kExitBadInput;
+      eventlog::Timeline timeline = eventlog::merge(*log);
+      std::cout << eventlog::format_info(*log, &timeline);
+      return o->strict && !log->stats.clean() ? kExitLossFound : kExitOk;
+    };
+  });
+}
+
+}  // namespace nestrr::cli

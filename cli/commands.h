@@ -1,0 +1,28 @@
+// The nestrr subcommands: each registers itself on the root CLI11 app and
+// returns, through `run`, the work to do once the command line is parsed.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace nestrr::cli {
+
+// Exit codes scripts can rely on (also listed in `nestrr --help`).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailed = 1,      // the command ran and failed; the reason is on stderr
+  kExitUsage = 2,       // bad command line
+  kExitBadInput = 3,    // input missing or unreadable
+  kExitLossFound = 4,   // --strict: the log has loss or damage
+};
+
+using Run = std::function<int()>;
+
+void register_capture(CLI::App& app, Run& run);
+void register_info(CLI::App& app, Run& run);
+void register_dump(CLI::App& app, Run& run);
+void register_export(CLI::App& app, Run& run);
+void register_demo(CLI::App& app, Run& run);
+
+}  // namespace nestrr::cli

@@ -1,0 +1,45 @@
+// Entry point of the `nestrr` command: parses the command line with CLI11
+// and runs the chosen subcommand. Subcommands live in cmd_*.cc.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "commands.h"
+
+namespace nc = nestrr::cli;
+
+int main(int argc, char** argv) {
+  CLI::App app{"nestrr: record-and-replay debugging for nested x86 hypervisors"};
+  app.footer(
+      "Exit codes: 0 success, 1 the command failed, 2 bad usage, 3 input missing or\n"
+      "unreadable, 4 (with --strict) the log has loss or damage.\n"
+      "`nestrr COMMAND --help` explains each command.");
+  app.require_subcommand(1);
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "Print debug diagnostics");
+
+  nc::Run run;
+  nc::register_capture(app, run);
+  nc::register_info(app, run);
+  nc::register_dump(app, run);
+  nc::register_export(app, run);
+  nc::register_demo(app, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return nc::kExitUsage;
+  }
+  spdlog::set_pattern("nestrr: %^%l%$: %v");
+  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+  try {
+    return run ? run() : nc::kExitUsage;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return nc::kExitFailed;
+  }
+}

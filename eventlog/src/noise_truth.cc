@@ -1,0 +1,89 @@
+// Ground truth for noisy round trips (see noise_truth.h).
+#include "nestrr/eventlog/noise_truth.h"
+
+#include <fmt/format.h>
+
+#include "nestrr.pb.h"
+#include "nestrr/eventlog/frame_reader.h"
+
+namespace nestrr::eventlog {
+namespace {
+
+class SpanCollector : public FrameSink {
+ public:
+  void on_frame(const Frame& f) override {
+    FrameSpan s;
+    s.offset = f.offset;
+    s.length = f.length;
+    nestrr::v1::Packet p;
+    if (p.ParseFromArray(f.payload.data(), static_cast<int>(f.payload.size())) && p.record_size() > 0) {
+      s.is_chunk = true;
+      s.cpu = p.cpu();
+      s.first_seq = p.first_seq();
+      s.records = static_cast<uint64_t>(p.record_size());
+    }
+    spans.push_back(s);
+  }
+  void on_text(const TextLine&) override {}
+  void on_damage(const Damage&) override {}
+  std::vector<FrameSpan> spans;
+};
+
+}  // namespace
+
+std::vector<FrameSpan> frame_spans(std::string_view clean) {
+  SpanCollector sink;
+  FrameReader reader(sink);
+  reader.feed(clean);
+  reader.finish();
+  return std::move(sink.spans);
+}
+
+NoiseTruth noise_truth(std::string_view clean, const std::vector<uint64_t>& damaged) {
+  std::set<uint64_t> hits(damaged.begin(), damaged.end());
+  NoiseTruth t;
+  for (const FrameSpan& f : frame_spans(clean)) {
+    t.frames++;
+    auto it = hits.lower_bound(f.offset);
+    // The frame's last byte is its '\n': losing or changing only that one
+    // may or may not cost the frame (a following '~' also ends it).
+    const bool hit_body = it != hits.end() && *it + 1 < f.offset + f.length;
+    const bool hit_any = it != hits.end() && *it < f.offset + f.length;
+    if (hit_body) t.frames_hit++;
+    else if (hit_any) t.frames_hit_newline++;
+    if (!f.is_chunk) continue;
+    t.records += f.records;
+    if (hit_body) t.records_hit += f.records;
+    for (uint64_t k = 0; k < f.records; k++) {
+      RecordId id{f.cpu, f.first_seq + k};
+      if (!hit_any) t.must_survive.insert(id);
+      if (!hit_body) t.may_survive.insert(id);
+    }
+  }
+  return t;
+}
+
+TruthCheck check_against_truth(const Log& noisy, const NoiseTruth& truth) {
+  TruthCheck c;
+  std::set<RecordId> got;
+  for (const auto& s : noisy.streams)
+    for (const auto& e : s.events) got.insert({s.cpu, e.seq});
+  c.records_kept = got.size();
+  c.records_lost_reported = noisy.stats.records_lost_transport;
+  for (const RecordId& id : truth.must_survive) {
+    if (!got.count(id))
+      c.problems.push_back(fmt::format("cpu{} #{} lost although no noise hit its frame", id.first, id.second));
+  }
+  for (const RecordId& id : got) {
+    if (!truth.may_survive.count(id))
+      c.problems.push_back(fmt::format("cpu{} #{} kept although its frame was hit", id.first, id.second));
+  }
+  if (c.records_kept + c.records_lost_reported != truth.records) {
+    c.problems.push_back(fmt::format("{} records kept + {} reported lost != {} written", c.records_kept,
+                                     c.records_lost_reported, truth.records));
+  }
+  c.exact = c.problems.empty();
+  return c;
+}
+
+}  // namespace nestrr::eventlog
