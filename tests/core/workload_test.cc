@@ -67,7 +67,17 @@ TEST_P(Workloads, QuiescesReachEveryCpu) {
   // One PAL CPU: 2 registrations + 2 unregistrations = 4 quiesces, each
   // acknowledged by the 3 other CPUs in their NMI handlers.
   EXPECT_EQ(m.c()->quiesce.generation, 4u);
-  for (uint32_t i = 0; i < 3; i++) EXPECT_EQ(m.vcpu(i)->nmi_count, 4u) << i;
+  for (uint32_t i = 0; i < 3; i++) {
+    EXPECT_EQ(m.vcpu(i)->nmi_count, 4u) << i;
+    // Each NMI is logged with its sender and token (the quiesce generation).
+    uint64_t token = 0;
+    for (const auto &e : m.cpu(i).events) {
+      if (e.kind != CORE_EV_NMI_RECEIVED) continue;
+      EXPECT_EQ(e.c, 3u);
+      EXPECT_EQ(e.b, ++token);
+    }
+    EXPECT_EQ(token, 4u);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

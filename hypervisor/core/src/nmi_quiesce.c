@@ -58,7 +58,11 @@ void nmi_check_quiesce(struct core_vcpu *v) {
   struct core_quiesce *q = &v->core->quiesce;
   core_point(v, CORE_POINT_NMI_CHECK);
   uint64_t gen = __atomic_load_n(&q->pending[v->id], __ATOMIC_ACQUIRE);
-  if (gen == 0 || gen == v->quiesce_seen) return; /* not a quiesce NMI */
+  if (gen == 0 || gen == v->quiesce_seen) { /* not a quiesce NMI */
+    core_event(v, CORE_EV_NMI_RECEIVED, v->nmi_progress, 0, CORE_NO_CPU);
+    return;
+  }
+  core_event(v, CORE_EV_NMI_RECEIVED, v->nmi_progress, gen, q->initiator);
   v->quiesce_seen = gen;
   core_point(v, CORE_POINT_NMI_ACK);
   core_event(v, CORE_EV_QUIESCE_ACK, q->initiator, gen, 0);
@@ -72,7 +76,7 @@ void nmi_check_quiesce(struct core_vcpu *v) {
 void nmi_handler(struct core_vcpu *v) {
   v->in_nmi = 1;
   v->nmi_count++;
-  core_event(v, CORE_EV_NMI_RECEIVED, v->progress, 0, 0);
+  v->nmi_progress = v->progress; /* where the NMI landed */
   nmi_check_quiesce(v);
   v->in_nmi = 0;
 }

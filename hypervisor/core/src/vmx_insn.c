@@ -73,8 +73,10 @@ static CORE_NOINLINE void handle_vmxon(struct core_vcpu *v, uint64_t vmxon_ptr,
      * "root", so an NMI in between sees "L2 running". */
     core_point(v, CORE_POINT_VMXON_SET_OPERATION);
     v->is_vmx_operation = 1;
-    v->vmxon_pointer = vmxon_ptr;
+    /* The window: an NMI taken here (where the seed's NMI landed, at the
+     * store of the VMXON pointer) sees "in VMX operation, not root". */
     core_point(v, CORE_POINT_VMXON_SET_ROOT);
+    v->vmxon_pointer = vmxon_ptr;
     v->is_vmx_root_operation = 1;
     core_point(v, CORE_POINT_VMXON_CLEAR_CURRENT);
     v->cur_vmcs12 = CORE_VMCS12_NONE;

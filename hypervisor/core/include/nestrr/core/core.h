@@ -42,6 +42,7 @@ extern "C" {
 #define CORE_VMCS_REVISION 0x4e525252u /* our VMCS revision identifier */
 #define CORE_NO_VMCS_POINTER 0xffffffffffffffffull
 #define CORE_PA_BITS 39u          /* physical-address width we report */
+#define CORE_NO_CPU 0xffffffffu
 #define CORE_BAD_HPA 0xfffffffffffff000ull /* translation of an unmapped gpa */
 
 /* Which historical behaviour the core reproduces. */
@@ -188,6 +189,7 @@ struct core_vcpu {
 
   volatile uint32_t in_nmi;
   uint64_t nmi_count;
+  uint64_t nmi_progress;    /* progress when the last NMI was taken */
   uint64_t quiesce_seen;    /* last quiesce generation handled */
   uint64_t rewalks;         /* EPT01 re-walks of VMCS02 done */
 

@@ -89,7 +89,8 @@ enum core_event_kind {
   CORE_EV_VM_EXIT = 1,        /* a=basic exit reason, b=qualification, c=from_l2 */
   CORE_EV_VM_ENTRY = 2,       /* a=to_l2, b=launch */
   CORE_EV_NMI_SENT = 3,       /* a=target cpu, b=token (quiesce generation) */
-  CORE_EV_NMI_RECEIVED = 4,   /* a=progress when taken */
+  CORE_EV_NMI_RECEIVED = 4,   /* a=progress when taken, b=token (0: not a
+                                 quiesce NMI), c=source cpu or CORE_NO_CPU */
   CORE_EV_QUIESCE_BEGIN = 5,  /* a=generation */
   CORE_EV_QUIESCE_ACK = 6,    /* a=initiator cpu, b=generation */
   CORE_EV_QUIESCE_END = 7,    /* a=generation */
@@ -100,7 +101,10 @@ enum core_event_kind {
   CORE_EV_VMCS12_CLEAR = 12,  /* a=vmcs12 gpa */
   CORE_EV_PAL_REGISTER = 13,  /* a=pal id, b=gpa, c=size */
   CORE_EV_PAL_UNREGISTER = 14,/* a=pal id */
-  CORE_EV_VMX_INSN = 15,      /* a=instruction (enum core_vmx_insn_kind), b=outcome, c=VM-instruction error */
+  CORE_EV_VMX_INSN = 15,      /* a=instruction (enum core_vmx_insn_kind),
+                                 b=outcome (enum core_vmx_outcome), c=VM-
+                                 instruction error; no record in the schema
+                                 yet (glue may drop it) */
 };
 
 enum core_flush_flag {
@@ -119,6 +123,11 @@ struct core_event {
   uint32_t kind; /* enum core_event_kind */
   uint64_t a, b, c;
 };
+
+/* Synchronization order for the log (SyncPoint records): lock_acquired /
+ * lock_released give KIND_ACQUIRE / KIND_RELEASE with the lock id; the end
+ * of a wait_until is KIND_WAIT_DONE with the point id as object. The
+ * platform knows all three moments, so the core does not log them itself. */
 
 /* Predicate for wait_until. May be evaluated any number of times, from the
  * waiting CPU only; returns true when the wait is over. */
