@@ -1,5 +1,6 @@
 // Entry point of the `nestrr` command: parses the command line with CLI11
 // and runs the chosen subcommand. Subcommands live in cmd_*.cc.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
     app.exit(e);
     return nc::kExitUsage;
   }
+  // Diagnostics go to stderr: stdout carries data (dump, raw packets).
+  spdlog::set_default_logger(spdlog::stderr_color_st("nestrr"));
   spdlog::set_pattern("nestrr: %^%l%$: %v");
   spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
   try {

@@ -1,0 +1,217 @@
+// End-to-end tests of the `nestrr` command: exit codes, outputs that other
+// tools read (protoc, JSON), capture from files, stdin and TCP with Ctrl-C.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "nestrr/eventlog/log.h"
+#include "nestrr/eventlog/writer.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("nestrr-cli-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs a shell command line with `nestrr` standing for the binary.
+  Result sh(const std::string& cmd) {
+    std::string line = "cd '" + dir_.string() + "' && NESTRR='" NESTRR_BIN "' && " + cmd + " >out.txt 2>err.txt";
+    int st = std::system(line.c_str());
+    Result r;
+    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = slurp(dir_ / "out.txt");
+    r.err = slurp(dir_ / "err.txt");
+    return r;
+  }
+
+  // A small clean log: header, two CPUs' chunks, trailers.
+  fs::path write_log(const std::string& name) {
+    std::ofstream f(dir_ / name, std::ios::binary);
+    nestrr::eventlog::StreamWriter w(f);
+    nestrr::v1::Header h;
+    h.set_format_version(1);
+    h.set_cpu_count(2);
+    h.set_tsc_hz(1000000000);
+    w.header(h);
+    w.text("XMHF: booting");
+    for (uint32_t cpu = 0; cpu < 2; cpu++) {
+      std::vector<nestrr::v1::Record> recs(3);
+      for (auto& r : recs) {
+        r.set_dt(1000);
+        r.mutable_vm_exit()->set_reason(10);
+      }
+      recs[1].mutable_vm_exit()->set_from_l2(true);
+      w.chunk(cpu, 0, 5000 + cpu, recs);
+      w.trailer(cpu, 3);
+    }
+    return dir_ / name;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(Cli, HelpListsCommandsAndExitCodes) {
+  Result r = sh("$NESTRR --help");
+  EXPECT_EQ(r.code, 0);
+  for (const char* word : {"capture", "info", "dump", "export", "demo", "Exit codes"})
+    EXPECT_NE(r.out.find(word), std::string::npos) << word;
+}
+
+TEST_F(Cli, BadUsageExitsTwo) {
+  EXPECT_EQ(sh("$NESTRR").code, 2);
+  EXPECT_EQ(sh("$NESTRR frobnicate").code, 2);
+  write_log("a.nrr");
+  Result r = sh("$NESTRR dump a.nrr --kind no_such_kind");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("no_such_kind"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, MissingInputExitsThreeNamingTheFile) {
+  Result r = sh("$NESTRR info does-not-exist.nrr");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("does-not-exist.nrr"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, InfoCountsAndStrict) {
+  write_log("a.nrr");
+  Result r = sh("$NESTRR info --strict a.nrr");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("cpus: 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("vm_exit: 6"), std::string::npos) << r.out;
+  // Cut the file in the middle of the last frame: --strict now says 4.
+  std::string bytes = slurp(dir_ / "a.nrr");
+  std::ofstream(dir_ / "cut.nrr", std::ios::binary) << bytes.substr(0, bytes.size() - 5);
+  EXPECT_EQ(sh("$NESTRR info --strict cut.nrr").code, 4);
+  EXPECT_EQ(sh("$NESTRR info cut.nrr").code, 0);
+}
+
+TEST_F(Cli, DumpFiltersAndJson) {
+  write_log("a.nrr");
+  Result r = sh("$NESTRR dump a.nrr --cpu 1");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;
+  EXPECT_EQ(r.out.find("cpu0"), std::string::npos) << r.out;
+  r = sh("$NESTRR dump a.nrr --json | python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]; print(\"ok\")'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "ok\n");
+}
+
+TEST_F(Cli, ProtocDecodesARawPacket) {
+  write_log("a.nrr");
+  // Frame 0 is the header, frame 1 the first chunk.
+  Result r = sh("$NESTRR dump a.nrr --raw-packet 1 > p.bin && protoc --decode=nestrr.v1.Packet -I '" NESTRR_PROTO_DIR
+                "' '" NESTRR_PROTO_DIR "/nestrr.proto' < p.bin");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("vm_exit {"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("reason: 10"), std::string::npos) << r.out;
+  EXPECT_EQ(sh("$NESTRR dump a.nrr --raw-packet 99 > p.bin").code, 1);
+}
+
+TEST_F(Cli, ChromeTraceIsJsonWithOneTrackPerCpu) {
+  write_log("a.nrr");
+  Result r = sh("$NESTRR export a.nrr --chrome-trace t.json && python3 -c 'import json; d=json.load(open(\"t.json\")); "
+                "ev=d[\"traceEvents\"]; "
+                "print(\",\".join(sorted(e[\"args\"][\"name\"] for e in ev if e.get(\"name\")==\"thread_name\")), "
+                "sum(1 for e in ev if e.get(\"ph\")==\"i\" and e.get(\"name\")==\"vm_exit\"))'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "console,cpu0,cpu1 6\n");
+}
+
+TEST_F(Cli, CaptureFromFileAndStdinKeepsEveryByte) {
+  fs::path log = write_log("a.nrr");
+  EXPECT_EQ(sh("$NESTRR capture -q --from a.nrr -o b.nrr").code, 0);
+  EXPECT_EQ(slurp(dir_ / "b.nrr"), slurp(log));
+  EXPECT_EQ(sh("$NESTRR capture -q --from - -o c.nrr < a.nrr").code, 0);
+  EXPECT_EQ(slurp(dir_ / "c.nrr"), slurp(log));
+  Result r = sh("$NESTRR capture --from tty:/dev/null@115200 -o d.nrr");
+  EXPECT_EQ(r.code, 3) << r.err;
+}
+
+TEST_F(Cli, CaptureFromTcpStopsCleanlyOnSigint) {
+  // A relay that sends a log and then keeps the connection open, silent.
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(lfd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(lfd, 1), 0);
+  ASSERT_EQ(getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  std::string bytes = slurp(write_log("a.nrr"));
+  std::thread relay([&] {
+    int fd = accept(lfd, nullptr, nullptr);
+    if (fd < 0) return;
+    (void)!write(fd, bytes.data(), bytes.size());
+    char c;
+    (void)!read(fd, &c, 1);  // until the client goes away
+    close(fd);
+  });
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::string out = (dir_ / "tcp.nrr").string();
+    std::string from = "tcp:127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 2);
+    execl(NESTRR_BIN, NESTRR_BIN, "capture", "-q", "--from", from.c_str(), "-o", out.c_str(), (char*)nullptr);
+    _exit(127);
+  }
+  // Wait until every byte is on disk, then Ctrl-C.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (slurp(dir_ / "tcp.nrr").size() < bytes.size() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  kill(pid, SIGINT);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  relay.join();
+  close(lfd);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  EXPECT_EQ(slurp(dir_ / "tcp.nrr"), bytes);
+}
+
+TEST_F(Cli, DemoChecksItselfAgainstTheNoise) {
+  Result r = sh("$NESTRR demo -o demo.nrr --seed 3");
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("exact:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("quiesce_begin"), std::string::npos) << r.out;
+  auto log = nestrr::eventlog::read_log_file(dir_ / "demo.nrr");
+  EXPECT_EQ(log.streams.size(), 2u);
+}
+
+}  // namespace
