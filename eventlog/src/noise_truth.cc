@@ -1,8 +1,6 @@
 // Ground truth for noisy round trips (see noise_truth.h).
 #include "nestrr/eventlog/noise_truth.h"
 
-#include <fmt/format.h>
-
 #include "nestrr.pb.h"
 #include "nestrr/eventlog/frame_reader.h"
 
@@ -28,6 +26,10 @@ class SpanCollector : public FrameSink {
   void on_damage(const Damage&) override {}
   std::vector<FrameSpan> spans;
 };
+
+std::string name(const RecordId& id) {
+  return "cpu" + std::to_string(id.first) + " #" + std::to_string(id.second);
+}
 
 }  // namespace
 
@@ -72,15 +74,16 @@ TruthCheck check_against_truth(const Log& noisy, const NoiseTruth& truth) {
   c.records_lost_reported = noisy.stats.records_lost_transport;
   for (const RecordId& id : truth.must_survive) {
     if (!got.count(id))
-      c.problems.push_back(fmt::format("cpu{} #{} lost although no noise hit its frame", id.first, id.second));
+      c.problems.push_back(name(id) + " lost although no noise hit its frame");
   }
   for (const RecordId& id : got) {
     if (!truth.may_survive.count(id))
-      c.problems.push_back(fmt::format("cpu{} #{} kept although its frame was hit", id.first, id.second));
+      c.problems.push_back(name(id) + " kept although its frame was hit");
   }
   if (c.records_kept + c.records_lost_reported != truth.records) {
-    c.problems.push_back(fmt::format("{} records kept + {} reported lost != {} written", c.records_kept,
-                                     c.records_lost_reported, truth.records));
+    c.problems.push_back(std::to_string(c.records_kept) + " records kept + " +
+                         std::to_string(c.records_lost_reported) + " reported lost != " +
+                         std::to_string(truth.records) + " written");
   }
   c.exact = c.problems.empty();
   return c;
