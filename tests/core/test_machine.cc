@@ -26,7 +26,7 @@ void p_wait(void *ctx, uint32_t cpu, uint32_t id, core_wait_pred pred,
 void p_event(void *ctx, uint32_t cpu, const core_event *ev) {
   self(ctx)->event(cpu, ev);
 }
-[[noreturn]] void p_assert(void *ctx, uint32_t cpu, const char *cond,
+void p_assert(void *ctx, uint32_t cpu, const char *cond,
                            const char *file, uint32_t line) {
   self(ctx)->assert_failed(cpu, cond, file, line);
 }
@@ -91,7 +91,6 @@ void Machine::assert_failed(uint32_t cpu, const char *cond, const char *file,
                  line);
     std::abort();
   }
-  halt(cpu);
 }
 
 void Machine::deliver_nmi(uint32_t cpu) {

@@ -83,8 +83,8 @@ class Machine {
   void point(uint32_t cpu, uint32_t id);
   void wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, void *arg);
   void event(uint32_t cpu, const core_event *ev);
-  [[noreturn]] void assert_failed(uint32_t cpu, const char *cond,
-                                  const char *file, uint32_t line);
+  void assert_failed(uint32_t cpu, const char *cond, const char *file,
+                     uint32_t line);
 
  private:
   void init();

@@ -48,6 +48,7 @@ void core_assert_fail(struct core_vcpu *v, const char *cond, const char *file,
   const struct core_platform *p = core_plat(v);
   v->halted = 1;
   p->assert_failed(p->ctx, v->id, cond, file, line);
+  p->halt(p->ctx, v->id);
 }
 
 void core_point(struct core_vcpu *v, enum core_point id) {

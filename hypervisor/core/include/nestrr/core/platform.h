@@ -150,7 +150,7 @@ struct core_platform {
    * core depends on it. */
   uint64_t (*tsc)(void *ctx, uint32_t cpu);
 
-  /* Stop `cpu` for good. Must not return. */
+  /* Stop `cpu` for good (after a failed assertion). Must not return. */
   void (*halt)(void *ctx, uint32_t cpu) __attribute__((noreturn));
 
   /* A yield point (see the contract above). `id` is enum core_point. */
@@ -169,11 +169,11 @@ struct core_platform {
    * NMI context too: must be NMI-safe. */
   void (*event)(void *ctx, uint32_t cpu, const struct core_event *ev);
 
-  /* An assertion of the core failed on `cpu`: log (the glue captures
-   * registers and stack here), then halt the CPU. Must not return. */
+  /* An assertion of the core failed on `cpu`: log it (the glue captures
+   * registers, return addresses and stack here, while the failing frames
+   * are still live). When it returns, the core calls `halt`. */
   void (*assert_failed)(void *ctx, uint32_t cpu, const char *condition,
-                        const char *file, uint32_t line)
-      __attribute__((noreturn));
+                        const char *file, uint32_t line);
 };
 
 #ifdef __cplusplus
