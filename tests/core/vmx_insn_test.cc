@@ -140,6 +140,17 @@ TEST_P(VmxInsn, VmreadVmwrite) {
   EXPECT_EQ(insn(CORE_VMREAD, VMCS_GUEST_RIP).value, 0x1234567890ull);
 }
 
+TEST_P(VmxInsn, VmclearInitializesARegionNotInUse) {
+  // Garbage in a region L1 never used: VMCLEAR makes it a clear, empty VMCS.
+  EXPECT_TRUE(core_l1_write64(v_, vmcs2() + 16, 0xdeadbeef));
+  expect_succeed(insn(CORE_VMXON, vmxon()));
+  expect_succeed(insn(CORE_VMCLEAR, vmcs2()));
+  expect_succeed(insn(CORE_VMPTRLD, vmcs2()));
+  for (uint32_t i = 0; i < 8; i++)
+    EXPECT_EQ(insn(CORE_VMREAD, vmcs_fields[i].encoding).value, 0u);
+  EXPECT_EQ(insn(CORE_VMLAUNCH).outcome, CORE_VMX_ENTERED_L2);
+}
+
 TEST_P(VmxInsn, LaunchAndResumeFollowLaunchState) {
   expect_succeed(insn(CORE_VMXON, vmxon()));
   expect_fail_invalid(insn(CORE_VMLAUNCH));
@@ -182,8 +193,13 @@ TEST_P(VmxInsn, LaunchChecksControls) {
 
 TEST_P(VmxInsn, Invept) {
   vmxon_and_load();
-  expect_succeed(insn(CORE_INVEPT, 1, base_ + CORE_WL_EPT12));
+  uint64_t eptp = (base_ + CORE_WL_EPT12) | EPTP_WALK_4 | EPTP_MEMTYPE_WB;
+  expect_succeed(insn(CORE_INVEPT, 1, eptp));
   expect_succeed(insn(CORE_INVEPT, 2, 0));
+  expect_fail_valid(insn(CORE_INVEPT, 1, base_ + CORE_WL_EPT12),  // walk 1
+                    VMXERR_INVALID_INVEPT_INVVPID_OPERAND);
+  expect_fail_valid(insn(CORE_INVEPT, 0, eptp),
+                    VMXERR_INVALID_INVEPT_INVVPID_OPERAND);
   expect_fail_valid(insn(CORE_INVEPT, 3, 0),
                     VMXERR_INVALID_INVEPT_INVVPID_OPERAND);
 }

@@ -122,6 +122,8 @@ uint32_t vmcs02_build(struct core_vcpu *v, const struct core_vmcs12 *vmcs12);
 void vmcs02_to_vmcs12(struct core_vcpu *v, struct core_vmcs12 *vmcs12);
 uint32_t vmcs02_rewalk_ept01(struct core_vcpu *v, const struct core_vmcs12 *vmcs12);
 bool vmcs_gpa_field_enabled(const uint64_t *values, uint32_t index);
+/* EPT pointer checks of VM entry and INVEPT (type, walk length, reserved). */
+bool vmx_eptp_valid(uint64_t eptp);
 
 /* ---- vmx_insn.c / vmx_entry.c ---- */
 /* error 0 = VMfailInvalid, else VMfail(error). */

@@ -33,7 +33,7 @@ static bool l1_uses_ept(const uint64_t *values) {
 
 /* ---- checks (VMfailValid 7 when they fail) ---- */
 
-static bool eptp_valid(uint64_t eptp) {
+bool vmx_eptp_valid(uint64_t eptp) {
   uint64_t type = eptp & 7;
   if (type != 0 && type != EPTP_MEMTYPE_WB) return false;
   if (((eptp >> 3) & 7) != 3) return false;     /* 4-level walk */
@@ -58,7 +58,7 @@ static uint32_t check_controls(struct core_vcpu *v,
   if ((vmcs_get(val, VMCS_PROC_CONTROLS) & VMX_PROC_USE_MSR_BITMAPS) &&
       (vmcs_get(val, VMCS_MSR_BITMAP) & (CORE_PAGE_SIZE - 1)))
     return VMXERR_ENTRY_INVALID_CONTROL;
-  if (l1_uses_ept(val) && !eptp_valid(vmcs_get(val, VMCS_EPT_POINTER)))
+  if (l1_uses_ept(val) && !vmx_eptp_valid(vmcs_get(val, VMCS_EPT_POINTER)))
     return VMXERR_ENTRY_INVALID_CONTROL;
   return 0;
 }

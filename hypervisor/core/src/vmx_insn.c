@@ -211,7 +211,7 @@ static CORE_NOINLINE void handle_invept(struct core_vcpu *v, uint64_t type,
     raise_ud(res);
     return;
   }
-  if (type == 1) { /* single-context */
+  if (type == 1 && vmx_eptp_valid(eptp)) { /* single-context */
     ept02_invalidate_eptp12(v, eptp);
   } else if (type == 2) { /* all-context */
     ept02_flush_all(v);
