@@ -12,6 +12,7 @@ std::string_view damage_kind_name(DamageKind kind) {
     case DamageKind::kCut: return "cut";
     case DamageKind::kBadByte: return "bad_byte";
     case DamageKind::kBadPacket: return "bad_packet";
+    case DamageKind::kBadMark: return "bad_mark";
   }
   return "unknown";
 }

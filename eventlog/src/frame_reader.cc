@@ -45,7 +45,10 @@ void FrameReader::step(uint8_t b) {
       return;
     case State::kSawTilde:
       if (b == NESTRR_FRAME_MARK1) {
-        if (!text_.empty()) flush_text(true);  // text before "~N" on its line
+        // Text before "~N" on its line (or a frame whose mark and line end
+        // were both hit, run into this one).
+        if (!text_.empty() && !repair_mark(offset_ - 1)) flush_text(true);
+        text_.clear();
         state_ = State::kInFrame;
         frame_offset_ = offset_ - 1;
         chars_ = 0;
@@ -99,6 +102,10 @@ void FrameReader::text_byte(uint8_t b) {
   if (b == '\n') {
     if (!text_.empty() && text_.back() == '\r') text_.pop_back();
     if (text_.empty()) text_offset_ = offset_;
+    if (repair_mark(offset_ + 1)) {
+      text_.clear();
+      return;
+    }
     flush_text(true);
     return;
   }
@@ -107,9 +114,65 @@ void FrameReader::text_byte(uint8_t b) {
   text_.push_back(static_cast<char>(b));
 }
 
+namespace {
+
+// One base64 character's 6 bits into the byte accumulator.
+void decode_sextet(int v, uint32_t& bits, int& nbits, std::vector<uint8_t>& out) {
+  bits = (bits << 6) | static_cast<uint32_t>(v);
+  nbits += 6;
+  if (nbits >= 8) {
+    nbits -= 8;
+    out.push_back(static_cast<uint8_t>(bits >> nbits));
+    bits &= (1u << nbits) - 1u;
+  }
+}
+
+}  // namespace
+
 void FrameReader::flush_text(bool complete) {
   sink_.on_text(TextLine{text_, text_offset_, complete});
   text_.clear();
+}
+
+// A frame whose "~N" mark was hit reaches us as a text line: "N<run>" (the
+// '~' dropped), "~<run>" (the 'N' dropped) or "?N<run>" (the '~' changed).
+// If the run passes every frame check, CRC included, it is that frame.
+bool FrameReader::repair_mark(uint64_t end) {
+  size_t skip = 0;
+  if (text_.size() > 1 && (text_[0] == NESTRR_FRAME_MARK1 || text_[0] == NESTRR_FRAME_MARK0)) {
+    skip = 1;
+  } else if (text_.size() > 2 && text_[1] == NESTRR_FRAME_MARK1) {
+    skip = 2;
+  } else {
+    return false;
+  }
+  const size_t chars = text_.size() - skip;
+  if (chars < NESTRR_BASE64_CHARS(NESTRR_FRAME_CRC_BYTES) || chars > kMaxChars) return false;
+  repair_.clear();
+  uint32_t bits = 0;
+  int nbits = 0;
+  for (size_t i = skip; i < text_.size(); ++i) {
+    const int v = nestrr_base64_value(static_cast<uint8_t>(text_[i]));
+    if (v < 0) return false;
+    decode_sextet(v, bits, nbits, repair_);
+  }
+  DamageKind kind;
+  std::string why;
+  if (!check_run(repair_, chars, bits, nbits, &kind, &why)) {
+    // A long unbroken base64 run behind a mark-like prefix is a frame hit
+    // both in its mark and its body, not console text.
+    if (chars < kMinMarklessRun) return false;
+    sink_.on_damage(Damage{DamageKind::kBadMark, text_offset_, end - text_offset_,
+                           "base64 run of " + std::to_string(chars) +
+                               " characters with a damaged \"~N\" mark: " + why});
+    return true;
+  }
+  const size_t n = repair_.size() - NESTRR_FRAME_CRC_BYTES;
+  Frame f{std::string_view(reinterpret_cast<const char*>(repair_.data()), n), text_offset_,
+          end - text_offset_};
+  f.mark_repaired = true;
+  sink_.on_frame(f);
+  return true;
 }
 
 void FrameReader::frame_byte(uint8_t b) {
@@ -123,13 +186,7 @@ void FrameReader::frame_byte(uint8_t b) {
       return;
     }
     ++chars_;
-    bits_ = (bits_ << 6) | static_cast<uint32_t>(v);
-    nbits_ += 6;
-    if (nbits_ >= 8) {
-      nbits_ -= 8;
-      decoded_.push_back(static_cast<uint8_t>(bits_ >> nbits_));
-      bits_ &= (1u << nbits_) - 1u;
-    }
+    decode_sextet(v, bits_, nbits_, decoded_);
     return;
   }
   if (b == '\n') {
@@ -159,25 +216,30 @@ void FrameReader::frame_byte(uint8_t b) {
 
 // Checks the finished base64 run: length, unused bits, CRC.
 bool FrameReader::validate(DamageKind* kind, std::string* why) const {
-  if (chars_ % 4 == 1) {
+  return check_run(decoded_, chars_, bits_, nbits_, kind, why);
+}
+
+bool FrameReader::check_run(const std::vector<uint8_t>& decoded, size_t chars, uint32_t bits,
+                            int nbits, DamageKind* kind, std::string* why) {
+  if (chars % 4 == 1) {
     *kind = DamageKind::kBadLength;
-    *why = std::to_string(chars_) + " base64 characters cannot encode whole bytes";
+    *why = std::to_string(chars) + " base64 characters cannot encode whole bytes";
     return false;
   }
-  if (decoded_.size() < NESTRR_FRAME_CRC_BYTES) {
+  if (decoded.size() < NESTRR_FRAME_CRC_BYTES) {
     *kind = DamageKind::kBadLength;
-    *why = std::to_string(decoded_.size()) + " bytes is shorter than the frame's CRC";
+    *why = std::to_string(decoded.size()) + " bytes is shorter than the frame's CRC";
     return false;
   }
-  if (nbits_ > 0 && bits_ != 0) {
+  if (nbits > 0 && bits != 0) {
     *kind = DamageKind::kBadPadding;
     *why = "last base64 character has non-zero unused bits";
     return false;
   }
-  const size_t n = decoded_.size() - NESTRR_FRAME_CRC_BYTES;
-  const uint32_t stored = decoded_[n] | (decoded_[n + 1] << 8) | (decoded_[n + 2] << 16) |
-                          (static_cast<uint32_t>(decoded_[n + 3]) << 24);
-  const uint32_t computed = nestrr_crc32(0, decoded_.data(), n);
+  const size_t n = decoded.size() - NESTRR_FRAME_CRC_BYTES;
+  const uint32_t stored = decoded[n] | (decoded[n + 1] << 8) | (decoded[n + 2] << 16) |
+                          (static_cast<uint32_t>(decoded[n + 3]) << 24);
+  const uint32_t computed = nestrr_crc32(0, decoded.data(), n);
   if (stored != computed) {
     *kind = DamageKind::kCrcMismatch;
     *why = "CRC " + hex32(stored) + " stored, " + hex32(computed) + " computed over " +

@@ -34,8 +34,9 @@ std::string format_info(const Log& log, const Timeline* timeline) {
   line("bytes: " + std::to_string(s.bytes) + " (frames " + std::to_string(s.frame_bytes) +
        ", text " + std::to_string(s.text_bytes) + " in " + std::to_string(s.text_lines) +
        " lines, damaged " + std::to_string(s.damaged_bytes) + ")");
-  line("frames: " + std::to_string(s.frames_ok) + " ok, " +
-       std::to_string(s.frames_damaged_total()) + " damaged");
+  line("frames: " + std::to_string(s.frames_ok) + " ok" +
+       (s.frames_repaired ? " (" + std::to_string(s.frames_repaired) + " with a repaired mark)" : "") +
+       ", " + std::to_string(s.frames_damaged_total()) + " damaged");
   for (int k = 0; k < kDamageKinds; ++k) {
     if (s.frames_damaged[k]) {
       line("  " + std::string(damage_kind_name(static_cast<DamageKind>(k))) + ": " +

@@ -68,6 +68,7 @@ void LogBuilder::on_frame(const Frame& frame) {
     return;
   }
   ++log_.stats.frames_ok;
+  if (frame.mark_repaired) ++log_.stats.frames_repaired;
   ++live_.frames_ok;
   log_.stats.frame_bytes += frame.length;
   detail::for_each_unknown_field(packet, [&](const std::string& message, int number) {

@@ -47,9 +47,10 @@ NoiseTruth noise_truth(std::string_view clean, const std::vector<uint64_t>& dama
   for (const FrameSpan& f : frame_spans(clean)) {
     t.frames++;
     auto it = hits.lower_bound(f.offset);
-    // The frame's last byte is its '\n': losing or changing only that one
-    // may or may not cost the frame (a following '~' also ends it).
-    const bool hit_body = it != hits.end() && *it + 1 < f.offset + f.length;
+    // Hits on the "~N" mark or the final '\n' may or may not cost the frame:
+    // a following '~' also ends it, and the reader repairs a damaged mark.
+    auto body = hits.lower_bound(f.offset + 2);
+    const bool hit_body = body != hits.end() && *body + 1 < f.offset + f.length;
     const bool hit_any = it != hits.end() && *it < f.offset + f.length;
     if (hit_body) t.frames_hit++;
     else if (hit_any) t.frames_hit_newline++;

@@ -141,11 +141,38 @@ TEST_F(SingleByteDamage, FlippedBitInsideAFrameCostsThatFrame) {
 }
 
 TEST_F(SingleByteDamage, DroppedByteInsideAFrameCostsThatFrame) {
-  for (size_t pos = 0; pos + 1 < b.size(); ++pos) {
+  for (size_t pos = 2; pos + 1 < b.size(); ++pos) {
     std::string hit = b;
     hit.erase(pos, 1);
     check(a + hit + c, "dropped pos " + std::to_string(pos));
   }
+}
+
+// A hit on the "~N" mark leaves a whole base64 run behind: the reader
+// recognizes it by its CRC and keeps the frame.
+TEST_F(SingleByteDamage, DamagedMarkIsRepaired) {
+  const std::string run = b.substr(2);
+  for (const std::string& hit : {run, "N" + run, "~" + run, "xN" + run, "\x7eM" + run}) {
+    Collect got;
+    FrameReader reader(got);
+    reader.feed(a + hit + c);
+    reader.finish();
+    const bool repairable = hit != run && hit.rfind("~M", 0) != 0;
+    ASSERT_EQ(got.frames.size(), repairable ? 3u : 2u) << hit.substr(0, 3);
+    if (repairable) {
+      EXPECT_EQ(got.frames[1].payload, payloads[1]);
+      EXPECT_EQ(got.frames[1].offset, a.size());
+      EXPECT_EQ(got.frames[1].length, hit.size());
+    }
+  }
+  // Console text that merely starts with N is still text.
+  Collect got;
+  FrameReader reader(got);
+  reader.feed(a + "NMI received on cpu 1\n" + "Nb3RhbGx5IGJhc2U2NAo\n" + c);
+  reader.finish();
+  EXPECT_EQ(got.frames.size(), 2u);
+  ASSERT_EQ(got.texts.size(), 2u);
+  EXPECT_EQ(got.texts[1].text, "Nb3RhbGx5IGJhc2U2NAo");
 }
 
 TEST_F(SingleByteDamage, DamageIsReportedWhenTheRunIsBroken) {

@@ -1,6 +1,7 @@
 // Noisy channel round trip: the reader loses exactly the records of the
 // frames the noise hit, and nothing else.
 #include "nestrr/eventlog/noise.h"
+#include "nestrr/eventlog/noise_truth.h"
 
 #include <gtest/gtest.h>
 
@@ -51,43 +52,28 @@ Body make_stream(uint64_t seed, int n) {
   return out;
 }
 
-void check_round_trip(uint64_t seed, NoiseRates rates) {
+// frame_reports: also check that every hit frame is reported (holds at
+// moderate noise; at heavy noise hit frames run into each other).
+void check_round_trip(uint64_t seed, NoiseRates rates, bool frame_reports = true) {
   Body s = make_stream(seed, 300);
   NoisyChannel channel(seed * 31 + 1, rates);
   NoiseResult noisy = channel.apply(s.body);
-  std::set<uint64_t> damaged(noisy.damaged.begin(), noisy.damaged.end());
+  NoiseTruth truth = noise_truth(s.body, noisy.damaged);
+  // The truth sees the same frames the writer wrote.
+  uint64_t written = 0;
+  for (const auto& f : s.frames) written += f.records;
+  ASSERT_EQ(truth.records, written);
 
-  std::set<std::pair<uint32_t, uint64_t>> must_have, may_have;
-  uint64_t body_hit_records = 0, any_hit_records = 0;
-  for (const auto& f : s.frames) {
-    auto it = damaged.lower_bound(f.offset);
-    const bool hit_body = it != damaged.end() && *it < f.offset + f.length - 1;
-    const bool hit_any = it != damaged.end() && *it < f.offset + f.length;
-    if (hit_body) body_hit_records += f.records;
-    if (hit_any) any_hit_records += f.records;
-    for (uint64_t k = 0; k < f.records; ++k) {
-      if (!hit_any) must_have.insert({f.cpu, f.first_seq + k});
-      if (!hit_body) may_have.insert({f.cpu, f.first_seq + k});
-    }
-  }
   Log log = read_string(s.head + noisy.bytes + s.tail);
-  std::set<std::pair<uint32_t, uint64_t>> got;
-  for (const auto& st : log.streams) {
-    for (const auto& e : st.events) got.insert({st.cpu, e.seq});
+  TruthCheck check = check_against_truth(log, truth);
+  for (const auto& problem : check.problems) ADD_FAILURE() << "seed " << seed << ": " << problem;
+  EXPECT_GE(log.stats.records_lost_transport, truth.records_hit) << "seed " << seed;
+  // Frame-level reports are best effort (a frame hit in its mark and its
+  // newline runs into the next one); record-level accounting is exact.
+  if (frame_reports) {
+    EXPECT_GE(log.stats.frames_damaged_total() + truth.frames_hit_newline, truth.frames_hit)
+        << "seed " << seed;
   }
-  for (const auto& r : must_have) {
-    EXPECT_TRUE(got.count(r)) << "seed " << seed << ": cpu" << r.first << " seq " << r.second
-                              << " lost though its frame was not hit";
-  }
-  for (const auto& r : got) {
-    EXPECT_TRUE(may_have.count(r)) << "seed " << seed << ": record from a hit frame survived";
-  }
-  // Every missing record is counted as transport loss, exactly.
-  EXPECT_GE(log.stats.records_lost_transport, body_hit_records) << "seed " << seed;
-  EXPECT_LE(log.stats.records_lost_transport, any_hit_records) << "seed " << seed;
-  uint64_t total = 0;
-  for (const auto& f : s.frames) total += f.records;
-  EXPECT_EQ(log.stats.records + log.stats.records_lost_transport, total) << "seed " << seed;
   EXPECT_EQ(log.stats.records_dropped_logger, 0u);
 }
 
@@ -120,7 +106,7 @@ TEST(Noise, SeededRoundTripLosesExactlyTheHitFrames) {
 
 TEST(Noise, HeavyNoiseStillAccountsForEveryRecord) {
   for (uint64_t seed = 100; seed < 105; ++seed) {
-    check_round_trip(seed, NoiseRates{0.01, 0.01, 0.005, true});
+    check_round_trip(seed, NoiseRates{0.01, 0.01, 0.005, true}, false);
   }
 }
 

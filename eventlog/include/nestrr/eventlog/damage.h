@@ -16,8 +16,9 @@ enum class DamageKind : uint8_t {
   kCut,              // frame cut by the end of the stream
   kBadByte,          // a byte outside the alphabet ended the frame early
   kBadPacket,        // frame intact but its payload is not a Packet
+  kBadMark,          // "~N" mark damaged and the run behind it fails its checks
 };
-inline constexpr int kDamageKinds = 7;
+inline constexpr int kDamageKinds = 8;
 
 std::string_view damage_kind_name(DamageKind kind);
 

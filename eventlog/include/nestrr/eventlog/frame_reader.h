@@ -19,6 +19,7 @@ struct Frame {
   std::string_view payload;  // valid only during the callback
   uint64_t offset = 0;       // stream offset of the frame's '~'
   uint64_t length = 0;       // bytes from '~' through the line end
+  bool mark_repaired = false;  // the "~N" mark was damaged; the run was whole
 };
 
 struct TextLine {
@@ -41,6 +42,10 @@ class FrameReader {
   // Longest console line kept in one piece; longer lines are delivered in
   // pieces of this size (complete = false), nothing is dropped.
   static constexpr size_t kMaxTextLine = 4096;
+
+  // Shortest base64 run behind a damaged mark that is reported as a
+  // damaged frame rather than kept as console text.
+  static constexpr size_t kMinMarklessRun = 24;
 
   explicit FrameReader(FrameSink& sink);
 
@@ -66,6 +71,9 @@ class FrameReader {
   void text_byte(uint8_t byte);
   void frame_byte(uint8_t byte);
   bool validate(DamageKind* kind, std::string* why) const;
+  static bool check_run(const std::vector<uint8_t>& decoded, size_t chars, uint32_t bits, int nbits,
+                        DamageKind* kind, std::string* why);
+  bool repair_mark(uint64_t end);
   void end_frame(uint64_t end, bool cut);
   void report(DamageKind kind, uint64_t end, std::string detail);
   void flush_text(bool complete);
@@ -83,6 +91,7 @@ class FrameReader {
   uint32_t bits_ = 0;           // pending decoded bits
   int nbits_ = 0;
   std::vector<uint8_t> decoded_;  // reserved to its bound once
+  std::vector<uint8_t> repair_;   // decoding of a text line in repair_mark
   DamageKind skip_kind_ = DamageKind::kTooLong;
   std::string skip_detail_;
 };

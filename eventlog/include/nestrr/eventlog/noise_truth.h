@@ -31,8 +31,8 @@ using RecordId = std::pair<uint32_t, uint64_t>;  // (cpu, seq)
 
 struct NoiseTruth {
   uint64_t frames = 0;            // frames in the clean stream
-  uint64_t frames_hit = 0;        // frames with a damaged byte before their line end
-  uint64_t frames_hit_newline = 0;  // frames hit only in their line end (may survive)
+  uint64_t frames_hit = 0;        // frames with a damaged byte between mark and line end
+  uint64_t frames_hit_newline = 0;  // frames hit only in mark or line end (may survive)
   uint64_t records = 0;           // records in the clean stream
   uint64_t records_hit = 0;       // records in frames_hit
   std::set<RecordId> must_survive;  // records of frames not hit at all

@@ -34,6 +34,7 @@ struct Stats {
   uint64_t text_lines = 0;
 
   uint64_t frames_ok = 0;     // frames that decoded into a Packet
+  uint64_t frames_repaired = 0;  // of those: "~N" mark damaged, rest whole
   std::array<uint64_t, kDamageKinds> frames_damaged{};  // by DamageKind
   uint64_t resyncs = 0;       // damage reports: the reader started over
 
