@@ -1,0 +1,126 @@
+// Decode + merge throughput on one core, events/s (items_per_second), over
+// one log of ~1M events of 8 CPUs written by the real logger. Rows:
+//   BM_ParsePayloads    baseline: libprotobuf Packet::ParseFromArray of every
+//                       frame payload, unframed up front (one reused Packet)
+//   BM_FramesAndParse   FrameReader (base64 + CRC) + the same ParseFromArray
+//   BM_ReadLog          eventlog::read_log (frames, packets, events, loss
+//                       accounting, sort)
+//   BM_ReadLogMerge     read_log + merge (the whole path `nestrr dump` takes)
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "frames.h"
+#include "nestrr.pb.h"
+#include "nestrr/eventlog/log.h"
+#include "nestrr/eventlog/merge.h"
+#include "workload.h"
+
+namespace {
+
+constexpr uint32_t kCpus = 8;
+constexpr size_t kEvents = 1'000'000;
+
+struct Input {
+  std::string stream;
+  std::vector<std::string> payloads;
+  uint64_t records = 0;
+};
+
+const Input& input() {
+  static const Input in = [] {
+    Input in;
+    const auto events = nestrr::bench::make_mix(11, kCpus, kEvents);
+    in.stream = nestrr::bench::log_stream(events, kCpus, 256);
+    in.payloads = nestrr::bench::split_frames(in.stream).payloads;
+    nestrr::v1::Packet p;
+    for (const auto& pl : in.payloads)
+      if (p.ParseFromString(pl)) in.records += p.record_size();
+    return in;
+  }();
+  return in;
+}
+
+void BM_ParsePayloads(benchmark::State& state) {
+  const Input& in = input();
+  nestrr::v1::Packet p;
+  uint64_t records = 0;
+  for (auto _ : state) {
+    records = 0;
+    for (const auto& pl : in.payloads) {
+      if (p.ParseFromArray(pl.data(), int(pl.size()))) records += p.record_size();
+    }
+    benchmark::DoNotOptimize(records);
+  }
+  state.SetItemsProcessed(int64_t(state.iterations() * in.records));
+  state.counters["records"] = double(records);
+}
+
+struct ParseSink : nestrr::eventlog::FrameSink {
+  nestrr::v1::Packet p;
+  uint64_t records = 0;
+  void on_frame(const nestrr::eventlog::Frame& f) override {
+    if (p.ParseFromArray(f.payload.data(), int(f.payload.size()))) records += p.record_size();
+  }
+  void on_text(const nestrr::eventlog::TextLine&) override {}
+  void on_damage(const nestrr::eventlog::Damage&) override {}
+};
+
+void BM_FramesAndParse(benchmark::State& state) {
+  const Input& in = input();
+  uint64_t records = 0;
+  for (auto _ : state) {
+    ParseSink sink;
+    nestrr::eventlog::FrameReader reader(sink);
+    reader.feed(in.stream);
+    reader.finish();
+    records = sink.records;
+    benchmark::DoNotOptimize(records);
+  }
+  state.SetItemsProcessed(int64_t(state.iterations() * in.records));
+  state.counters["records"] = double(records);
+}
+
+void BM_ReadLog(benchmark::State& state) {
+  const Input& in = input();
+  uint64_t events = 0;
+  for (auto _ : state) {
+    std::istringstream s(in.stream);
+    auto log = nestrr::eventlog::read_log(s);
+    events = log.event_count();
+    benchmark::DoNotOptimize(events);
+  }
+  state.SetItemsProcessed(int64_t(state.iterations() * in.records));
+  state.counters["events"] = double(events);
+}
+
+void BM_ReadLogMerge(benchmark::State& state) {
+  const Input& in = input();
+  uint64_t events = 0, edges = 0, lost = 0;
+  for (auto _ : state) {
+    std::istringstream s(in.stream);
+    auto log = nestrr::eventlog::read_log(s);
+    auto tl = nestrr::eventlog::merge(log);
+    events = tl.order.size();
+    edges = tl.stats.edges;
+    lost = log.stats.records_lost_transport + log.stats.frames_damaged_total();
+    benchmark::DoNotOptimize(events);
+  }
+  state.SetItemsProcessed(int64_t(state.iterations() * in.records));
+  state.counters["events"] = double(events);
+  state.counters["edges"] = double(edges);
+  state.counters["lost_or_damaged"] = double(lost);
+  state.counters["stream_bytes"] = double(in.stream.size());
+}
+
+BENCHMARK(BM_ParsePayloads)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_FramesAndParse)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_ReadLog)->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_ReadLogMerge)->Unit(benchmark::kMillisecond)->Iterations(2);
+
+}  // namespace
+
+BENCHMARK_MAIN();
