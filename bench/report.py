@@ -1,0 +1,113 @@
+"""Markdown tables from the JSON that bench/run collected (argument: its
+results folder). Ratios are against baselines of the same run."""
+import json
+import os
+import sys
+
+out = sys.argv[1]
+
+
+def load(name):
+    path = os.path.join(out, name + ".json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)["benchmarks"]
+
+
+def median_rows(rows):
+    """name -> row; with repetitions, the median aggregate (cpu_time for
+    single-threaded, real_time for threaded rows)."""
+    res = {}
+    for r in rows:
+        if r.get("run_type") == "aggregate":
+            if r.get("aggregate_name") == "median":
+                res[r["run_name"]] = r
+        elif r["run_name"] not in res or "repetitions" not in r:
+            res.setdefault(r["run_name"], r)
+    return res
+
+
+def t(r):
+    return r["real_time"] if "real_time" in r["run_name"] else r["cpu_time"]
+
+
+print("## Logger call cost (ns per nestrr_log_vm_exit, median of 3)\n")
+rows = median_rows(load("logger_bench") or [])
+print("| row | threads | ns/call | ratio to bare loop (same threads) | goal <= 2x |")
+print("| --- | --- | --- | --- | --- |")
+for suffix, threads in (("", 1), ("/real_time/threads:2", 2)):
+    base = rows.get("BM_BareLoop" + suffix)
+    for name in ("BM_BareLoop", "BM_LogFlight", "BM_LogStream64"):
+        r = rows.get(name + suffix)
+        if not r or not base:
+            continue
+        ratio = t(r) / t(base)
+        goal = "" if name == "BM_BareLoop" else ("met" if ratio <= 2 else "not met")
+        print(f"| {name} | {threads} | {t(r):.1f} | {ratio:.2f}x | {goal} |")
+
+print("\n## LTTng-UST tracepoint, same fields, active snapshot session\n")
+with open(os.path.join(out, "lttng.status")) as f:
+    status = f.read().strip()
+lt = load("lttng")
+if lt and not status.startswith("SKIP"):
+    rows = median_rows(lt)
+    base = rows["BM_BareLoop"]
+    print("| row | ns/event | ratio to bare loop |")
+    print("| --- | --- | --- |")
+    for name in ("BM_BareLoop", "BM_LogFlight", "BM_LttngTracepoint"):
+        r = rows[name]
+        extra = ""
+        if name == "BM_LttngTracepoint":
+            extra = " (tracepoint enabled)" if r.get("enabled") else " (tracepoint NOT enabled)"
+        print(f"| {name}{extra} | {t(r):.1f} | {t(r) / t(base):.2f}x |")
+    if status:
+        print(f"\n{status}")
+else:
+    print(status or "not run")
+
+print("\n## Bytes per VM-exit record (realistic mix, real logger, stream mode)\n")
+rows = median_rows(load("size_bench") or [])
+print("| flush every | record incl. tag+len | record without | rec tag+len | dt | "
+      "VmExit tag+len | reason | rip delta | qualification | from_l2 | "
+      "payload/record (all kinds, incl. chunk header) | framed line/record | goal <= 6 |")
+print("| --- |" * 1 + " --- |" * 12)
+alts = []
+for name, r in rows.items():
+    every = name.split("/")[1]
+    goal = "met" if r["rec_total"] <= 6 else "not met"
+    print(f"| {every} | {r['rec_total']:.2f} | {r['rec_inner']:.2f} | {r['rec_taglen']:.2f} | "
+          f"{r['dt']:.2f} | {r['exit_taglen']:.2f} | {r['reason']:.2f} | {r['rip']:.2f} | "
+          f"{r['qual']:.2f} | {r['l2']:.2f} | {r['payload_per_record']:.2f} | "
+          f"{r['framed_per_record']:.2f} | {goal} |")
+    alts.append((every, r))
+print("\nSame VM exits, other encodings (computed sizes, not implemented):\n")
+print("| flush every | packed columns | + dt in 64-tick units | + 8-entry recent-RIP index |")
+print("| --- | --- | --- | --- |")
+for every, r in alts:
+    print(f"| {every} | {r['alt_packed']:.2f} | {r['alt_packed_dt64']:.2f} | "
+          f"{r['alt_packed_dt64_ripcache']:.2f} |")
+
+print("\n## Decode + merge throughput, one core (1M events, 8 CPUs)\n")
+rows = median_rows(load("decode_bench") or [])
+base = rows.get("BM_ParsePayloads/min_time:1.000")
+print("| row | Mevents/s | ratio to ParseFromArray of unframed payloads |")
+print("| --- | --- | --- |")
+for name, r in rows.items():
+    ips = r["items_per_second"]
+    print(f"| {name.split('/')[0]} | {ips / 1e6:.2f} | {ips / base['items_per_second']:.2f}x |")
+
+print("\n## Framing: text line vs COBS+CRC (same packets, 8 seeds per condition)\n")
+rows = load("framing_bench") or []
+by = {}
+for r in rows:
+    kind, cond = r["label"].split(" ", 1)
+    by.setdefault(cond, {})[kind] = r
+print("| condition | text bytes/record | COBS bytes/record | text frames ok | COBS frames ok | "
+      "text records ok | COBS records ok | bad accepts (text/COBS) |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+for cond, k in by.items():
+    a, b = k["text"], k["cobs"]
+    print(f"| {cond} | {a['bytes_per_record']:.2f} | {b['bytes_per_record']:.2f} | "
+          f"{a['frames_ok']:.3f} | {b['frames_ok']:.3f} | {a['records_ok']:.3f} | "
+          f"{b['records_ok']:.3f} | {int(a['bad_accepts'])}/{int(b['bad_accepts'])} |")
