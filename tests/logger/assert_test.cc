@@ -52,7 +52,7 @@ bool Within(uint64_t addr, void (*fn)(int)) {
   return addr > start && addr < start + 512;
 }
 
-TEST(Assert, RecordsRegistersFramesAndStack) {
+TEST(LoggerAssert, RecordsRegistersFramesAndStack) {
   nestrr_test::Sink sink;
   nestrr_test::Memory mem(1, 8192);
   StackBounds stack = ThisStack();
@@ -97,7 +97,7 @@ TEST(Assert, RecordsRegistersFramesAndStack) {
   EXPECT_NE(a.registers().rflags(), 0u);
 }
 
-TEST(Assert, WalkStopsAtInvalidMemory) {
+TEST(LoggerAssert, WalkStopsAtInvalidMemory) {
   uintptr_t frame[2] = {0, 0x1234};
   uint64_t out[4];
   auto never = [](void*, uintptr_t, uintptr_t) { return false; };

@@ -34,7 +34,7 @@ std::string Varint(uint64_t v) {
   return Hex(buf, o.len);
 }
 
-TEST(Codec, VarintBytes) {
+TEST(LoggerCodec, VarintBytes) {
   EXPECT_EQ(Varint(0), "00");
   EXPECT_EQ(Varint(1), "01");
   EXPECT_EQ(Varint(127), "7f");
@@ -44,7 +44,7 @@ TEST(Codec, VarintBytes) {
   EXPECT_EQ(Varint(UINT64_MAX), "ff ff ff ff ff ff ff ff ff 01");
 }
 
-TEST(Codec, ZigZag) {
+TEST(LoggerCodec, ZigZag) {
   EXPECT_EQ(nestrr_pb_zigzag(0), 0u);
   EXPECT_EQ(nestrr_pb_zigzag(-1), 1u);
   EXPECT_EQ(nestrr_pb_zigzag(1), 2u);
@@ -53,7 +53,7 @@ TEST(Codec, ZigZag) {
   EXPECT_EQ(nestrr_pb_zigzag(INT64_MIN), UINT64_MAX);
 }
 
-TEST(Codec, FieldsSkipZeroAndKeepExplicit) {
+TEST(LoggerCodec, FieldsSkipZeroAndKeepExplicit) {
   unsigned char buf[32];
   nestrr_pb_out o;
   nestrr_pb_init(&o, buf, sizeof buf);
@@ -69,7 +69,7 @@ bool Body(nestrr_pb_out* o, const void*) {
   return nestrr_pb_uint(o, NESTRR_T_TRAILER_CPU, 3) && nestrr_pb_uint(o, NESTRR_T_TRAILER_NEXT_SEQ, 300);
 }
 
-TEST(Codec, SubmessageLengthPrefix) {
+TEST(LoggerCodec, SubmessageLengthPrefix) {
   unsigned char buf[32];
   nestrr_pb_out o;
   nestrr_pb_init(&o, buf, sizeof buf);
@@ -77,8 +77,34 @@ TEST(Codec, SubmessageLengthPrefix) {
   EXPECT_EQ(Hex(buf, o.len), "32 05 08 03 10 ac 02");
 }
 
+bool LongBody(nestrr_pb_out* o, const void* arg) {
+  const auto* text = static_cast<const std::string*>(arg);
+  return nestrr_pb_string_nz(o, NESTRR_T_HEADER_DESCRIPTION, text->data(),
+                             static_cast<uint32_t>(text->size()));
+}
+
+// A body of 128 bytes or more needs a 2-byte length: the writer shifts it.
+TEST(LoggerCodec, LongSubmessageMatchesLibprotobuf) {
+  for (size_t n : {124u, 125u, 126u, 200u, 1000u}) {
+    std::string text(n, 'q');
+    text[0] = 'A';
+    text[n - 1] = 'Z';
+    std::vector<unsigned char> buf(2048);
+    nestrr_pb_out o;
+    nestrr_pb_init(&o, buf.data(), static_cast<uint32_t>(buf.size()));
+    ASSERT_TRUE(nestrr_pb_submsg(&o, NESTRR_T_PACKET_HEADER, LongBody, &text));
+    nestrr::v1::Packet p;
+    p.mutable_header()->set_description(text);
+    EXPECT_EQ(Hex(buf.data(), o.len), Hex(p.SerializeAsString())) << n;
+    nestrr_pb_out sizer;
+    nestrr_pb_sizer(&sizer);
+    ASSERT_TRUE(nestrr_pb_submsg(&sizer, NESTRR_T_PACKET_HEADER, LongBody, &text));
+    EXPECT_EQ(sizer.len, o.len);
+  }
+}
+
 // Every prefix of the room a message needs must fail, and keep failing.
-TEST(Codec, FailsAfterByteN) {
+TEST(LoggerCodec, FailsAfterByteN) {
   unsigned char full[64];
   nestrr_pb_out o;
   nestrr_pb_init(&o, full, sizeof full);
@@ -98,13 +124,28 @@ TEST(Codec, FailsAfterByteN) {
   }
 }
 
+// The same with a 2-byte length, where the shift needs the last bytes.
+TEST(LoggerCodec, LongSubmessageFailsAfterByteN) {
+  const std::string text(150, 'w');
+  nestrr_pb_out o;
+  nestrr_pb_sizer(&o);
+  ASSERT_TRUE(nestrr_pb_submsg(&o, NESTRR_T_PACKET_HEADER, LongBody, &text));
+  const uint32_t need = o.len;
+  for (uint32_t cap = 0; cap <= need; ++cap) {
+    std::vector<unsigned char> buf(cap + 8, 0xee);
+    nestrr_pb_init(&o, buf.data(), cap);
+    EXPECT_EQ(nestrr_pb_submsg(&o, NESTRR_T_PACKET_HEADER, LongBody, &text), cap == need) << cap;
+    for (uint32_t i = cap; i < buf.size(); ++i) ASSERT_EQ(buf[i], 0xee) << "wrote past cap " << cap;
+  }
+}
+
 struct FixedClock {
   uint64_t now = 0;
   static uint64_t read(void* ctx) { return static_cast<FixedClock*>(ctx)->now; }
 };
 
 // One VmExit, encoded by hand from the schema, and by libprotobuf.
-TEST(Codec, VmExitChunkBytes) {
+TEST(LoggerCodec, VmExitChunkBytes) {
   nestrr_test::Sink sink;
   FixedClock clock;
   nestrr_test::Memory mem(2, 8192);

@@ -41,7 +41,7 @@ uint64_t Mix(uint64_t x) {
   return x ^ (x >> 29);
 }
 
-TEST(Flight, KeepsNewestOldestFirstAndCountsOverwrites) {
+TEST(LoggerFlight, KeepsNewestOldestFirstAndCountsOverwrites) {
   auto* f = new Flight(2, 8192);
   constexpr uint64_t kLogged = 1000;
   for (uint64_t i = 0; i < kLogged; ++i) ASSERT_TRUE(nestrr_log_vm_exit(&f->lg, 1, 10, i, Mix(i), false));
@@ -100,7 +100,7 @@ TEST(Flight, KeepsNewestOldestFirstAndCountsOverwrites) {
   delete f;
 }
 
-TEST(Flight, DumpWhileWritingNeverTearsRecords) {
+TEST(LoggerFlight, DumpWhileWritingNeverTearsRecords) {
   auto* f = new Flight(2, 8192);
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> progress[2] = {0, 0};

@@ -10,7 +10,7 @@
 
 namespace {
 
-TEST(I386Stream, DecodesWithExactAccounting) {
+TEST(LoggerI386Stream, DecodesWithExactAccounting) {
   std::ifstream in(NESTRR_M32_STREAM);
   if (!in) GTEST_SKIP() << "run through ctest: the i386 producer writes " << NESTRR_M32_STREAM;
   std::stringstream ss;

@@ -200,7 +200,7 @@ void RunStress(nestrr_ring_mode mode) {
               static_cast<unsigned long long>(total_nmis), static_cast<unsigned long long>(nested));
 }
 
-TEST(NmiStress, StreamDrainWhileSignalled) { RunStress(NESTRR_MODE_STREAM); }
-TEST(NmiStress, FlightDumpWhileSignalled) { RunStress(NESTRR_MODE_FLIGHT); }
+TEST(LoggerNmiStress, StreamDrainWhileSignalled) { RunStress(NESTRR_MODE_STREAM); }
+TEST(LoggerNmiStress, FlightDumpWhileSignalled) { RunStress(NESTRR_MODE_FLIGHT); }
 
 }  // namespace

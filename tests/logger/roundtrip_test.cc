@@ -204,7 +204,7 @@ class Generator {
   std::mt19937 rng_;
 };
 
-TEST(RoundTrip, RandomEventsAllKinds) {
+TEST(LoggerRoundTrip, RandomEventsAllKinds) {
   constexpr uint32_t kCpus = 4;
   constexpr uint32_t kRing = 64 * 1024;
   constexpr int kEvents = 6000;

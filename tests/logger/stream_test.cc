@@ -24,7 +24,7 @@ struct StreamLogger {
   }
 };
 
-TEST(Stream, FullRingReportsExactLoss) {
+TEST(LoggerStream, FullRingReportsExactLoss) {
   auto* s = new StreamLogger(1, 8192);
   uint64_t stored = 0, dropped = 0;
   for (uint64_t i = 0; i < 1000; ++i) {
@@ -59,7 +59,7 @@ TEST(Stream, FullRingReportsExactLoss) {
   delete s;
 }
 
-TEST(Stream, ChunksFitFramesAndRestartDeltas) {
+TEST(LoggerStream, ChunksFitFramesAndRestartDeltas) {
   auto* s = new StreamLogger(1, 64 * 1024);
   for (uint64_t i = 0; i < 1000; ++i)
     ASSERT_TRUE(nestrr_log_vm_exit(&s->lg, 0, 30, i, 0xffffffff80000000ull + 16 * i, true));
@@ -83,7 +83,7 @@ TEST(Stream, ChunksFitFramesAndRestartDeltas) {
   delete s;
 }
 
-TEST(Stream, RefusesBadCpuAndBadConfig) {
+TEST(LoggerStream, RefusesBadCpuAndBadConfig) {
   auto* s = new StreamLogger(2, 8192);
   EXPECT_FALSE(nestrr_log_vm_exit(&s->lg, 2, 1, 0, 0, false));
   EXPECT_FALSE(nestrr_log_vm_exit(&s->lg, NESTRR_CPU_UNKNOWN, 1, 0, 0, false));

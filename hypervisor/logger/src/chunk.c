@@ -35,30 +35,32 @@ void nestrr_chunk_flush(struct nestrr_logger *lg, struct nestrr_scratch *sc,
   ch->count = 0;
 }
 
-static bool fits(const struct nestrr_chunk *ch, const struct nestrr_slot_hdr *slot) {
-  struct nestrr_pb_out sizer;
-  nestrr_pb_sizer(&sizer);
-  if (!nestrr_encode_record(&sizer, slot, ch)) return false;
-  return sizer.len <= ch->out.cap - ch->out.len;
+/* Encodes the record at the end of the chunk; on overflow leaves the chunk
+ * as it was (the bytes past its end are scratch). One pass, no sizing. */
+static bool append(struct nestrr_chunk *ch, const struct nestrr_slot_hdr *slot) {
+  uint32_t len = ch->out.len;
+  if (nestrr_encode_record(&ch->out, slot, ch)) return true;
+  ch->out.len = len;
+  ch->out.ok = true;
+  return false;
 }
 
 bool nestrr_chunk_add(struct nestrr_logger *lg, struct nestrr_scratch *sc, struct nestrr_chunk *ch,
                       const struct nestrr_slot_hdr *slot, uint64_t seq) {
-  uint64_t rip = 0;
-  if (ch->count && (seq != ch->next_seq || !fits(ch, slot))) nestrr_chunk_flush(lg, sc, ch);
-  if (ch->count == 0 && (!start(sc, ch, slot, seq) || !fits(ch, slot))) {
-    ch->count = 0;
-    return false;
-  }
-  if (!nestrr_encode_record(&ch->out, slot, ch)) { /* cannot happen after fits() */
-    ch->count = 0;
-    return false;
+  if (ch->count && seq != ch->next_seq) nestrr_chunk_flush(lg, sc, ch);
+  if (ch->count == 0 && !start(sc, ch, slot, seq)) return false;
+  if (!append(ch, slot)) {
+    if (ch->count == 0) return false; /* too big for any frame: cannot happen (slots.h) */
+    nestrr_chunk_flush(lg, sc, ch);
+    if (!start(sc, ch, slot, seq) || !append(ch, slot)) {
+      ch->count = 0;
+      return false;
+    }
   }
   if (slot->kind == NESTRR_F_RECORD_VM_EXIT) {
     /* struct slot_vm_exit: guest_rip after reason, from_l2, qualification. */
     const uint64_t *words = (const uint64_t *)(const void *)(slot + 1);
-    rip = words[2];
-    ch->prev_rip = rip;
+    ch->prev_rip = words[2];
   }
   ch->prev_tsc = slot->tsc;
   ch->next_seq = seq + 1u;

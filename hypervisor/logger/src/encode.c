@@ -63,25 +63,30 @@ bool nestrr_pb_string_nz(struct nestrr_pb_out *o, uint32_t tag, const void *p, u
   return nestrr_pb_tag(o, tag) && nestrr_pb_varint(o, n) && nestrr_pb_bytes(o, p, n);
 }
 
+/* One pass: the body is written after a 1-byte length guess (most
+ * submessages here are < 128 bytes) and shifted right when the length
+ * needs more varint bytes. A sizing stream just counts the same way. */
 bool nestrr_pb_submsg(struct nestrr_pb_out *o, uint32_t tag, nestrr_pb_body_fn body,
                       const void *arg) {
-  struct nestrr_pb_out sizer;
-  uint32_t start;
-  if (!o->ok) return false;
-  nestrr_pb_sizer(&sizer);
-  if (!body(&sizer, arg)) {
-    o->ok = false;
-    return false;
-  }
-  if (!nestrr_pb_tag(o, tag) || !nestrr_pb_varint(o, sizer.len)) return false;
-  start = o->len;
+  uint32_t at, n, extra, i;
+  unsigned char zero = 0;
+  if (!nestrr_pb_tag(o, tag) || !nestrr_pb_bytes(o, &zero, 1)) return false;
+  at = o->len;
   if (!body(o, arg)) {
     o->ok = false;
     return false;
   }
-  if (o->len - start != sizer.len) { /* body is not deterministic: refuse */
+  n = o->len - at;
+  extra = nestrr_pb_varint_size(n) - 1u;
+  if (extra > o->cap - o->len) {
     o->ok = false;
     return false;
   }
+  if (o->buf) {
+    for (i = n; i > 0; i--) o->buf[at + extra + i - 1u] = o->buf[at + i - 1u];
+    o->len = at - 1u;
+    if (!nestrr_pb_varint(o, n)) return false;
+  }
+  o->len = at + extra + n;
   return true;
 }

@@ -3,7 +3,7 @@
  * nanopb-style: an output stream over a caller buffer; every call returns
  * bool and the first error sticks (later calls do nothing and fail). A
  * stream with buf == 0 only counts bytes (the sizing pass for length
- * prefixes of nested messages). */
+ * prefixes, and for checking room before writing). */
 #ifndef NESTRR_PB_OUT_H
 #define NESTRR_PB_OUT_H
 
@@ -51,8 +51,8 @@ NESTRR_MUST_CHECK bool nestrr_pb_sint_nz(struct nestrr_pb_out *o, uint32_t tag, 
 NESTRR_MUST_CHECK bool nestrr_pb_string_nz(struct nestrr_pb_out *o, uint32_t tag, const void *p,
                                            uint32_t n);
 
-/* Length-delimited submessage: runs `body` once on a sizing stream, writes
- * the tag and length, then runs it on `o` and checks it wrote that many. */
+/* Length-delimited submessage: writes the tag, runs `body` once on `o`, and
+ * puts the length in front of what it wrote. */
 typedef bool (*nestrr_pb_body_fn)(struct nestrr_pb_out *o, const void *arg);
 NESTRR_MUST_CHECK bool nestrr_pb_submsg(struct nestrr_pb_out *o, uint32_t tag,
                                         nestrr_pb_body_fn body, const void *arg);
