@@ -83,6 +83,30 @@ TEST(LoggerStream, ChunksFitFramesAndRestartDeltas) {
   delete s;
 }
 
+TEST(LoggerStream, RepeatsHeaderForLateReaders) {
+  nestrr_test::Sink sink;
+  nestrr_test::Memory mem(1, 64 * 1024);
+  nestrr_config cfg{};
+  cfg.cpu_count = 1;
+  cfg.ring_bytes = 64 * 1024;
+  cfg.mode = NESTRR_MODE_STREAM;
+  cfg.memory = mem.data();
+  cfg.memory_bytes = mem.size();
+  cfg.write = nestrr_test::Sink::write;
+  cfg.write_ctx = &sink;
+  cfg.header_every_frames = 3;
+  static nestrr_logger lg;
+  ASSERT_TRUE(nestrr_logger_init(&lg, &cfg));
+  for (int f = 0; f < 7; ++f) {
+    ASSERT_TRUE(nestrr_log_vm_exit(&lg, 0, 1, 0, 0, false));
+    nestrr_logger_flush(&lg, 0);  // one chunk frame each
+  }
+  auto packets = nestrr_test::DecodePackets(sink.bytes);
+  std::string kinds;
+  for (const auto& p : packets) kinds += p.has_header() ? 'H' : 'c';
+  EXPECT_EQ(kinds, "HcccHcccHc");
+}
+
 TEST(LoggerStream, RefusesBadCpuAndBadConfig) {
   auto* s = new StreamLogger(2, 8192);
   EXPECT_FALSE(nestrr_log_vm_exit(&s->lg, 2, 1, 0, 0, false));

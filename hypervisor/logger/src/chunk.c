@@ -29,8 +29,13 @@ static bool start(struct nestrr_scratch *sc, struct nestrr_chunk *ch,
 void nestrr_chunk_flush(struct nestrr_logger *lg, struct nestrr_scratch *sc,
                         struct nestrr_chunk *ch) {
   if (ch->count && ch->out.ok) {
+    uint32_t every = lg->config.header_every_frames;
     nestrr_emit_payload(lg, sc, ch->out.len);
     ch->flushes++;
+    /* The payload is out: the scratch is free for a repeated Header. */
+    if (every && lg->mode == NESTRR_MODE_STREAM &&
+        __atomic_add_fetch(&lg->frames_since_header, 1u, __ATOMIC_RELAXED) % every == 0)
+      nestrr_emit_header(lg, sc, NESTRR_HEADER_SINK_STREAM);
   }
   ch->count = 0;
 }

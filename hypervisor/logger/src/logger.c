@@ -33,6 +33,8 @@ bool nestrr_logger_init(struct nestrr_logger *lg, const struct nestrr_config *co
   lg->config.clock_ctx = config->clock_ctx;
   lg->config.addr_ok = config->addr_ok;
   lg->config.addr_ok_ctx = config->addr_ok_ctx;
+  lg->config.header_every_frames = config->header_every_frames;
+  lg->frames_since_header = 0;
   mem += align;
   state_bytes = (unsigned long)config->cpu_count * sizeof(struct nestrr_cpu_state);
   lg->cpus = (struct nestrr_cpu_state *)(void *)mem;

@@ -102,6 +102,10 @@ struct nestrr_config {
   void *clock_ctx;
   nestrr_addr_ok_fn addr_ok;
   void *addr_ok_ctx;
+  /* Stream: repeat the Header frame after every this many chunk frames, so
+   * a reader that joins late (a console attached mid-run) learns it.
+   * 0 = only at init. */
+  uint32_t header_every_frames;
 };
 
 /* Encoding scratch: one frame's payload and line, one slot copy. */
@@ -127,6 +131,7 @@ struct nestrr_logger {
   uint32_t sink_lock;
   uint32_t dump_busy;
   uint32_t ring_bytes;
+  uint32_t frames_since_header;
   struct nestrr_cpu_state *cpus;
   unsigned char *rings;
   struct nestrr_config config;
