@@ -31,7 +31,7 @@
  *   relaxed loads by the reader keep this order.
  * - 64-bit CAS on i386 is cmpxchg8b (arch.h; -march=i686 or later). The
  *   64-bit word is never loaded with a 64-bit atomic load on i386 (gcc would
- *   use x87 or SSE for it): ring_peek reads the halves seq, head, seq and
+ *   use x87 or SSE for it): nestrr_ring_snapshot reads seq, head, seq and
  *   retries until seq is stable; every successful CAS changes seq. */
 #include "nestrr/ring.h"
 
