@@ -54,7 +54,7 @@ class Generator {
   void Log(nestrr_logger* lg, uint32_t cpu, uint64_t tsc, std::vector<Expected>* out) {
     Record r;
     bool ok = true;
-    switch (pick(19)) {
+    switch (pick(22)) {
       case 0: {
         auto* e = r.mutable_vm_exit();
         e->set_reason(u32());
@@ -161,6 +161,40 @@ class Generator {
           out->push_back({tsc, m});
         }
         return;
+      }
+      case 17: {
+        auto* e = r.mutable_vmx_instruction();
+        e->set_kind(static_cast<nestrr::v1::VmxInstruction::Kind>(pick(11)));
+        e->set_outcome(static_cast<nestrr::v1::VmxInstruction::Outcome>(pick(6)));
+        e->set_error(pick(30));
+        ok = nestrr_log_vmx_instruction(lg, cpu, e->kind(), e->outcome(), e->error());
+        break;
+      }
+      case 18: {
+        auto* e = r.mutable_ept01_change();
+        e->set_gpa(u64());
+        e->set_size(u64());
+        e->set_hpa(u64());
+        e->set_permissions(pick(8));
+        ok = nestrr_log_ept01_change(lg, cpu, e->gpa(), e->size(), e->hpa(), e->permissions());
+        break;
+      }
+      case 19: {
+        auto* e = r.mutable_vmcs02_translation();
+        std::vector<nestrr_gpa_field> fields(pick(NESTRR_VMCS02_FIELDS_MAX + 1));
+        for (auto& f : fields) {
+          f.encoding = 0x2000 + 2 * pick(40);
+          f.reserved = 7;  // ignored
+          f.gpa = u64();
+          f.hpa = u64();
+          auto* g = e->add_field();
+          g->set_encoding(f.encoding);
+          g->set_gpa(f.gpa);
+          g->set_hpa(f.hpa);
+        }
+        ok = nestrr_log_vmcs02_translation(lg, cpu, fields.data(),
+                                           static_cast<uint32_t>(fields.size()));
+        break;
       }
       default: {
         auto* e = r.mutable_assertion_failure();

@@ -2,6 +2,8 @@
 // large flushes split into frame-sized chunks, bad input is refused.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "frames.h"
 
 namespace {
@@ -111,6 +113,14 @@ TEST(LoggerStream, RefusesBadCpuAndBadConfig) {
   auto* s = new StreamLogger(2, 8192);
   EXPECT_FALSE(nestrr_log_vm_exit(&s->lg, 2, 1, 0, 0, false));
   EXPECT_FALSE(nestrr_log_vm_exit(&s->lg, NESTRR_CPU_UNKNOWN, 1, 0, 0, false));
+  // Too many VMCS02 fields: the first NESTRR_VMCS02_FIELDS_MAX are kept.
+  std::vector<nestrr_gpa_field> many(NESTRR_VMCS02_FIELDS_MAX + 3, nestrr_gpa_field{0x2000, 0, 1, 2});
+  EXPECT_FALSE(nestrr_log_vmcs02_translation(&s->lg, 0, many.data(), static_cast<uint32_t>(many.size())));
+  nestrr_logger_flush(&s->lg, 0);
+  auto cpus = nestrr_test::Reconstruct(nestrr_test::DecodePackets(s->sink.bytes));
+  ASSERT_EQ(cpus[0].records.size(), 1u);
+  EXPECT_EQ(cpus[0].records[0].record.vmcs02_translation().field_size(),
+            static_cast<int>(NESTRR_VMCS02_FIELDS_MAX));
   nestrr_logger lg{};
   nestrr_config cfg{};
   cfg.cpu_count = 1;

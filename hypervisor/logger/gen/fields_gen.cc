@@ -64,8 +64,10 @@ void emit_enum(std::ostream& o, const pb::EnumDescriptor* e, const std::string& 
   }
 }
 
-void emit_message(std::ostream& o, const pb::Descriptor* m) {
-  const std::string msg = upper_snake(m->name());
+// Nested messages are prefixed by their parents, e.g.
+// NESTRR_F_VMCS02_TRANSLATION_GPA_FIELD_ENCODING.
+void emit_message(std::ostream& o, const pb::Descriptor* m, const std::string& parent = "") {
+  const std::string msg = parent + upper_snake(m->name());
   o << "\n/* message " << m->full_name() << " */\n";
   for (int i = 0; i < m->field_count(); ++i) {
     const auto* f = m->field(i);
@@ -74,6 +76,7 @@ void emit_message(std::ostream& o, const pb::Descriptor* m) {
     o << "#define NESTRR_T_" << name << " " << ((f->number() << 3) | wire_type(f)) << "u\n";
   }
   for (int i = 0; i < m->enum_type_count(); ++i) emit_enum(o, m->enum_type(i), msg + "_");
+  for (int i = 0; i < m->nested_type_count(); ++i) emit_message(o, m->nested_type(i), msg + "_");
 }
 
 }  // namespace

@@ -148,6 +148,51 @@ bool nestrr_log_sync_point(struct nestrr_logger *lg, uint32_t cpu, uint32_t obje
   return end(lg, cpu, s);
 }
 
+bool nestrr_log_vmx_instruction(struct nestrr_logger *lg, uint32_t cpu, uint32_t kind,
+                                uint32_t outcome, uint32_t error) {
+  BEGIN(struct slot_vmx_instruction, NESTRR_F_RECORD_VMX_INSTRUCTION);
+  p->kind = kind;
+  p->outcome = outcome;
+  p->error = error;
+  p->pad = 0;
+  return end(lg, cpu, s);
+}
+
+bool nestrr_log_ept01_change(struct nestrr_logger *lg, uint32_t cpu, uint64_t gpa, uint64_t size,
+                             uint64_t hpa, uint32_t permissions) {
+  BEGIN(struct slot_ept01_change, NESTRR_F_RECORD_EPT01_CHANGE);
+  p->gpa = gpa;
+  p->size = size;
+  p->hpa = hpa;
+  p->permissions = permissions;
+  p->pad = 0;
+  return end(lg, cpu, s);
+}
+
+bool nestrr_log_vmcs02_translation(struct nestrr_logger *lg, uint32_t cpu,
+                                   const struct nestrr_gpa_field *fields, uint32_t count) {
+  uint32_t n = count > NESTRR_VMCS02_FIELDS_MAX ? NESTRR_VMCS02_FIELDS_MAX : count;
+  uint32_t i;
+  struct nestrr_gpa_field *out;
+  struct nestrr_slot_hdr *s;
+  struct slot_vmcs02_translation *p;
+  if (!fields) n = 0;
+  s = begin(lg, cpu, sizeof(*p) + n * (uint32_t)sizeof(*out), NESTRR_F_RECORD_VMCS02_TRANSLATION);
+  if (!s) return false;
+  p = (struct slot_vmcs02_translation *)nestrr_slot_payload(s);
+  p->count = n;
+  p->pad = 0;
+  out = (struct nestrr_gpa_field *)(void *)(p + 1);
+  for (i = 0; i < n; i++) { /* field by field: no struct copies */
+    out[i].encoding = fields[i].encoding;
+    out[i].reserved = 0;
+    out[i].gpa = fields[i].gpa;
+    out[i].hpa = fields[i].hpa;
+  }
+  end(lg, cpu, s);
+  return n == count;
+}
+
 /* Appended by the consumer (drain, dump), possibly from another CPU. If the
  * ring refuses it, that is no lost record (the count is reported later), so
  * the drop the reservation counted is taken back. */

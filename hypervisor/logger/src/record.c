@@ -55,6 +55,24 @@ static bool assertion_body(struct nestrr_pb_out *o, const struct slot_assertion 
          nestrr_pb_string_nz(o, NESTRR_T_ASSERTION_FAILURE_STACK, stack, a->stack_bytes);
 }
 
+static bool gpa_field_body(struct nestrr_pb_out *o, const void *arg) {
+  const struct nestrr_gpa_field *f = (const struct nestrr_gpa_field *)arg;
+  return nestrr_pb_uint_nz(o, NESTRR_T_VMCS02_TRANSLATION_GPA_FIELD_ENCODING, f->encoding) &&
+         nestrr_pb_uint_nz(o, NESTRR_T_VMCS02_TRANSLATION_GPA_FIELD_GPA, f->gpa) &&
+         nestrr_pb_uint_nz(o, NESTRR_T_VMCS02_TRANSLATION_GPA_FIELD_HPA, f->hpa);
+}
+
+static bool vmcs02_translation_body(struct nestrr_pb_out *o,
+                                    const struct slot_vmcs02_translation *t) {
+  const struct nestrr_gpa_field *f = (const struct nestrr_gpa_field *)(const void *)(t + 1);
+  uint32_t i;
+  if (t->count > NESTRR_VMCS02_FIELDS_MAX) return false;
+  for (i = 0; i < t->count; i++)
+    if (!nestrr_pb_submsg(o, NESTRR_T_VMCS02_TRANSLATION_FIELD, gpa_field_body, &f[i]))
+      return false;
+  return true;
+}
+
 static bool event_body(struct nestrr_pb_out *o, const void *arg_) {
   const struct record_arg *arg = (const struct record_arg *)arg_;
   const void *p = payload(arg->slot);
@@ -133,6 +151,21 @@ static bool event_body(struct nestrr_pb_out *o, const void *arg_) {
              nestrr_pb_uint_nz(o, NESTRR_T_SYNC_POINT_PROGRESS, e->progress) &&
              nestrr_pb_uint_nz(o, NESTRR_T_SYNC_POINT_KIND, e->kind);
     }
+    case NESTRR_F_RECORD_VMX_INSTRUCTION: {
+      const struct slot_vmx_instruction *e = (const struct slot_vmx_instruction *)p;
+      return nestrr_pb_uint_nz(o, NESTRR_T_VMX_INSTRUCTION_KIND, e->kind) &&
+             nestrr_pb_uint_nz(o, NESTRR_T_VMX_INSTRUCTION_OUTCOME, e->outcome) &&
+             nestrr_pb_uint_nz(o, NESTRR_T_VMX_INSTRUCTION_ERROR, e->error);
+    }
+    case NESTRR_F_RECORD_EPT01_CHANGE: {
+      const struct slot_ept01_change *e = (const struct slot_ept01_change *)p;
+      return nestrr_pb_uint_nz(o, NESTRR_T_EPT01_CHANGE_GPA, e->gpa) &&
+             nestrr_pb_uint_nz(o, NESTRR_T_EPT01_CHANGE_SIZE, e->size) &&
+             nestrr_pb_uint_nz(o, NESTRR_T_EPT01_CHANGE_HPA, e->hpa) &&
+             nestrr_pb_uint_nz(o, NESTRR_T_EPT01_CHANGE_PERMISSIONS, e->permissions);
+    }
+    case NESTRR_F_RECORD_VMCS02_TRANSLATION:
+      return vmcs02_translation_body(o, (const struct slot_vmcs02_translation *)p);
     case NESTRR_F_RECORD_RECORDS_LOST: {
       const struct slot_records_lost *e = (const struct slot_records_lost *)p;
       return nestrr_pb_uint_nz(o, NESTRR_T_RECORDS_LOST_CPU, e->cpu) &&

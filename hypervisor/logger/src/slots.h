@@ -18,6 +18,10 @@ struct slot_pair32 { uint32_t a, b; }; /* ept flush, rewalk, vmx mode */
 struct slot_u64 { uint64_t value; };  /* vmcs12 load/clear, pal unregister */
 struct slot_pal_register { uint64_t pal_id, gpa, size; };
 struct slot_sync_point { uint32_t object, kind; uint64_t progress; };
+struct slot_vmx_instruction { uint32_t kind, outcome, error, pad; };
+struct slot_ept01_change { uint64_t gpa, size, hpa; uint32_t permissions, pad; };
+/* Followed by `count` struct nestrr_gpa_field. */
+struct slot_vmcs02_translation { uint32_t count, pad; };
 struct slot_records_lost { uint32_t cpu, pad; uint64_t count; };
 /* Followed by `data_bytes` bytes. */
 struct slot_memory {
@@ -42,6 +46,11 @@ NESTRR_STATIC_ASSERT(sizeof(struct nestrr_slot_hdr) + sizeof(struct slot_memory)
                        NESTRR_MEMORY_CHUNK_MAX + 7u <=
                    NESTRR_SLOT_MAX,
                "memory slot fits");
+NESTRR_STATIC_ASSERT(sizeof(struct nestrr_slot_hdr) + sizeof(struct slot_vmcs02_translation) +
+                         NESTRR_VMCS02_FIELDS_MAX * sizeof(struct nestrr_gpa_field) <=
+                     NESTRR_SLOT_MAX,
+                 "vmcs02 translation slot fits");
+NESTRR_STATIC_ASSERT(sizeof(struct nestrr_gpa_field) == 24u, "gpa field layout");
 NESTRR_STATIC_ASSERT(sizeof(struct slot_assertion) == 24u + 8u * NESTRR_REGS_COUNT, "assertion layout");
 NESTRR_STATIC_ASSERT(sizeof(struct slot_nmi_received) == 32u, "nmi layout");
 NESTRR_STATIC_ASSERT(sizeof(struct slot_memory) == 16u + NESTRR_MEMORY_LABEL_MAX, "memory layout");

@@ -167,6 +167,24 @@ bool nestrr_log_vmcs12_clear(struct nestrr_logger *lg, uint32_t cpu, uint64_t vm
 bool nestrr_log_pal_register(struct nestrr_logger *lg, uint32_t cpu, uint64_t pal_id,
                              uint64_t gpa, uint64_t size);
 bool nestrr_log_pal_unregister(struct nestrr_logger *lg, uint32_t cpu, uint64_t pal_id);
+/* kind: NESTRR_VMX_INSTRUCTION_KIND_*, outcome: NESTRR_VMX_INSTRUCTION_OUTCOME_*,
+ * error: VM-instruction error number for OUTCOME_FAIL_VALID. */
+bool nestrr_log_vmx_instruction(struct nestrr_logger *lg, uint32_t cpu, uint32_t kind,
+                                uint32_t outcome, uint32_t error);
+/* permissions: 1 read, 2 write, 4 execute; 0 = unmapped. */
+bool nestrr_log_ept01_change(struct nestrr_logger *lg, uint32_t cpu, uint64_t gpa, uint64_t size,
+                             uint64_t hpa, uint32_t permissions);
+/* One VMCS02 guest-physical-address field and its translation. */
+struct nestrr_gpa_field {
+  uint32_t encoding; /* VMCS field encoding */
+  uint32_t reserved;
+  uint64_t gpa, hpa;
+};
+#define NESTRR_VMCS02_FIELDS_MAX 48u
+/* All GPA fields of the VMCS02 in one record; more than
+ * NESTRR_VMCS02_FIELDS_MAX are cut (and the call returns false). */
+bool nestrr_log_vmcs02_translation(struct nestrr_logger *lg, uint32_t cpu,
+                                   const struct nestrr_gpa_field *fields, uint32_t count);
 /* kind: NESTRR_SYNC_POINT_KIND_*. */
 bool nestrr_log_sync_point(struct nestrr_logger *lg, uint32_t cpu, uint32_t object,
                            uint64_t progress, uint32_t kind);
