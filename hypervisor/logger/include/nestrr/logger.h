@@ -30,7 +30,18 @@
  * dropped (ring full, bad cpu); drops are reported in the stream as
  * RecordsLost records, so call sites may ignore the result.
  * Frames go to `write` whole, one at a time (a spin lock serializes CPUs):
- * flush, finish and dump must not run in NMI context. */
+ * flush, finish and dump must not run in NMI context.
+ *
+ * Building: compile src/*.c with the hypervisor (CMake target nestrr_logger
+ * on the host). The freestanding check in CTest uses
+ *   -std=c11 -ffreestanding -nostdlib -fno-builtin -mno-red-zone -fno-pic
+ *   -mgeneral-regs-only  (plus -m32 -march=i686 for i386)
+ * and links without libgcc. nestrr/fields.h is generated from the schema;
+ * the checked-in copy is kept current by a test.
+ *
+ * Limits: sequence numbers and drop counters are 32 bits in the ring and
+ * widened by the consumer, which must visit each ring at least once per
+ * 2^32 records; ring positions wrap at 4 GiB. */
 #ifndef NESTRR_LOGGER_H
 #define NESTRR_LOGGER_H
 
