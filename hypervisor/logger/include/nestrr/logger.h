@@ -32,7 +32,7 @@
  * Frames go to `write` whole, one at a time (a spin lock serializes CPUs):
  * flush, finish and dump must not run in NMI context.
  *
- * Building: compile src/*.c with the hypervisor (CMake target nestrr_logger
+ * Building: compile the .c files of src/ with the hypervisor (CMake target nestrr_logger
  * on the host). The freestanding check in CTest uses
  *   -std=c11 -ffreestanding -nostdlib -fno-builtin -mno-red-zone -fno-pic
  *   -mgeneral-regs-only  (plus -m32 -march=i686 for i386)
