@@ -32,8 +32,8 @@
  * Frames go to `write` whole, one at a time (a spin lock serializes CPUs):
  * flush, finish and dump must not run in NMI context.
  *
- * Building: compile the .c files of src/ with the hypervisor (CMake target nestrr_logger
- * on the host). The freestanding check in CTest uses
+ * Building: compile the .c files of src/ with the hypervisor (on the host:
+ * CMake target nestrr_logger). The freestanding check in CTest uses
  *   -std=c11 -ffreestanding -nostdlib -fno-builtin -mno-red-zone -fno-pic
  *   -mgeneral-regs-only  (plus -m32 -march=i686 for i386)
  * and links without libgcc. nestrr/fields.h is generated from the schema;
