@@ -136,3 +136,52 @@ TEST(LoggerStream, RefusesBadCpuAndBadConfig) {
 }
 
 }  // namespace
+
+TEST(LoggerStream, HeaderCarriesScenario) {
+  nestrr_test::Sink sink;
+  nestrr_test::Memory mem(2, 8192);
+  const char* workloads[] = {"l1", "pal"};
+  const char* options[] = {"widen=vmxon:2000", ""};
+  nestrr_scenario sc{};
+  sc.variant = "vmxon-two-flags";
+  sc.seed = 42;
+  sc.cpu_workload = workloads;
+  sc.cpu_workload_count = 2;
+  sc.iterations = 1000;
+  sc.option = options;
+  sc.option_count = 2;
+  sc.origin = "record";
+  nestrr_config cfg{};
+  cfg.cpu_count = 2;
+  cfg.ring_bytes = 8192;
+  cfg.mode = NESTRR_MODE_STREAM;
+  cfg.memory = mem.data();
+  cfg.memory_bytes = mem.size();
+  cfg.write = nestrr_test::Sink::write;
+  cfg.write_ctx = &sink;
+  cfg.scenario = &sc;
+  nestrr_logger lg{};
+  ASSERT_TRUE(nestrr_logger_init(&lg, &cfg));
+  std::vector<nestrr::v1::Header> headers;
+  nestrr_test::Reconstruct(nestrr_test::DecodePackets(sink.bytes), &headers);
+  ASSERT_EQ(headers.size(), 1u);
+  ASSERT_TRUE(headers[0].has_scenario());
+  const auto& s = headers[0].scenario();
+  EXPECT_EQ(s.variant(), "vmxon-two-flags");
+  EXPECT_EQ(s.seed(), 42u);
+  ASSERT_EQ(s.cpu_workload_size(), 2);
+  EXPECT_EQ(s.cpu_workload(1), "pal");
+  EXPECT_EQ(s.iterations(), 1000u);
+  ASSERT_EQ(s.option_size(), 2);  // the empty option keeps its place
+  EXPECT_EQ(s.option(0), "widen=vmxon:2000");
+  EXPECT_EQ(s.option(1), "");
+  EXPECT_EQ(s.origin(), "record");
+}
+
+TEST(LoggerStream, HeaderWithoutScenario) {
+  StreamLogger s(1, 8192);
+  std::vector<nestrr::v1::Header> headers;
+  nestrr_test::Reconstruct(nestrr_test::DecodePackets(s.sink.bytes), &headers);
+  ASSERT_EQ(headers.size(), 1u);
+  EXPECT_FALSE(headers[0].has_scenario());
+}

@@ -34,6 +34,7 @@ bool nestrr_logger_init(struct nestrr_logger *lg, const struct nestrr_config *co
   lg->config.addr_ok = config->addr_ok;
   lg->config.addr_ok_ctx = config->addr_ok_ctx;
   lg->config.header_every_frames = config->header_every_frames;
+  lg->config.scenario = config->scenario;
   lg->frames_since_header = 0;
   mem += align;
   state_bytes = (unsigned long)config->cpu_count * sizeof(struct nestrr_cpu_state);

@@ -26,6 +26,27 @@ static bool module_body(struct nestrr_pb_out *o, const void *arg) {
          nestrr_pb_uint_nz(o, NESTRR_T_MODULE_LOAD_BIAS, m->load_bias);
 }
 
+static bool strings(struct nestrr_pb_out *o, uint32_t tag, const char *const *v, uint32_t n) {
+  uint32_t i;
+  for (i = 0; v && i < n; i++) {
+    uint32_t len = text_len(v[i]); /* repeated: an empty element is still written */
+    if (!nestrr_pb_tag(o, tag) || !nestrr_pb_varint(o, len) ||
+        (len && !nestrr_pb_bytes(o, v[i], len)))
+      return false;
+  }
+  return true;
+}
+
+static bool scenario_body(struct nestrr_pb_out *o, const void *arg) {
+  const struct nestrr_scenario *s = (const struct nestrr_scenario *)arg;
+  return nestrr_pb_string_nz(o, NESTRR_T_SCENARIO_VARIANT, s->variant, text_len(s->variant)) &&
+         nestrr_pb_uint_nz(o, NESTRR_T_SCENARIO_SEED, s->seed) &&
+         strings(o, NESTRR_T_SCENARIO_CPU_WORKLOAD, s->cpu_workload, s->cpu_workload_count) &&
+         nestrr_pb_uint_nz(o, NESTRR_T_SCENARIO_ITERATIONS, s->iterations) &&
+         strings(o, NESTRR_T_SCENARIO_OPTION, s->option, s->option_count) &&
+         nestrr_pb_string_nz(o, NESTRR_T_SCENARIO_ORIGIN, s->origin, text_len(s->origin));
+}
+
 struct header_arg {
   const struct nestrr_logger *lg;
   uint32_t sink;
@@ -44,7 +65,9 @@ static bool header_body(struct nestrr_pb_out *o, const void *arg_) {
   return nestrr_pb_string_nz(o, NESTRR_T_HEADER_DESCRIPTION, c->description,
                              text_len(c->description)) &&
          nestrr_pb_uint_nz(o, NESTRR_T_HEADER_SINK, arg->sink) &&
-         nestrr_pb_uint_nz(o, NESTRR_T_HEADER_ADDRESS_BITS, 8u * (uint32_t)sizeof(void *));
+         nestrr_pb_uint_nz(o, NESTRR_T_HEADER_ADDRESS_BITS, 8u * (uint32_t)sizeof(void *)) &&
+         (!c->scenario ||
+          nestrr_pb_submsg(o, NESTRR_T_HEADER_SCENARIO, scenario_body, c->scenario));
 }
 
 void nestrr_emit_header(struct nestrr_logger *lg, struct nestrr_scratch *sc, uint32_t sink) {

@@ -57,7 +57,7 @@ extern "C" {
 #endif
 
 /* ABI of this header (struct layouts, slot payloads). Raised on change. */
-#define NESTRR_LOGGER_ABI_VERSION 1u
+#define NESTRR_LOGGER_ABI_VERSION 2u
 /* Schema version written in Header.format_version. */
 #define NESTRR_FORMAT_VERSION 1u
 /* NmiReceived source when the receiver cannot know it. */
@@ -89,6 +89,21 @@ struct nestrr_module {
   uint64_t load_bias;
 };
 
+/* What ran, for Header.scenario, when the log comes from a run of nestrr's
+ * own core (record, explore, testbox): enough to re-create the run. Strings
+ * are read when a Header frame is written, so they must outlive the logger.
+ * Each string is cut at 1024 bytes; the whole Header must fit one frame. */
+struct nestrr_scenario {
+  const char *variant;              /* "vmxon-two-flags", ... */
+  uint64_t seed;
+  const char *const *cpu_workload;  /* index = CPU: "l1", "pal", ... */
+  uint32_t cpu_workload_count;
+  uint64_t iterations;
+  const char *const *option;        /* "widen=vmxon:2000", ... */
+  uint32_t option_count;
+  const char *origin;               /* "record", "explore", "testbox" */
+};
+
 /* Byte sink: a UART, a socket, a buffer. Called with whole frame lines. */
 typedef void (*nestrr_write_fn)(void *ctx, const char *bytes, unsigned long n);
 /* Optional clock (tests, simulators); 0 = rdtsc. */
@@ -117,6 +132,8 @@ struct nestrr_config {
    * a reader that joins late (a console attached mid-run) learns it.
    * 0 = only at init. */
   uint32_t header_every_frames;
+  /* Header.scenario; 0 = none. */
+  const struct nestrr_scenario *scenario;
 };
 
 /* Encoding scratch: one frame's payload and line, one slot copy. */
