@@ -77,6 +77,20 @@ void core_event(struct core_vcpu *v, uint32_t kind, uint64_t a, uint64_t b,
   ev.a = a;
   ev.b = b;
   ev.c = c;
+  ev.fields = 0;
+  ev.field_count = 0;
+  p->event(p->ctx, v->id, &ev);
+}
+
+void core_event_translation(struct core_vcpu *v, const struct core_gpa_field *fields,
+                            uint32_t count) {
+  const struct core_platform *p = core_plat(v);
+  if (!p->event) return;
+  struct core_event ev;
+  ev.kind = CORE_EV_VMCS02_TRANSLATION;
+  ev.a = ev.b = ev.c = 0;
+  ev.fields = fields;
+  ev.field_count = count;
   p->event(p->ctx, v->id, &ev);
 }
 

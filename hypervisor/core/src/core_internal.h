@@ -43,6 +43,10 @@ void core_wait(struct core_vcpu *v, enum core_point id, core_wait_pred pred,
                void *arg);
 void core_event(struct core_vcpu *v, uint32_t kind, uint64_t a, uint64_t b,
                 uint64_t c);
+/* Reports VMCS02's guest-physical-address fields just computed. */
+void core_event_translation(struct core_vcpu *v, const struct core_gpa_field *fields,
+                            uint32_t count);
+#define CORE_GPA_FIELDS_MAX VMCS_GPA_FIELDS_MAX
 
 /* Spin lock through wait_until; reported to the platform. */
 void core_lock(struct core_vcpu *v, volatile uint32_t *lock, uint32_t lock_id,

@@ -83,8 +83,11 @@ bool core_ept01_map(struct core_vcpu *v, uint64_t gpa, uint64_t hpa,
                     uint64_t rwx) {
   struct core *c = v->core;
   core_point(v, CORE_POINT_EPT01_WRITE);
-  return ept_map_4k(v, c->ept01_root, gpa, hpa, rwx, c->ept01_pool,
-                    CORE_EPT01_PAGES, &c->ept01_pool_used);
+  if (!ept_map_4k(v, c->ept01_root, gpa, hpa, rwx, c->ept01_pool,
+                  CORE_EPT01_PAGES, &c->ept01_pool_used))
+    return false;
+  core_event(v, CORE_EV_EPT01_CHANGE, gpa, rwx ? hpa : 0, rwx);
+  return true;
 }
 
 bool ept01_build_identity(struct core *c, struct core_vcpu *boot) {

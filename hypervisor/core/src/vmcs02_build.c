@@ -95,13 +95,27 @@ static bool translate_gpa_field(struct core_vcpu *v,
   return true;
 }
 
+/* Adds field i to the translation record if L1 uses it. */
+static void note_gpa_field(const struct core_vmcs12 *vmcs12, uint32_t i, uint64_t hpa,
+                           struct core_gpa_field *out, uint32_t *n) {
+  if (!vmcs_gpa_field_enabled(vmcs12->value, i) || *n >= CORE_GPA_FIELDS_MAX) return;
+  out[*n].encoding = vmcs_fields[i].encoding;
+  out[*n].gpa = vmcs12->value[i];
+  out[*n].hpa = hpa == CORE_BAD_HPA ? 0 : hpa;
+  (*n)++;
+}
+
 static uint32_t translate_gpa_controls(struct core_vcpu *v,
                                        const struct core_vmcs12 *vmcs12) {
+  struct core_gpa_field done[CORE_GPA_FIELDS_MAX];
+  uint32_t n = 0;
   for (uint32_t i = 0; i < vmcs_field_count; i++) {
     if (!(vmcs_fields[i].props & VMCS_PROP_GPA)) continue;
     if (!translate_gpa_field(v, vmcs12, i, &v->vmcs02[i]))
       return VMXERR_ENTRY_INVALID_CONTROL;
+    note_gpa_field(vmcs12, i, v->vmcs02[i], done, &n);
   }
+  core_event_translation(v, done, n);
   return 0;
 }
 
@@ -175,6 +189,8 @@ void vmcs02_to_vmcs12(struct core_vcpu *v, struct core_vmcs12 *vmcs12) {
 uint32_t vmcs02_rewalk_ept01(struct core_vcpu *v,
                              const struct core_vmcs12 *vmcs12) {
   uint32_t fields = 0, changed = 0;
+  struct core_gpa_field done[CORE_GPA_FIELDS_MAX];
+  uint32_t n = 0;
   core_point(v, CORE_POINT_VMCS02_REWALK);
   for (uint32_t i = 0; i < vmcs_field_count; i++) {
     if (!(vmcs_fields[i].props & VMCS_PROP_GPA)) continue;
@@ -183,8 +199,10 @@ uint32_t vmcs02_rewalk_ept01(struct core_vcpu *v,
     fields++;
     if (hpa != v->vmcs02[i]) changed++;
     v->vmcs02[i] = hpa;
+    note_gpa_field(vmcs12, i, hpa, done, &n);
   }
   v->rewalks++;
   core_event(v, CORE_EV_EPT01_REWALK, fields, changed, 0);
+  core_event_translation(v, done, n);
   return changed;
 }

@@ -103,8 +103,20 @@ enum core_event_kind {
   CORE_EV_PAL_UNREGISTER = 14,/* a=pal id */
   CORE_EV_VMX_INSN = 15,      /* a=instruction (enum core_vmx_insn_kind),
                                  b=outcome (enum core_vmx_outcome), c=VM-
-                                 instruction error; no record in the schema
-                                 yet (glue may drop it) */
+                                 instruction error */
+  CORE_EV_EPT01_CHANGE = 16,  /* a=gpa, b=hpa, c=EPT permission bits (0:
+                                 unmapped); one 4 KiB page, logged by the
+                                 CPU that changes EPT01 */
+  CORE_EV_VMCS02_TRANSLATION = 17, /* `fields`/`field_count`: VMCS02's
+                                 guest-physical-address fields in use,
+                                 just (re)computed through EPT01 */
+};
+
+/* One guest-physical-address field of VMCS02 and its translation. */
+struct core_gpa_field {
+  uint32_t encoding; /* SDM Appendix B */
+  uint64_t gpa;      /* value in VMCS12 */
+  uint64_t hpa;      /* value in VMCS02 (0: EPT01 does not map gpa) */
 };
 
 enum core_flush_flag {
@@ -122,6 +134,9 @@ enum core_flush_origin {
 struct core_event {
   uint32_t kind; /* enum core_event_kind */
   uint64_t a, b, c;
+  /* CORE_EV_VMCS02_TRANSLATION only; valid during the callback. */
+  const struct core_gpa_field *fields;
+  uint32_t field_count;
 };
 
 /* Synchronization order for the log (SyncPoint records): lock_acquired /

@@ -32,6 +32,8 @@ enum vmcs_kind { /* equals bits 11:10 of the encoding */
 };
 
 /* Property bits. */
+/* Upper bound of fields with VMCS_PROP_GPA in the table (tested). */
+#define VMCS_GPA_FIELDS_MAX 24u
 #define VMCS_PROP_GPA 0x1u  /* holds a guest-physical address: translate
                                through EPT01 into VMCS02 */
 #define VMCS_PROP_EPTP 0x2u /* the EPT pointer: VMCS02 gets EPT02 */
