@@ -1,0 +1,224 @@
+// The invariants and the walk over the timeline (see check.h).
+#include "nestrr/check/check.h"
+
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "nestrr/core/vmcs_fields.h"
+#include "nestrr/eventlog/format.h"
+#include "state.h"
+
+namespace nestrr::check {
+namespace {
+
+namespace el = eventlog;
+using nestrr::v1::Record;
+
+constexpr const char* kGpaFields = "vmcs02-gpa-fields-match-ept01";
+constexpr const char* kModeChain = "vmx-mode-changes-chain";
+constexpr const char* kEntryVmcs12 = "l2-entry-has-current-vmcs12";
+constexpr const char* kL2ExitMode = "l2-exit-in-non-root-mode";
+
+std::string hex(uint64_t v) {
+  std::ostringstream s;
+  s << "0x" << std::hex << v;
+  return s.str();
+}
+
+std::string field_name(uint32_t encoding) {
+  int i = vmcs_field_index(encoding, nullptr);
+  std::string name = i >= 0 ? vmcs_fields[i].name : "unknown field";
+  return name + " (" + hex(encoding) + ")";
+}
+
+std::string where(const el::Log& log, el::EventRef r) {
+  const el::Event& e = log.at(r);
+  return "cpu" + std::to_string(e.cpu) + " #" + std::to_string(e.seq) + " " +
+         std::string(el::event_kind(e.record));
+}
+
+class Checker {
+ public:
+  Checker(const el::Log& log, CheckReport& report) : log_(log), report_(report) {}
+
+  void step(el::EventRef ref) {
+    const el::Event& e = log_.at(ref);
+    const Record& r = e.record;
+    CpuState& cpu = state_.cpus[e.cpu];
+    report_.events++;
+    switch (r.event_case()) {
+      case Record::kEpt01Change: ept01_change(ref, r.ept01_change()); break;
+      case Record::kVmcs02Translation: translation(ref, cpu, r.vmcs02_translation()); break;
+      case Record::kEptFlush: cpu.flushes.push_back(ref); break;
+      case Record::kVmxModeChange: mode_change(ref, cpu, r.vmx_mode_change()); break;
+      case Record::kVmcs12Load:
+        cpu.current_vmcs12 = r.vmcs12_load().vmcs12_gpa();
+        cpu.vmcs12_known = true;
+        break;
+      case Record::kVmcs12Clear:
+        if (cpu.current_vmcs12 == r.vmcs12_clear().vmcs12_gpa()) cpu.current_vmcs12.reset();
+        cpu.vmcs12_known = true;
+        break;
+      case Record::kVmEntry:
+        if (r.vm_entry().to_l2()) {
+          entry_needs_vmcs12(ref, cpu);
+          gpa_fields(ref, e.cpu, cpu);
+        }
+        break;
+      case Record::kVmExit:
+        if (r.vm_exit().from_l2()) {
+          exit_mode(ref, cpu);
+          gpa_fields(ref, e.cpu, cpu);
+        }
+        break;
+      default: break;
+    }
+  }
+
+ private:
+  void add(Violation v) { report_.violations.push_back(std::move(v)); }
+
+  void ept01_change(el::EventRef ref, const nestrr::v1::Ept01Change& c) {
+    const uint64_t size = c.size() ? c.size() : kPage;
+    for (uint64_t off = 0; off < size; off += kPage) {
+      Ept01Page& p = state_.ept01[(c.gpa() + off) & ~(kPage - 1)];
+      p.hpa = c.permissions() ? (c.hpa() + off) & ~(kPage - 1) : 0;
+      p.permissions = c.permissions();
+      p.changed_by = ref;
+      report_.ept01_pages_changed++;
+    }
+  }
+
+  void translation(el::EventRef ref, CpuState& cpu, const nestrr::v1::Vmcs02Translation& t) {
+    cpu.fields.clear();
+    for (const auto& f : t.field()) cpu.fields[f.encoding()] = GpaField{f.gpa(), f.hpa(), ref};
+    cpu.fields_known = true;
+    cpu.flushes.clear();
+  }
+
+  void mode_change(el::EventRef ref, CpuState& cpu, const nestrr::v1::VmxModeChange& m) {
+    report_.checks++;
+    if (cpu.mode && *cpu.mode != m.old_mode()) {
+      Violation v;
+      v.invariant = kModeChain;
+      v.at = ref;
+      v.message = "mode change says it leaves " + nestrr::v1::VmxMode_Name(m.old_mode()) +
+                  " but the CPU was in " + nestrr::v1::VmxMode_Name(*cpu.mode);
+      v.causes = {last_mode_change_};
+      v.cause_notes = {"the previous mode change of this CPU"};
+      add(std::move(v));
+    }
+    cpu.mode = m.new_mode();
+    last_mode_change_ = ref;
+  }
+
+  void entry_needs_vmcs12(el::EventRef ref, const CpuState& cpu) {
+    if (!cpu.vmcs12_known) return;
+    report_.checks++;
+    if (cpu.current_vmcs12) return;
+    Violation v;
+    v.invariant = kEntryVmcs12;
+    v.at = ref;
+    v.message = "VM entry to L2 with no current VMCS12";
+    add(std::move(v));
+  }
+
+  void exit_mode(el::EventRef ref, const CpuState& cpu) {
+    if (!cpu.mode) return;
+    report_.checks++;
+    // The exit is logged after the mode went back to root; what matters is
+    // that the CPU was running L2 (non-root) just before it.
+    if (*cpu.mode == nestrr::v1::VMX_MODE_NON_ROOT || *cpu.mode == nestrr::v1::VMX_MODE_ROOT) return;
+    Violation v;
+    v.invariant = kL2ExitMode;
+    v.at = ref;
+    v.message = "VM exit from L2 while the CPU is in " + nestrr::v1::VmxMode_Name(*cpu.mode);
+    add(std::move(v));
+  }
+
+  // While L2 runs (at its entries and exits), every address field of VMCS02
+  // must equal its translation through EPT01 as it is now.
+  void gpa_fields(el::EventRef ref, uint32_t cpu_id, const CpuState& cpu) {
+    if (!cpu.fields_known) return;
+    for (const auto& [encoding, f] : cpu.fields) {
+      report_.checks++;
+      const Ept01Page* page = nullptr;
+      std::optional<uint64_t> want = state_.translate(f.gpa, &page);
+      if (!want || *want == f.hpa) continue;
+      auto key = std::make_tuple(cpu_id, encoding, page->changed_by.stream, page->changed_by.index);
+      if (!reported_.insert(key).second) continue;
+      Violation v;
+      v.invariant = kGpaFields;
+      v.at = ref;
+      v.message = "VMCS02 field " + field_name(encoding) + " = " + hex(f.hpa) + ", but EPT01 now maps gpa " +
+                  hex(f.gpa) + " to " + (page->permissions ? hex(*want) : std::string("nothing (unmapped)")) +
+                  ": the field is stale";
+      v.causes.push_back(f.translated_at);
+      v.cause_notes.push_back("last translation of the field on this CPU (" + hex(f.gpa) + " -> " + hex(f.hpa) + ")");
+      v.causes.push_back(page->changed_by);
+      v.cause_notes.push_back("EPT01 change of gpa page " + hex(f.gpa & ~(kPage - 1)) + " that made it stale");
+      for (el::EventRef fl : cpu.flushes) {
+        const auto& flush = log_.at(fl).record.ept_flush();
+        const bool rewalked = flush.flags() & nestrr::v1::EptFlush::FLAG_VMCS02_GPA;
+        v.causes.push_back(fl);
+        v.cause_notes.push_back(std::string("flush since then, origin ") +
+                                nestrr::v1::EptFlush::Origin_Name(flush.origin()) +
+                                (rewalked ? ", claims a VMCS02 re-walk" : ", did not re-walk VMCS02's address fields"));
+      }
+      add(std::move(v));
+    }
+  }
+
+  const el::Log& log_;
+  CheckReport& report_;
+  MachineState state_;
+  el::EventRef last_mode_change_{};
+  std::set<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>> reported_;
+};
+
+}  // namespace
+
+const std::vector<Invariant>& invariants() {
+  static const std::vector<Invariant> all = {
+      {kGpaFields,
+       "while L2 runs (at its VM entries and exits), every guest-physical-address field of VMCS02 equals "
+       "its translation through the current EPT01"},
+      {kModeChain, "each VMX mode change starts from the mode the previous one ended in"},
+      {kEntryVmcs12, "a VM entry to L2 happens only with a current VMCS12"},
+      {kL2ExitMode, "a VM exit from L2 happens only in VMX operation"},
+  };
+  return all;
+}
+
+CheckReport check_log(const el::Log& log, const el::Timeline& timeline) {
+  CheckReport report;
+  Checker checker(log, report);
+  for (el::EventRef ref : timeline.order) checker.step(ref);
+  return report;
+}
+
+std::string format_report(const el::Log& log, const CheckReport& report) {
+  std::ostringstream out;
+  const el::TimeBase base = el::time_base(log);
+  out << "checked " << report.events << " events, " << report.checks << " invariant evaluations, "
+      << report.ept01_pages_changed << " EPT01 page changes\n";
+  out << "invariants:\n";
+  for (const auto& inv : invariants()) out << "  " << inv.id << ": " << inv.description << "\n";
+  if (report.clean()) {
+    out << "no violations\n";
+    return out.str();
+  }
+  out << report.violations.size() << " violation" << (report.violations.size() == 1 ? "" : "s") << ":\n";
+  for (const Violation& v : report.violations) {
+    out << "\n[" << v.invariant << "] at " << where(log, v.at) << "\n  " << v.message << "\n";
+    out << "  " << el::format_event(log.at(v.at), base) << "\n";
+    for (size_t i = 0; i < v.causes.size(); i++) {
+      out << "  because: " << v.cause_notes[i] << "\n    " << el::format_event(log.at(v.causes[i]), base)
+          << "\n";
+    }
+  }
+  return out.str();
+}
+
+}  // namespace nestrr::check
