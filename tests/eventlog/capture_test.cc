@@ -8,6 +8,7 @@
 #include <csignal>
 #include <fstream>
 #include <netinet/in.h>
+#include <pty.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -73,6 +74,36 @@ TEST(Capture, ByteLimitStopsExactly) {
   EXPECT_EQ(r.bytes, 100u);
   EXPECT_EQ(slurp(out).size(), 100u);
   std::remove(in.c_str());
+  std::remove(out.c_str());
+}
+
+// A pseudo-terminal is a real tty: the source puts it in raw mode at the
+// given baud, so the capture is byte-exact (no CR/LF translation, no echo).
+TEST(Capture, FromATtyInRawModeIsByteExact) {
+  int master = -1, slave = -1;
+  char name[128];
+  ASSERT_EQ(openpty(&master, &slave, name, nullptr, nullptr), 0);
+  auto source = open_source(std::string("tty:") + name + "@115200");
+  ::close(slave);
+  const std::string bytes = stream_of(40) + "last line\r\nwith CR\n";
+  std::thread writer([&] {
+    for (size_t off = 0; off < bytes.size();) {
+      ssize_t w = ::write(master, bytes.data() + off, std::min<size_t>(256, bytes.size() - off));
+      if (w <= 0) break;
+      off += static_cast<size_t>(w);
+    }
+  });
+  const std::string out = temp_path("tty.nrr");
+  CaptureOptions options;
+  options.max_bytes = bytes.size();
+  options.timeout = std::chrono::seconds(20);
+  CaptureResult r = capture(*source, out, options);
+  writer.join();
+  ::close(master);
+  EXPECT_EQ(r.end, CaptureResult::End::kByteLimit);
+  EXPECT_EQ(slurp(out), bytes);
+  EXPECT_EQ(r.log.stats.records, 200u);
+  EXPECT_EQ(r.log.stats.frames_damaged_total(), 0u);
   std::remove(out.c_str());
 }
 
