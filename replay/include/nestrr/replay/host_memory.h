@@ -1,0 +1,28 @@
+// Machine-physical memory of the core on the host: one zeroed block sized
+// by core_phys_size, reached through core_platform.phys.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+extern "C" {
+#include "nestrr/core/core.h"
+}
+
+namespace nestrr::replay {
+
+class HostMemory {
+ public:
+  explicit HostMemory(const core_config& cfg);
+  // [pa, pa + len) as a host pointer, or nullptr when outside.
+  void* at(uint64_t pa, uint64_t len);
+  uint64_t size() const { return size_; }
+  // For core_platform.phys: ctx must be a HostMemory*.
+  static void* phys(void* ctx, uint64_t pa, uint64_t len);
+
+ private:
+  uint64_t size_;
+  std::unique_ptr<uint8_t[]> bytes_;
+};
+
+}  // namespace nestrr::replay

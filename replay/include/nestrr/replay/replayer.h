@@ -1,0 +1,66 @@
+// Replay: re-executes the core under the interleaving a log recorded.
+// Each vCPU is a fiber; a deterministic scheduler lets lock acquisitions
+// happen in the recorded order and delivers every NMI at its recorded
+// progress count on the target fiber's own stack, so the handler's frames
+// sit on top of the interrupted ones. Every record the re-execution logs is
+// compared with the log; the first difference stops the replay.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nestrr/eventlog/log.h"
+#include "nestrr/replay/scenario.h"
+#include "nestrr/replay/symbolize.h"
+#include "nestrr/replay/trace.h"
+
+namespace nestrr::replay {
+
+struct ReplayOptions {
+  // Trace entries kept (the last ones); 0 = all.
+  size_t trace_limit = 0;
+  // An NMI between two points can have landed before or after the access
+  // that follows the first one; replay tries the positions the log allows,
+  // in order, and backtracks on a divergence up to this many re-executions.
+  uint32_t max_attempts = 16;
+  bool symbolize = true;  // host symbols for the failing stack
+};
+
+// The first record (or scheduling fact) that differs from the log.
+struct Divergence {
+  uint32_t cpu = 0;
+  uint64_t index = 0;     // position of the expected event in the CPU's stream
+  uint64_t seq = 0;       // its sequence number (as `nestrr dump` shows it)
+  uint64_t progress = 0;  // the CPU's progress when it diverged
+  std::string expected;   // "sync_point { object: 1 progress: 812 kind: KIND_ACQUIRE }"
+  std::string got;
+  std::string message() const;  // one line with all of the above
+};
+
+struct ReproducedFailure {
+  uint32_t cpu = 0;
+  std::string condition, file;
+  uint32_t line = 0;
+  uint64_t progress = 0;
+};
+
+struct ReplayResult {
+  bool matched = false;  // every re-executed record equals the log, none missing
+  std::optional<Divergence> divergence;
+  std::optional<ReproducedFailure> failure;
+  std::vector<TraceEntry> trace;           // scheduler order (see trace_limit)
+  std::vector<uint64_t> progress;          // final progress per CPU
+  std::vector<uint64_t> stack;             // failing fiber: return addresses, innermost first
+  std::vector<Symbol> stack_symbols;       // same order, when symbolized
+  uint64_t events_checked = 0;
+  uint32_t attempts = 0;                   // re-executions the search used
+  std::vector<uint32_t> cpus_cut;          // CPUs the recording stopped mid-way
+};
+
+// Throws std::invalid_argument when the log cannot be replayed: no header
+// or scenario, loss or damage, records no core run produces.
+ReplayResult replay(const eventlog::Log& log, const ReplayOptions& options = {});
+
+}  // namespace nestrr::replay

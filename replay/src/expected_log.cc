@@ -1,0 +1,65 @@
+// Expectations of a replay, read from a log.
+#include "expected_log.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <tuple>
+
+#include "event_check.h"
+
+namespace nestrr::replay {
+
+ExpectedLog expected_from(const eventlog::Log& log) {
+  if (!log.header) throw std::invalid_argument("the log has no header");
+  if (!log.header->has_scenario())
+    throw std::invalid_argument("the log's header has no scenario: it does not come from a run of the core");
+  ExpectedLog out;
+  out.scenario = from_proto(log.header->scenario());
+  if (log.header->cpu_count() != out.scenario.cpu_count())
+    throw std::invalid_argument("header says " + std::to_string(log.header->cpu_count()) +
+                                " CPUs, scenario " + std::to_string(out.scenario.cpu_count()));
+  if (!log.damage.empty() || !log.gaps.empty())
+    throw std::invalid_argument("the log has damage or loss; replay needs every record");
+  out.cpus.resize(out.scenario.cpu_count());
+  struct Acquire {
+    uint64_t tsc;
+    uint32_t cpu;
+    uint64_t seq;
+    uint32_t lock;
+    LockTurn turn;
+  };
+  std::vector<Acquire> acquires;
+  for (const auto& stream : log.streams) {
+    if (stream.cpu >= out.cpus.size())
+      throw std::invalid_argument("records of cpu " + std::to_string(stream.cpu) +
+                                  " beyond the scenario's CPUs");
+    if (stream.records_dropped_logger)
+      throw std::invalid_argument("cpu " + std::to_string(stream.cpu) + " lost " +
+                                  std::to_string(stream.records_dropped_logger) +
+                                  " records in the logger; replay needs every record");
+    ExpectedCpu& cpu = out.cpus[stream.cpu];
+    for (const auto& ev : stream.events) {
+      nestrr::v1::Record r = ev.record;
+      if (r.has_records_lost() || r.has_console_text()) continue;
+      normalize(&r, ev.guest_rip);
+      uint64_t index = cpu.records.size();
+      if (r.has_nmi_received()) {
+        const auto& n = r.nmi_received();
+        cpu.nmis.push_back({n.progress(), n.has_source_cpu() ? n.source_cpu() : 0xffffffffu, index});
+      }
+      if (r.has_sync_point() && r.sync_point().kind() == nestrr::v1::SyncPoint::KIND_ACQUIRE)
+        acquires.push_back({ev.tsc, stream.cpu, ev.seq, r.sync_point().object(),
+                            {stream.cpu, r.sync_point().progress(), index}});
+      cpu.records.push_back(std::move(r));
+      cpu.seqs.push_back(ev.seq);
+      cpu.tscs.push_back(ev.tsc);
+    }
+  }
+  std::sort(acquires.begin(), acquires.end(), [](const Acquire& a, const Acquire& b) {
+    return std::tie(a.tsc, a.cpu, a.seq) < std::tie(b.tsc, b.cpu, b.seq);
+  });
+  for (const auto& a : acquires) out.lock_order[a.lock].push_back(a.turn);
+  return out;
+}
+
+}  // namespace nestrr::replay

@@ -1,0 +1,328 @@
+// The recorder: host threads as CPUs, real-time signals as NMIs, the
+// logger drained by the calling thread. See recorder.h.
+#include "nestrr/replay/recorder.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <ucontext.h>
+#include <x86intrin.h>
+
+#include <atomic>
+#include <random>
+#include <setjmp.h>
+#include <stdexcept>
+#include <thread>
+
+#include "nestrr/replay/host_memory.h"
+#include "nestrr/replay/log_forward.h"
+#include "nestrr/replay/stack_capture.h"
+
+namespace nestrr::replay {
+namespace {
+
+struct RecorderCpu {
+  uint32_t id = 0;
+  pthread_t thread{};
+  sigjmp_buf exit_jmp;
+  StackBounds stack;
+  volatile sig_atomic_t in_nmi = 0;
+  uint64_t nmi_rip = 0;  // RIP the current NMI interrupted
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> nmis{0};
+  std::mt19937_64 rng;
+  uint8_t stack_copy[NESTRR_ASSERT_STACK_MAX];
+};
+
+struct Recorder {
+  core c{};
+  core_platform plat{};
+  nestrr_logger lg{};
+  Widening widen;
+  int signo = 0;
+  RecorderCpu cpus[CORE_MAX_CPUS];
+  std::atomic<bool> go{false}, stop{false};
+  std::atomic<bool> asserted{false};
+  RecordedAssertion assertion;  // written once, before `asserted` is set
+  HostMemory* mem = nullptr;
+  std::ostream* out = nullptr;
+  std::atomic<uint64_t> bytes{0};
+};
+
+std::atomic<Recorder*> g_active{nullptr};
+__thread RecorderCpu* tls_cpu __attribute__((tls_model("initial-exec"))) = nullptr;
+
+Recorder* self(void* ctx) { return static_cast<Recorder*>(ctx); }
+
+void relax(uint32_t* spins) {
+  _mm_pause();
+  if ((++*spins & 63u) == 0) sched_yield();  // two cores may run three threads
+}
+
+uint64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// ---- the platform ----
+
+void* p_phys(void* ctx, uint64_t pa, uint64_t len) { return self(ctx)->mem->at(pa, len); }
+
+void p_send_nmi(void* ctx, uint32_t, uint32_t to) {
+  Recorder* r = self(ctx);
+  pthread_kill(r->cpus[to].thread, r->signo);
+}
+
+uint64_t p_tsc(void*, uint32_t) { return __rdtsc(); }
+
+[[noreturn]] void p_halt(void* ctx, uint32_t cpu) {
+  Recorder* r = self(ctx);
+  r->stop.store(true);
+  siglongjmp(r->cpus[cpu].exit_jmp, 1);
+}
+
+void p_point(void* ctx, uint32_t cpu, uint32_t id) {
+  Recorder* r = self(ctx);
+  RecorderCpu& c = r->cpus[cpu];
+  if (id != r->widen.point || c.in_nmi) return;
+  uint64_t ns = r->widen.nanoseconds / 2 + c.rng() % (r->widen.nanoseconds / 2 + 1);
+  uint64_t end = now_ns() + ns;
+  while (now_ns() < end && !r->stop.load(std::memory_order_relaxed)) _mm_pause();
+}
+
+void p_wait(void* ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg) {
+  Recorder* r = self(ctx);
+  uint32_t spins = 0;
+  while (!pred(arg)) {
+    if (r->stop.load(std::memory_order_relaxed)) siglongjmp(r->cpus[cpu].exit_jmp, 1);
+    relax(&spins);
+  }
+  forward_wait_done(&r->lg, cpu, id, core_vcpu_progress(&r->c.vcpu[cpu]));
+}
+
+void p_lock_acquired(void* ctx, uint32_t cpu, uint32_t lock) {
+  Recorder* r = self(ctx);
+  forward_lock_acquired(&r->lg, cpu, lock, core_vcpu_progress(&r->c.vcpu[cpu]));
+}
+
+void p_event(void* ctx, uint32_t cpu, const core_event* ev) {
+  Recorder* r = self(ctx);
+  forward_event(&r->lg, cpu, *ev, r->cpus[cpu].nmi_rip);
+}
+
+void p_assert(void* ctx, uint32_t cpu, const char* cond, const char* file, uint32_t line) {
+  Recorder* r = self(ctx);
+  RecorderCpu& c = r->cpus[cpu];
+  CapturedStack captured;
+  capture_stack(c.stack, &captured, c.stack_copy, sizeof c.stack_copy);
+  forward_assertion(&r->lg, cpu, cond, file, line, captured);
+  static std::atomic<bool> claimed{false};
+  bool expected = false;
+  if (!r->asserted.load() && claimed.compare_exchange_strong(expected, true)) {
+    r->assertion = {cpu, cond, file, line, core_vcpu_progress(&r->c.vcpu[cpu])};
+    r->asserted.store(true);
+    claimed.store(false);
+  }
+}
+
+// The NMI: runs the core's handler on the interrupted thread. The signal
+// stays blocked while the handler runs (no nesting); one that arrives
+// meanwhile is held by the kernel and taken right after, as a latched NMI.
+void on_nmi_signal(int, siginfo_t*, void* uc) {
+  RecorderCpu* c = tls_cpu;
+  Recorder* r = g_active.load(std::memory_order_relaxed);
+  if (!c || !r) return;
+  c->nmi_rip = static_cast<uint64_t>(static_cast<ucontext_t*>(uc)->uc_mcontext.gregs[REG_RIP]);
+  c->in_nmi = 1;
+  c->nmis.fetch_add(1, std::memory_order_relaxed);
+  core_nmi(&r->c, c->id);
+  c->in_nmi = 0;
+}
+
+void block_signal(int signo, int how) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, signo);
+  pthread_sigmask(how, &set, nullptr);
+}
+
+void cpu_main(Recorder* r, uint32_t id) {
+  RecorderCpu& c = r->cpus[id];
+  tls_cpu = &c;
+  c.stack = current_thread_stack();
+  uint32_t spins = 0;
+  while (!r->go.load()) relax(&spins);
+  if (sigsetjmp(c.exit_jmp, 1) == 0) {  // saved mask: NMI blocked
+    block_signal(r->signo, SIG_UNBLOCK);
+    while (!r->stop.load(std::memory_order_relaxed)) {
+      if (!core_workload_step(&r->c, id)) break;
+    }
+    c.done.store(true);
+    while (!r->stop.load(std::memory_order_relaxed)) relax(&spins);  // still answers NMIs
+  }
+  block_signal(r->signo, SIG_BLOCK);
+  tls_cpu = nullptr;
+}
+
+void write_out(void* ctx, const char* bytes, unsigned long n) {
+  Recorder* r = self(ctx);
+  r->out->write(bytes, static_cast<std::streamsize>(n));
+  r->bytes.fetch_add(n, std::memory_order_relaxed);
+}
+
+uint64_t estimate_tsc_hz() {
+  uint64_t t0 = now_ns(), c0 = __rdtsc();
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  uint64_t t1 = now_ns(), c1 = __rdtsc();
+  return t1 > t0 ? (c1 - c0) * 1'000'000'000ull / (t1 - t0) : 0;
+}
+
+uint64_t iterations_of(const core_vcpu& v, uint32_t kind) {
+  const uint32_t* it = kind == CORE_WORKLOAD_PAL ? &v.wl_pal.iter : &v.wl_l1.iter;
+  return __atomic_load_n(it, __ATOMIC_RELAXED);
+}
+
+}  // namespace
+
+const char* end_name(RecordResult::End end) {
+  switch (end) {
+    case RecordResult::End::kAssertion: return "assertion";
+    case RecordResult::End::kCompleted: return "completed";
+    case RecordResult::End::kTimeLimit: return "time limit";
+  }
+  return "?";
+}
+
+RecordResult record(const RecordOptions& options, std::ostream& out) {
+  Scenario sc = options.scenario;
+  sc.origin = "record";
+  check_options(sc);
+  core_config cfg = to_core_config(sc);
+  auto r = std::make_unique<Recorder>();
+  Recorder* expected = nullptr;
+  if (!g_active.compare_exchange_strong(expected, r.get()))
+    throw std::logic_error("another recording runs in this process");
+  struct Release {
+    ~Release() { g_active.store(nullptr); }
+  } release;
+
+  r->widen = scenario_widening(sc);
+  r->signo = SIGRTMIN;
+  r->out = &out;
+  HostMemory mem(cfg);
+  r->mem = &mem;
+  r->plat.ctx = r.get();
+  r->plat.phys = p_phys;
+  r->plat.send_nmi = p_send_nmi;
+  r->plat.tsc = p_tsc;
+  r->plat.halt = p_halt;
+  r->plat.point = p_point;
+  r->plat.wait_until = p_wait;
+  r->plat.lock_acquired = p_lock_acquired;
+  r->plat.event = p_event;
+  r->plat.assert_failed = p_assert;
+  if (!core_init(&r->c, &cfg, &r->plat)) throw std::invalid_argument("core_init refused the scenario");
+
+  // Header.scenario: strings must outlive the logger.
+  nestrr::v1::Scenario proto = to_proto(sc);
+  std::vector<const char*> workloads, opts;
+  for (const auto& w : proto.cpu_workload()) workloads.push_back(w.c_str());
+  for (const auto& o : proto.option()) opts.push_back(o.c_str());
+  nestrr_scenario hs{};
+  hs.variant = proto.variant().c_str();
+  hs.seed = proto.seed();
+  hs.cpu_workload = workloads.data();
+  hs.cpu_workload_count = static_cast<uint32_t>(workloads.size());
+  hs.iterations = proto.iterations();
+  hs.option = opts.data();
+  hs.option_count = static_cast<uint32_t>(opts.size());
+  hs.origin = proto.origin().c_str();
+  std::string description = std::string("nestrr record ") + core_variant_name(sc.variant);
+  std::vector<uint64_t> lg_mem(NESTRR_LOGGER_MEMORY_BYTES(cfg.cpu_count, options.ring_bytes) / 8 + 1);
+  nestrr_config lc{};
+  lc.cpu_count = cfg.cpu_count;
+  lc.ring_bytes = options.ring_bytes;
+  lc.mode = NESTRR_MODE_STREAM;
+  lc.memory = lg_mem.data();
+  lc.memory_bytes = lg_mem.size() * 8;
+  lc.write = write_out;
+  lc.write_ctx = r.get();
+  lc.tsc_hz = estimate_tsc_hz();
+  lc.description = description.c_str();
+  lc.scenario = &hs;
+  if (!nestrr_logger_init(&r->lg, &lc)) throw std::invalid_argument("logger refused its config");
+
+  struct sigaction sa {}, old {};
+  sa.sa_sigaction = on_nmi_signal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, r->signo);
+  sigaction(r->signo, &sa, &old);
+  sigset_t nmi_set, old_mask;
+  sigemptyset(&nmi_set);
+  sigaddset(&nmi_set, r->signo);
+  pthread_sigmask(SIG_BLOCK, &nmi_set, &old_mask);  // threads inherit it: held until they run
+
+  std::vector<std::thread> threads;
+  for (uint32_t i = 0; i < cfg.cpu_count; ++i) {
+    r->cpus[i].id = i;
+    r->cpus[i].rng.seed(sc.seed * 0x9e3779b97f4a7c15ull + i);
+    threads.emplace_back(cpu_main, r.get(), i);
+    r->cpus[i].thread = threads.back().native_handle();
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  r->go.store(true);
+
+  RecordResult result;
+  auto snapshot = [&] {
+    RecordProgress p;
+    p.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t0);
+    for (uint32_t i = 0; i < cfg.cpu_count; ++i) {
+      p.iterations.push_back(iterations_of(r->c.vcpu[i], cfg.workload[i].kind));
+      p.nmis += r->cpus[i].nmis.load(std::memory_order_relaxed);
+    }
+    p.bytes = r->bytes.load();
+    return p;
+  };
+  auto next_progress = t0 + options.progress_interval;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+    for (uint32_t i = 0; i < cfg.cpu_count; ++i) nestrr_logger_flush(&r->lg, i);
+    auto now = std::chrono::steady_clock::now();
+    if (r->asserted.load() || r->stop.load()) {
+      result.end = RecordResult::End::kAssertion;
+      break;
+    }
+    bool all_done = true;
+    for (uint32_t i = 0; i < cfg.cpu_count; ++i) all_done = all_done && r->cpus[i].done.load();
+    if (all_done) {
+      result.end = RecordResult::End::kCompleted;
+      break;
+    }
+    if (now - t0 >= options.time_limit) {
+      result.end = RecordResult::End::kTimeLimit;
+      break;
+    }
+    if (options.progress && now >= next_progress) {
+      options.progress(snapshot());
+      next_progress = now + options.progress_interval;
+    }
+  }
+  r->stop.store(true);
+  for (auto& t : threads) t.join();
+  sigaction(r->signo, &old, nullptr);
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  if (r->asserted.load()) {
+    result.end = RecordResult::End::kAssertion;
+    result.assertion = r->assertion;
+  }
+  nestrr_logger_finish(&r->lg);
+  out.flush();
+  for (uint32_t i = 0; i < cfg.cpu_count; ++i) result.records_dropped += nestrr_logger_dropped(&r->lg, i);
+  result.final = snapshot();
+  return result;
+}
+
+}  // namespace nestrr::replay

@@ -1,0 +1,370 @@
+// One re-execution under the recorded interleaving (replay_machine.h).
+#include "replay_machine.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <stdexcept>
+
+#include "nestrr/replay/log_forward.h"
+#include "nestrr/replay/point_names.h"
+#include "nestrr/replay/stack_capture.h"
+
+namespace nestrr::replay {
+namespace {
+
+constexpr uint32_t kReplayRing = 64 * 1024;
+constexpr uint32_t kMaxStackFrames = 64;
+
+ReplayMachine* self(void* ctx) { return static_cast<ReplayMachine*>(ctx); }
+void* p_phys(void* ctx, uint64_t pa, uint64_t len) { return self(ctx)->phys(pa, len); }
+void p_send_nmi(void* ctx, uint32_t from, uint32_t to) { self(ctx)->send_nmi(from, to); }
+uint64_t p_tsc(void* ctx, uint32_t) { return self(ctx)->tsc(); }
+[[noreturn]] void p_halt(void* ctx, uint32_t cpu) { self(ctx)->halt(cpu); }
+void p_point(void* ctx, uint32_t cpu, uint32_t id) { self(ctx)->point(cpu, id); }
+void p_wait(void* ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg) {
+  self(ctx)->wait_until(cpu, id, pred, arg);
+}
+void p_lock_acquired(void* ctx, uint32_t cpu, uint32_t lock) { self(ctx)->lock_acquired(cpu, lock); }
+void p_event(void* ctx, uint32_t cpu, const core_event* ev) { self(ctx)->event(cpu, *ev); }
+void p_assert(void* ctx, uint32_t cpu, const char* c, const char* f, uint32_t l) {
+  self(ctx)->assert_failed(cpu, c, f, l);
+}
+void p_write(void* ctx, const char* bytes, unsigned long n) { self(ctx)->write(bytes, n); }
+
+struct FiberArg {
+  ReplayMachine* m;
+  uint32_t cpu;
+};
+void fiber_entry(void* arg) {
+  auto* a = static_cast<FiberArg*>(arg);
+  a->m->cpu_body(a->cpu);
+}
+
+}  // namespace
+
+ReplayMachine::ReplayMachine(const ExpectedLog& expected, const NmiSlots& slots,
+                             const ReplayOptions& options)
+    : exp_(expected), slots_(slots), options_(options),
+      decoder_(expected.scenario.cpu_count()), cpus_(expected.scenario.cpu_count()) {
+  cfg_ = to_core_config(exp_.scenario);
+  memory_ = std::make_unique<HostMemory>(cfg_);
+  plat_.ctx = this;
+  plat_.phys = p_phys;
+  plat_.send_nmi = p_send_nmi;
+  plat_.tsc = p_tsc;
+  plat_.halt = p_halt;
+  plat_.point = p_point;
+  plat_.wait_until = p_wait;
+  plat_.lock_acquired = p_lock_acquired;
+  plat_.event = p_event;
+  plat_.assert_failed = p_assert;
+
+  lg_mem_.resize(NESTRR_LOGGER_MEMORY_BYTES(cfg_.cpu_count, kReplayRing) / 8 + 1);
+  nestrr_config lc{};
+  lc.cpu_count = cfg_.cpu_count;
+  lc.ring_bytes = kReplayRing;
+  lc.mode = NESTRR_MODE_STREAM;
+  lc.memory = lg_mem_.data();
+  lc.memory_bytes = lg_mem_.size() * 8;
+  lc.write = p_write;
+  lc.write_ctx = this;
+  if (!nestrr_logger_init(&lg_, &lc)) throw std::logic_error("replay logger refused its config");
+  out_.slots_seen.resize(cfg_.cpu_count);
+  for (uint32_t i = 0; i < cfg_.cpu_count; ++i)
+    out_.slots_seen[i].assign(exp_.cpus[i].nmis.size(), 0);
+}
+
+ReplayMachine::~ReplayMachine() = default;
+
+void ReplayMachine::trace(TraceEntry::Kind kind, uint32_t cpu, uint32_t point, uint32_t other,
+                          std::string text) {
+  TraceEntry e;
+  e.kind = kind;
+  e.cpu = cpu;
+  e.progress = progress(cpu);
+  e.point = point;
+  e.other_cpu = other;
+  e.nmi_depth = cpus_[cpu].in_nmi ? 1 : 0;
+  e.text = std::move(text);
+  out_.trace.push_back(std::move(e));
+  if (options_.trace_limit && out_.trace.size() > 2 * options_.trace_limit)
+    out_.trace.erase(out_.trace.begin(),
+                     out_.trace.end() - static_cast<long>(options_.trace_limit));
+}
+
+[[noreturn]] void ReplayMachine::leave(uint32_t cpu) {
+  cpus_[cpu].fiber->suspend();
+  std::fprintf(stderr, "replay resumed a fiber that left for good\n");
+  std::abort();
+}
+
+void ReplayMachine::block(uint32_t cpu, std::string reason) {
+  VCpu& c = cpus_[cpu];
+  c.blocked = true;
+  c.blocked_epoch = epoch_;
+  c.block_reason = std::move(reason);
+  c.fiber->suspend();
+  c.blocked = false;
+  if (stop_) leave(cpu);
+}
+
+void ReplayMachine::diverge(uint32_t cpu, size_t index, std::string got) {
+  if (out_.divergence) return;
+  const ExpectedCpu& e = exp_.cpus[cpu];
+  Divergence d;
+  d.cpu = cpu;
+  d.index = index;
+  d.progress = progress(cpu);
+  if (index < e.records.size()) {
+    d.seq = e.seqs[index];
+    d.expected = describe(e.records[index]);
+  } else {
+    d.seq = e.seqs.empty() ? 0 : e.seqs.back() + 1;
+    d.expected = "nothing (end of the cpu's log)";
+  }
+  d.got = std::move(got);
+  out_.divergence = std::move(d);
+  stop_ = true;
+}
+
+// ---- NMIs ----
+
+void ReplayMachine::deliver(uint32_t cpu, uint32_t adjust) {
+  VCpu& c = cpus_[cpu];
+  const ExpectedNmi& n = exp_.cpus[cpu].nmis[c.next_nmi];
+  out_.delivered.push_back({cpu, c.next_nmi});
+  c.next_nmi++;
+  core_.vcpu[cpu].progress -= adjust;  // the NMI came before this point
+  c.in_nmi = true;
+  trace(TraceEntry::Kind::kNmiDelivered, cpu, c.last_point, n.source, "");
+  core_nmi(&core_, cpu);
+  c.in_nmi = false;
+  trace(TraceEntry::Kind::kNmiReturn, cpu, c.last_point, n.source, "");
+  core_.vcpu[cpu].progress += adjust;
+  epoch_++;
+}
+
+void ReplayMachine::nmi_hook(uint32_t cpu, uint32_t adjust, bool idle) {
+  VCpu& c = cpus_[cpu];
+  const auto& nmis = exp_.cpus[cpu].nmis;
+  if (c.in_nmi || c.halted) return;
+  for (;;) {
+    uint64_t eff = progress(cpu) - adjust;
+    if (eff != c.slot_progress) {
+      c.slot_progress = eff;
+      c.slot_index = 0;
+    } else if (!idle) {
+      c.slot_index++;
+    }
+    for (uint32_t k = c.next_nmi; k < nmis.size() && nmis[k].progress <= eff; ++k)
+      if (nmis[k].progress == eff && c.slot_index + 1 > out_.slots_seen[cpu][k])
+        out_.slots_seen[cpu][k] = c.slot_index + 1;
+    if (c.next_nmi >= nmis.size()) return;
+    const ExpectedNmi& n = nmis[c.next_nmi];
+    if (n.progress < eff) {
+      diverge(cpu, n.index,
+              "cpu" + std::to_string(cpu) + " went on to progress " + std::to_string(eff) +
+                  " without taking this NMI (position " +
+                  std::to_string(slots_[cpu][c.next_nmi]) + " of its count was not reached)");
+      leave(cpu);
+    }
+    uint32_t want = slots_[cpu][c.next_nmi];
+    if (n.progress != eff || (!idle && c.slot_index != want)) return;
+    while (c.nmis_sent_to <= c.next_nmi)
+      block(cpu, "waiting for NMI #" + std::to_string(c.next_nmi) + " (from cpu" +
+                     std::to_string(n.source) + ") to be sent");
+    deliver(cpu, adjust);
+    c.slot_progress = ~0ull;  // after the handler: a fresh position
+    if (idle) return;
+  }
+}
+
+void ReplayMachine::send_nmi(uint32_t from, uint32_t to) {
+  cpus_[to].nmis_sent_to++;
+  epoch_++;
+  trace(TraceEntry::Kind::kNmiSent, from, cpus_[from].last_point, to, "");
+}
+
+// ---- points, waits, locks ----
+
+void ReplayMachine::point(uint32_t cpu, uint32_t id) {
+  VCpu& c = cpus_[cpu];
+  c.last_point = id;
+  if (!in_fiber(cpu)) return;  // core_init runs outside the fibers
+  trace(TraceEntry::Kind::kPoint, cpu, id, 0, "");
+  nmi_hook(cpu, 1, false);
+  epoch_++;
+  c.fiber->suspend();
+  if (stop_) leave(cpu);
+  nmi_hook(cpu, 0, false);
+}
+
+void ReplayMachine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg) {
+  VCpu& c = cpus_[cpu];
+  c.last_point = id;
+  if (!in_fiber(cpu)) {
+    if (!pred(arg)) throw std::logic_error("wait_until would block outside a fiber");
+    return;
+  }
+  trace(TraceEntry::Kind::kPoint, cpu, id, 0, "");
+  nmi_hook(cpu, 1, false);
+  epoch_++;
+  c.fiber->suspend();
+  if (stop_) leave(cpu);
+  nmi_hook(cpu, 0, false);
+  if (uint32_t lock = point_lock(id); lock && !c.in_nmi) {
+    const auto it = exp_.lock_order.find(lock);
+    for (;;) {
+      size_t pos = lock_pos_[lock];
+      std::string got = "cpu" + std::to_string(cpu) + " takes lock " + lock_name(lock) +
+                        " at progress " + std::to_string(progress(cpu));
+      if (it == exp_.lock_order.end() || pos >= it->second.size()) {
+        diverge(cpu, c.next_record, got + ", but the log has no more acquisitions of it");
+        leave(cpu);
+      }
+      const LockTurn& turn = it->second[pos];
+      if (turn.cpu == cpu && turn.progress == progress(cpu)) break;
+      if (turn.cpu == cpu) {
+        diverge(cpu, turn.index, got);
+        leave(cpu);
+      }
+      block(cpu, "waiting for its turn at lock " + lock_name(lock) + " (cpu" +
+                     std::to_string(turn.cpu) + " takes it first, at progress " +
+                     std::to_string(turn.progress) + ")");
+    }
+  }
+  while (!pred(arg)) block(cpu, "spinning in " + point_name(id));
+  trace(TraceEntry::Kind::kWaitDone, cpu, id, 0, "");
+  epoch_++;
+  forward_wait_done(&lg_, cpu, id, progress(cpu));
+  check_records(cpu);
+}
+
+void ReplayMachine::lock_acquired(uint32_t cpu, uint32_t lock) {
+  lock_pos_[lock]++;
+  epoch_++;
+  forward_lock_acquired(&lg_, cpu, lock, progress(cpu));
+  check_records(cpu);
+  if (in_fiber(cpu)) nmi_hook(cpu, 0, false);
+}
+
+// ---- records ----
+
+void ReplayMachine::event(uint32_t cpu, const core_event& ev) {
+  if (in_fiber(cpu)) nmi_hook(cpu, 0, false);
+  forward_event(&lg_, cpu, ev, 0);
+  check_records(cpu);
+}
+
+void ReplayMachine::check_records(uint32_t cpu) {
+  nestrr_logger_flush(&lg_, cpu);
+  VCpu& c = cpus_[cpu];
+  const ExpectedCpu& e = exp_.cpus[cpu];
+  auto& got = decoder_.cpu(cpu);
+  while (!got.empty()) {
+    nestrr::v1::Record r = std::move(got.front());
+    got.pop_front();
+    if (c.next_record >= e.records.size()) {  // the recording stopped this CPU here
+      c.parked = true;
+      out_.cut.push_back(cpu);
+      if (in_fiber(cpu)) leave(cpu);
+      return;
+    }
+    std::string text = describe(r);
+    if (!same(r, e.records[c.next_record])) {
+      diverge(cpu, c.next_record, text);
+      if (in_fiber(cpu)) leave(cpu);
+      return;
+    }
+    c.next_record++;
+    out_.events_checked++;
+    trace(TraceEntry::Kind::kEvent, cpu, c.last_point, 0, std::move(text));
+  }
+}
+
+void ReplayMachine::assert_failed(uint32_t cpu, const char* cond, const char* file, uint32_t line) {
+  VCpu& c = cpus_[cpu];
+  if (in_fiber(cpu)) out_.stack = walk_return_addresses(c.fiber->stack(), kMaxStackFrames);
+  out_.failure = ReproducedFailure{cpu, cond, file, line, progress(cpu)};
+  trace(TraceEntry::Kind::kAssertion, cpu, c.last_point, 0, cond);
+  CapturedStack none;
+  forward_assertion(&lg_, cpu, cond, file, line, none);
+  check_records(cpu);
+}
+
+[[noreturn]] void ReplayMachine::halt(uint32_t cpu) {
+  cpus_[cpu].halted = true;
+  epoch_++;
+  if (!in_fiber(cpu)) throw std::logic_error("the core halted outside a fiber");
+  leave(cpu);
+}
+
+// ---- fibers and the scheduler ----
+
+void ReplayMachine::cpu_body(uint32_t cpu) {
+  while (core_workload_step(&core_, cpu)) {
+  }
+  VCpu& c = cpus_[cpu];
+  c.finished = true;
+  epoch_++;
+  for (;;) {  // idle: still takes NMIs
+    nmi_hook(cpu, 0, true);
+    if (c.next_nmi >= exp_.cpus[cpu].nmis.size()) c.idle_done = true;
+    block(cpu, "idle (workload done)");
+  }
+}
+
+bool ReplayMachine::eligible(uint32_t cpu) const {
+  const VCpu& c = cpus_[cpu];
+  if (c.halted || c.parked || c.idle_done) return false;
+  return !c.blocked || c.blocked_epoch != epoch_;
+}
+
+void ReplayMachine::finish_checks() {
+  if (out_.divergence) return;
+  for (uint32_t cpu = 0; cpu < cpus_.size(); ++cpu) {
+    const VCpu& c = cpus_[cpu];
+    if (c.parked || c.next_record >= exp_.cpus[cpu].records.size()) continue;
+    std::string state = c.halted ? "halted" : c.blocked ? c.block_reason : "stopped";
+    diverge(cpu, c.next_record,
+            "nothing: cpu" + std::to_string(cpu) + " is " + state + " at progress " +
+                std::to_string(progress(cpu)));
+    return;
+  }
+}
+
+Attempt ReplayMachine::run() {
+  if (!core_init(&core_, &cfg_, &plat_)) throw std::invalid_argument("core_init refused the scenario");
+  std::vector<FiberArg> args(cpus_.size());
+  for (uint32_t i = 0; i < cpus_.size(); ++i) {
+    args[i] = {this, i};
+    cpus_[i].fiber = std::make_unique<Fiber>(fiber_entry, &args[i]);
+    check_records(i);  // records core_init logged
+  }
+  // Run the CPU whose next recorded record is oldest: the replay then
+  // interleaves the CPUs much as the recording did.
+  while (!stop_) {
+    int pick = -1;
+    uint64_t best = std::numeric_limits<uint64_t>::max();
+    for (uint32_t i = 0; i < cpus_.size(); ++i) {
+      if (!eligible(i)) continue;
+      const ExpectedCpu& e = exp_.cpus[i];
+      uint64_t t = cpus_[i].next_record < e.tscs.size() ? e.tscs[cpus_[i].next_record]
+                                                        : std::numeric_limits<uint64_t>::max();
+      if (pick < 0 || t < best) {
+        pick = static_cast<int>(i);
+        best = t;
+      }
+    }
+    if (pick < 0) break;
+    current_ = pick;
+    cpus_[pick].fiber->resume();
+    current_ = -1;
+  }
+  finish_checks();
+  for (uint32_t i = 0; i < cpus_.size(); ++i) out_.progress.push_back(progress(i));
+  return std::move(out_);
+}
+
+}  // namespace nestrr::replay
