@@ -15,6 +15,7 @@ enum ExitCode : int {
   kExitUsage = 2,       // bad command line
   kExitBadInput = 3,    // input missing or unreadable
   kExitLossFound = 4,   // --strict: the log has loss or damage
+  kExitDiverged = 5,    // replay: the re-execution differs from the log
 };
 
 using Run = std::function<int()>;
@@ -24,5 +25,7 @@ void register_info(CLI::App& app, Run& run);
 void register_dump(CLI::App& app, Run& run);
 void register_export(CLI::App& app, Run& run);
 void register_demo(CLI::App& app, Run& run);
+void register_record(CLI::App& app, Run& run);
+void register_replay(CLI::App& app, Run& run);
 
 }  // namespace nestrr::cli

@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   CLI::App app{"nestrr: record-and-replay debugging for nested x86 hypervisors"};
   app.footer(
       "Exit codes: 0 success, 1 the command failed, 2 bad usage, 3 input missing or\n"
-      "unreadable, 4 (with --strict) the log has loss or damage.\n"
+      "unreadable, 4 (with --strict) the log has loss or damage, 5 (replay) the\n"
+      "re-execution diverged from the log.\n"
       "`nestrr COMMAND --help` explains each command.");
   app.require_subcommand(1);
   bool verbose = false;
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
   nc::register_dump(app, run);
   nc::register_export(app, run);
   nc::register_demo(app, run);
+  nc::register_record(app, run);
+  nc::register_replay(app, run);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,100 @@
+// `nestrr record`: run the core on host threads with signal NMIs and log it.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "commands.h"
+#include "nestrr/replay/recorder.h"
+
+namespace nestrr::cli {
+
+void register_record(CLI::App& app, Run& run) {
+  struct Opts {
+    std::string variant = "vmxon-two-flags";
+    uint32_t cpus = 2;
+    uint64_t seed = 0;
+    uint64_t iterations = 0;
+    double time_limit_s = 10;
+    std::vector<std::string> widen;
+    std::string out;
+    bool quiet = false;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* sub = app.add_subcommand(
+      "record", "Run the nested-VMX core on one host thread per CPU, NMIs as signals, and log it");
+  sub->add_option("--variant", o->variant, "ept01-flush-incomplete, vmxon-two-flags or fixed")
+      ->capture_default_str();
+  sub->add_option("--cpus", o->cpus, "CPUs (the last one registers PALs, the others run L1)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, CORE_MAX_CPUS));
+  sub->add_option("--seed", o->seed, "Seed of the widening jitter")->capture_default_str();
+  sub->add_option("--iterations", o->iterations, "Workload iterations per CPU (0: until stopped)")
+      ->capture_default_str();
+  sub->add_option("--time-limit", o->time_limit_s, "Stop after this many seconds")
+      ->capture_default_str();
+  sub->add_option("--widen", o->widen,
+                  "Widen a race window: POINT:NS spins NS nanoseconds at a yield point "
+                  "(\"vmxon\" = between the two VMXON stores); recorded in the log");
+  sub->add_option("-o,--output", o->out, "Log file to write (.nrr)")->required();
+  sub->add_flag("-q,--quiet", o->quiet, "No live progress line");
+  sub->callback([&run, o] {
+    run = [o]() -> int {
+      core_variant variant;
+      if (!core_variant_parse(o->variant.data(), o->variant.size(), &variant)) {
+        spdlog::error("unknown variant '{}'", o->variant);
+        return kExitUsage;
+      }
+      replay::RecordOptions opts;
+      opts.scenario = replay::default_scenario(variant, o->cpus, o->iterations);
+      opts.scenario.seed = o->seed;
+      for (const auto& w : o->widen) opts.scenario.options.push_back("widen=" + w);
+      try {
+        replay::check_options(opts.scenario);
+      } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return kExitUsage;
+      }
+      opts.time_limit = std::chrono::milliseconds(static_cast<int64_t>(o->time_limit_s * 1000));
+      bool live = !o->quiet && isatty(STDERR_FILENO);
+      if (live) {
+        opts.progress = [](const replay::RecordProgress& p) {
+          std::string its;
+          for (size_t i = 0; i < p.iterations.size(); ++i)
+            its += " cpu" + std::to_string(i) + ":" + std::to_string(p.iterations[i]);
+          std::fprintf(stderr, "\r%6.1fs  iterations%s  nmis %llu  %llu bytes   ",
+                       static_cast<double>(p.elapsed.count()) / 1000, its.c_str(),
+                       static_cast<unsigned long long>(p.nmis),
+                       static_cast<unsigned long long>(p.bytes));
+        };
+      }
+      std::ofstream out(o->out, std::ios::binary | std::ios::trunc);
+      if (!out) {
+        spdlog::error("cannot write {}", o->out);
+        return kExitBadInput;
+      }
+      replay::RecordResult r = replay::record(opts, out);
+      if (live) std::fputc('\n', stderr);
+      if (!out) {
+        spdlog::error("writing {} failed", o->out);
+        return kExitFailed;
+      }
+      spdlog::info("{}: {:.1f}s, {} NMIs, {} bytes written to {}", replay::end_name(r.end),
+                   static_cast<double>(r.final.elapsed.count()) / 1000, r.final.nmis,
+                   r.final.bytes, o->out);
+      if (r.assertion)
+        spdlog::info("cpu{}: assertion '{}' failed at {}:{} (progress {})", r.assertion->cpu,
+                     r.assertion->condition, r.assertion->file, r.assertion->line,
+                     r.assertion->progress);
+      if (r.records_dropped) {
+        spdlog::error("the logger dropped {} records: the log cannot be replayed", r.records_dropped);
+        return kExitFailed;
+      }
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace nestrr::cli

@@ -1,0 +1,57 @@
+// `nestrr replay`: re-execute a recorded run under its interleaving, check
+// every record, show the interleaving and the stack of the failure.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "log_input.h"
+#include "nestrr/replay/interleaving_view.h"
+#include "nestrr/replay/replayer.h"
+
+namespace nestrr::cli {
+
+void register_replay(CLI::App& app, Run& run) {
+  struct Opts {
+    std::string log;
+    size_t rows = 12;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* sub = app.add_subcommand(
+      "replay", "Re-execute a recorded run deterministically; exit 5 at the first divergence");
+  sub->add_option("log", o->log, "Log written by `nestrr record` (.nrr), or - for stdin")->required();
+  sub->add_option("--rows", o->rows, "Interleaving rows before the failure")->capture_default_str();
+  sub->callback([&run, o] {
+    run = [o]() -> int {
+      auto log = open_log(o->log);
+      if (!log) return kExitBadInput;
+      replay::ReplayResult r;
+      try {
+        r = replay::replay(*log);
+      } catch (const std::invalid_argument& e) {
+        spdlog::error("{}: {}", o->log, e.what());
+        return kExitBadInput;
+      }
+      uint32_t cpus = static_cast<uint32_t>(r.progress.size());
+      if (r.failure) {
+        std::cout << "Failure: " << replay::failure_line(*r.failure) << "\n\n"
+                  << "Interleaving before the failure (replay order):\n"
+                  << replay::interleaving_view(r, cpus, {o->rows, 38}) << "\n"
+                  << "Stack of cpu" << r.failure->cpu << ":\n"
+                  << replay::stack_view(r);
+      }
+      if (r.divergence) {
+        spdlog::error("{}", r.divergence->message());
+        return kExitDiverged;
+      }
+      std::cout << (r.failure ? "\n" : "") << "Replay matched the log: " << r.events_checked
+                << " records checked";
+      if (r.attempts > 1) std::cout << " (" << r.attempts << " re-executions to place the NMIs)";
+      std::cout << "\n";
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace nestrr::cli
