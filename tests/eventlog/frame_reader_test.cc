@@ -20,6 +20,19 @@ std::string random_bytes(std::mt19937_64& rng, size_t n) {
   return s;
 }
 
+// The frame CRC is zlib's CRC-32: its check value, chaining, and every
+// table entry derived from the polynomial.
+TEST(FrameLayer, Crc32IsTheStandardOne) {
+  EXPECT_EQ(nestrr_crc32(0, "123456789", 9), 0xCBF43926u);
+  EXPECT_EQ(nestrr_crc32(0, "", 0), 0u);
+  EXPECT_EQ(nestrr_crc32(nestrr_crc32(0, "1234", 4), "56789", 5), 0xCBF43926u);
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+    EXPECT_EQ(nestrr_crc32_table[i], c) << i;
+  }
+}
+
 TEST(FrameReader, RoundTripIsByteExactForEveryLength) {
   std::mt19937_64 rng(1);
   std::string stream;

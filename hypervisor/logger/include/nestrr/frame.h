@@ -31,6 +31,8 @@ extern "C" {
 /* CRC-32 (IEEE 802.3, reflected, as zlib's crc32). Start with crc = 0;
  * chain calls by passing the previous result. */
 unsigned int nestrr_crc32(unsigned int crc, const void *data, unsigned long len);
+/* Its table: entry i is the CRC register after shifting byte i through. */
+extern const unsigned int nestrr_crc32_table[256];
 
 /* The base64 alphabet (RFC 4648, standard, no padding). */
 extern const char nestrr_base64_alphabet[64];
