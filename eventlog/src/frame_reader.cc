@@ -14,6 +14,8 @@ constexpr size_t kMaxChars = NESTRR_BASE64_CHARS(NESTRR_FRAME_MAX_PAYLOAD + NEST
 constexpr size_t kMaxDecoded = NESTRR_FRAME_MAX_PAYLOAD + NESTRR_FRAME_CRC_BYTES;
 constexpr uint64_t kMaxSkip = NESTRR_FRAME_MAX_LINE;
 
+void decode_sextet(int v, uint32_t& bits, int& nbits, std::vector<uint8_t>& out);
+
 std::string hex32(uint32_t v) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%08x", v);
@@ -32,9 +34,24 @@ void FrameReader::feed(std::string_view bytes) {
 }
 
 void FrameReader::feed(std::span<const uint8_t> bytes) {
-  for (uint8_t b : bytes) {
-    step(b);
+  const size_t n = bytes.size();
+  for (size_t i = 0; i < n;) {
+    if (state_ == State::kInFrame) {
+      // Fast path through the body of a frame: base64 characters up to the
+      // bound, decoded in place. Anything else goes through step().
+      while (i < n && chars_ < kMaxChars) {
+        const int v = nestrr_base64_value(bytes[i]);
+        if (v < 0) break;
+        ++chars_;
+        decode_sextet(v, bits_, nbits_, decoded_);
+        ++i;
+        ++offset_;
+      }
+      if (i == n) break;
+    }
+    step(bytes[i]);
     ++offset_;
+    ++i;
   }
 }
 
