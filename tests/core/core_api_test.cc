@@ -90,7 +90,8 @@ TEST(CoreApi, MemoryLayoutDoesNotOverlap) {
   EXPECT_GE(c->ept02_pools, c->ept01_pool + CORE_EPT01_PAGES * CORE_PAGE_SIZE);
   uint64_t end = c->vcpu[CORE_MAX_CPUS - 1].ept02[CORE_EPT02_CACHE - 1].pool_hpa +
                  CORE_EPT02_PAGES * CORE_PAGE_SIZE;
-  EXPECT_EQ(end, c->phys_size);
+  EXPECT_EQ(end, c->remap_area);
+  EXPECT_EQ(c->remap_area + CORE_REMAP_SLOTS * CORE_PAGE_SIZE, c->phys_size);
   // Workload regions sit inside L1 memory and apart from each other.
   EXPECT_LE(core_wl_pal_region(CORE_MAX_CPUS), core_wl_l1_region(0));
   EXPECT_LE(core_wl_l1_region(CORE_MAX_CPUS), c->cfg.l1_mem_size);

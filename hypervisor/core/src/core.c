@@ -131,7 +131,7 @@ static uint64_t ept02_pool_bytes(void) {
 
 uint64_t core_phys_size(const struct core_config *cfg) {
   return cfg->l1_mem_size + CORE_EPT01_PAGES * CORE_PAGE_SIZE +
-         (uint64_t)cfg->cpu_count * ept02_pool_bytes();
+         (uint64_t)cfg->cpu_count * ept02_pool_bytes() + CORE_REMAP_SLOTS * CORE_PAGE_SIZE;
 }
 
 static void vcpu_reset(struct core *c, uint32_t i) {
@@ -167,6 +167,7 @@ bool core_init(struct core *c, const struct core_config *cfg,
   if (!plat->phys(plat->ctx, 0, c->phys_size)) return false;
   c->ept01_pool = cfg->l1_mem_size;
   c->ept02_pools = c->ept01_pool + CORE_EPT01_PAGES * CORE_PAGE_SIZE;
+  c->remap_area = c->ept02_pools + (uint64_t)cfg->cpu_count * ept02_pool_bytes();
   c->pal_next_id = 1;
   for (uint32_t i = 0; i < CORE_MAX_CPUS; i++) vcpu_reset(c, i);
   core_zero(plat->phys(plat->ctx, c->ept01_pool, CORE_EPT01_PAGES * CORE_PAGE_SIZE),
@@ -226,6 +227,7 @@ bool core_workload_step(struct core *c, uint32_t cpu) {
   switch (c->cfg.workload[cpu].kind) {
     case CORE_WORKLOAD_L1: more = workload_l1_step(v); break;
     case CORE_WORKLOAD_PAL: more = workload_pal_step(v); break;
+    case CORE_WORKLOAD_REMAP: more = workload_remap_step(v); break;
     default: break;
   }
   if (!more) v->wl_done = 1;

@@ -143,5 +143,6 @@ void nmi_check_quiesce(struct core_vcpu *v) CORE_NOINLINE;
 /* ---- workloads ---- */
 bool workload_l1_step(struct core_vcpu *v);
 bool workload_pal_step(struct core_vcpu *v);
+bool workload_remap_step(struct core_vcpu *v);
 
 #endif

@@ -107,6 +107,7 @@ enum core_workload_kind {
   CORE_WORKLOAD_IDLE = 0,  /* does nothing (still answers NMIs) */
   CORE_WORKLOAD_L1 = 1,    /* guest hypervisor running an L2 */
   CORE_WORKLOAD_PAL = 2,   /* TrustVisor-like PAL register/run/unregister */
+  CORE_WORKLOAD_REMAP = 3, /* L0 moves L1 pages between machine locations */
 };
 
 struct core_workload_config {
@@ -158,6 +159,10 @@ struct core_wl_pal {
   uint64_t pal_id;
 };
 
+struct core_wl_remap {
+  uint32_t iter;
+};
+
 struct core;
 
 struct core_vcpu {
@@ -195,6 +200,7 @@ struct core_vcpu {
 
   struct core_wl_l1 wl_l1;
   struct core_wl_pal wl_pal;
+  struct core_wl_remap wl_remap;
   uint32_t wl_done;
 };
 
@@ -227,6 +233,7 @@ struct core {
   uint64_t ept01_pool;        /* hpa of the EPT01 page pool */
   uint32_t ept01_pool_used;
   uint64_t ept02_pools;       /* hpa of the first CPU's EPT02 pools */
+  uint64_t remap_area;        /* hpa of CORE_REMAP_SLOTS spare pages */
   uint64_t phys_size;
   struct core_quiesce quiesce;
   volatile uint32_t pal_lock;
@@ -329,6 +336,9 @@ uint64_t core_wl_l1_region(uint32_t cpu);
 #define CORE_WL_L2_MEM 0x10000ull /* 16 pages of L2 memory */
 #define CORE_WL_L2_PAGES 16u
 uint64_t core_wl_pal_region(uint32_t cpu);
+/* Remap workload: the L1 pages it moves (I/O bitmaps A and B and the MSR
+ * bitmap of every CPU that runs L1), each to its own spare page and back. */
+#define CORE_REMAP_SLOTS 24u
 
 #ifdef __cplusplus
 }
