@@ -16,6 +16,7 @@ enum ExitCode : int {
   kExitBadInput = 3,    // input missing or unreadable
   kExitLossFound = 4,   // --strict: the log has loss or damage
   kExitDiverged = 5,    // replay: the re-execution differs from the log
+  kExitInvariantViolated = 6,  // check: the log breaks an invariant
 };
 
 using Run = std::function<int()>;
@@ -27,5 +28,6 @@ void register_export(CLI::App& app, Run& run);
 void register_demo(CLI::App& app, Run& run);
 void register_record(CLI::App& app, Run& run);
 void register_replay(CLI::App& app, Run& run);
+void register_check(CLI::App& app, Run& run);
 
 }  // namespace nestrr::cli
