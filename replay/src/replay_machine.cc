@@ -70,9 +70,6 @@ ReplayMachine::ReplayMachine(const ExpectedLog& expected, const NmiSlots& slots,
   lc.write = p_write;
   lc.write_ctx = this;
   if (!nestrr_logger_init(&lg_, &lc)) throw std::logic_error("replay logger refused its config");
-  out_.slots_seen.resize(cfg_.cpu_count);
-  for (uint32_t i = 0; i < cfg_.cpu_count; ++i)
-    out_.slots_seen[i].assign(exp_.cpus[i].nmis.size(), 0);
 }
 
 ReplayMachine::~ReplayMachine() = default;
@@ -150,17 +147,8 @@ void ReplayMachine::nmi_hook(uint32_t cpu, uint32_t adjust, bool idle) {
   const auto& nmis = exp_.cpus[cpu].nmis;
   if (c.in_nmi || c.halted) return;
   for (;;) {
-    uint64_t eff = progress(cpu) - adjust;
-    if (eff != c.slot_progress) {
-      c.slot_progress = eff;
-      c.slot_index = 0;
-    } else if (!idle) {
-      c.slot_index++;
-    }
-    for (uint32_t k = c.next_nmi; k < nmis.size() && nmis[k].progress <= eff; ++k)
-      if (nmis[k].progress == eff && c.slot_index + 1 > out_.slots_seen[cpu][k])
-        out_.slots_seen[cpu][k] = c.slot_index + 1;
     if (c.next_nmi >= nmis.size()) return;
+    uint64_t eff = progress(cpu) - adjust;
     const ExpectedNmi& n = nmis[c.next_nmi];
     if (n.progress < eff) {
       diverge(cpu, n.index,
@@ -169,8 +157,16 @@ void ReplayMachine::nmi_hook(uint32_t cpu, uint32_t adjust, bool idle) {
                   std::to_string(slots_[cpu][c.next_nmi]) + " of its count was not reached)");
       leave(cpu);
     }
-    uint32_t want = slots_[cpu][c.next_nmi];
-    if (n.progress != eff || (!idle && c.slot_index != want)) return;
+    // A position qualifies when the count matches and every record the
+    // interrupted code logged before the NMI is out: the log says so.
+    if (n.progress != eff || c.next_record != n.index) return;
+    if (eff != c.slot_progress) {
+      c.slot_progress = eff;
+      c.slot_index = 0;
+    } else if (!idle) {
+      c.slot_index++;
+    }
+    if (!idle && c.slot_index != slots_[cpu][c.next_nmi]) return;
     while (c.nmis_sent_to <= c.next_nmi)
       block(cpu, "waiting for NMI #" + std::to_string(c.next_nmi) + " (from cpu" +
                      std::to_string(n.source) + ") to be sent");

@@ -22,10 +22,13 @@ extern "C" {
 
 namespace nestrr::replay {
 
-// Per CPU, per recorded NMI: which of the positions with its progress count
-// it is delivered at (0 = inside the point itself, before the access that
-// follows; 1.. = the later hooks of the same count: event and lock
-// callbacks, then the entry of the next point).
+// Per CPU, per recorded NMI: which of the positions that qualify it is
+// delivered at. A position qualifies when the CPU's count equals the NMI's
+// recorded progress and the CPU's next expected record is the NMI's own
+// (so the records logged before it are out). 0 = the first of them: inside
+// the point itself, before the access that follows it, when the log allows;
+// later ones are event and lock callbacks and the entry of the next point,
+// i.e. after that access.
 using NmiSlots = std::vector<std::vector<uint32_t>>;
 
 struct DeliveredNmi {
@@ -41,7 +44,6 @@ struct Attempt {
   std::vector<uint64_t> stack;
   uint64_t events_checked = 0;
   std::vector<DeliveredNmi> delivered;  // in delivery order
-  NmiSlots slots_seen;                  // positions each NMI's count offered
   std::vector<uint32_t> cut;
 };
 
@@ -78,7 +80,6 @@ class ReplayMachine {
     uint64_t slot_progress = ~0ull;
     uint32_t slot_index = 0;
     uint32_t last_point = 0;
-    std::map<uint64_t, uint32_t> hooks_at;  // progress (of some NMI) -> positions seen
   };
 
   uint64_t progress(uint32_t cpu) const { return core_.vcpu[cpu].progress; }

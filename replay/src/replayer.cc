@@ -9,6 +9,10 @@ namespace {
 
 // How far back from a divergence the search changes NMI positions.
 constexpr size_t kSearchWindow = 4;
+// Positions tried per NMI. After an NMI is delivered the interrupted code
+// goes on at a later count, so how many positions its own count offers is
+// only known when it was delivered late enough: try a few.
+constexpr uint32_t kMaxSlots = 8;
 
 // The next choice after a diverged attempt, in lexicographic order of
 // delivery: move the latest of the last few delivered NMIs that still has
@@ -18,7 +22,7 @@ bool next_choice(const Attempt& a, NmiSlots* slots) {
   size_t lo = d.size() > kSearchWindow ? d.size() - kSearchWindow : 0;
   for (size_t j = d.size(); j-- > lo;) {
     uint32_t& s = (*slots)[d[j].cpu][d[j].index];
-    if (s + 1 < a.slots_seen[d[j].cpu][d[j].index]) {
+    if (s + 1 < kMaxSlots) {
       s++;
       std::vector<std::vector<bool>> keep(slots->size());
       for (size_t i = 0; i < slots->size(); ++i) keep[i].assign((*slots)[i].size(), false);

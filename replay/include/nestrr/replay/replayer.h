@@ -24,7 +24,7 @@ struct ReplayOptions {
   // An NMI between two points can have landed before or after the access
   // that follows the first one; replay tries the positions the log allows,
   // in order, and backtracks on a divergence up to this many re-executions.
-  uint32_t max_attempts = 16;
+  uint32_t max_attempts = 64;
   bool symbolize = true;  // host symbols for the failing stack
 };
 

@@ -1,0 +1,46 @@
+// Recordings shared by the replay tests: made once per test binary, small
+// (the race widened, a few iterations), seeded.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+
+#include "nestrr/eventlog/log.h"
+#include "nestrr/replay/recorder.h"
+
+namespace nestrr::replay::testing {
+
+struct Recording {
+  RecordResult result;
+  std::string bytes;
+  eventlog::Log log() const {
+    std::istringstream in(bytes);
+    return eventlog::read_log(in);
+  }
+};
+
+inline Recording record_scenario(core_variant variant, uint64_t iterations,
+                                 std::vector<std::string> options = {}) {
+  RecordOptions o;
+  o.scenario = default_scenario(variant, 2, iterations);
+  o.scenario.seed = 7;
+  o.scenario.options = std::move(options);
+  o.time_limit = std::chrono::milliseconds(5000);
+  o.ring_bytes = 1u << 20;
+  std::ostringstream out;
+  Recording r;
+  r.result = record(o, out);
+  r.bytes = out.str();
+  return r;
+}
+
+// The VMXON race, widened so it hits within the first iterations.
+inline const Recording& vmxon_race() {
+  static const Recording r =
+      record_scenario(CORE_VARIANT_VMXON_TWO_FLAGS, 0, {"widen=vmxon:20000"});
+  return r;
+}
+
+}  // namespace nestrr::replay::testing

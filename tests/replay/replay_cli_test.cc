@@ -1,0 +1,50 @@
+// `nestrr record` then `nestrr replay` on the binary, as a user runs them.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result sh(const fs::path& dir, const std::string& args) {
+  std::string line = "cd '" + dir.string() + "' && '" NESTRR_BIN "' " + args + " >out.txt 2>err.txt";
+  int st = std::system(line.c_str());
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir / "out.txt"), slurp(dir / "err.txt")};
+}
+
+TEST(ReplayCli, RecordThenReplayReproducesTheRace) {
+  fs::path dir = fs::temp_directory_path() / ("nestrr-replay-cli-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  Result rec = sh(dir, "record --variant vmxon-two-flags --cpus 2 --seed 3 --widen vmxon:20000 "
+                       "--time-limit 5 -o race.nrr");
+  ASSERT_EQ(rec.code, 0) << rec.err;
+  EXPECT_NE(rec.err.find("cpu_has_current_vmcs12"), std::string::npos) << rec.err;
+  Result rep = sh(dir, "replay race.nrr");
+  EXPECT_EQ(rep.code, 0) << rep.err;
+  EXPECT_NE(rep.out.find("NMI from cpu1"), std::string::npos) << rep.out;
+  EXPECT_NE(rep.out.find("handle_vmxon"), std::string::npos) << rep.out;
+  EXPECT_NE(rep.out.find("Replay matched the log"), std::string::npos) << rep.out;
+  EXPECT_EQ(sh(dir, "replay missing.nrr").code, 3);
+  EXPECT_EQ(sh(dir, "record --variant nope -o x.nrr").code, 2);
+  fs::remove_all(dir);
+}
+
+}  // namespace

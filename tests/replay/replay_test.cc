@@ -1,0 +1,107 @@
+// Record on threads, replay on fibers: the VMXON race reproduced every
+// time, clean variants replayed to their end, the views.
+#include <gtest/gtest.h>
+
+#include "nestrr/replay/interleaving_view.h"
+#include "nestrr/replay/replayer.h"
+#include "recorded.h"
+
+namespace nestrr::replay {
+namespace {
+
+using testing::record_scenario;
+using testing::vmxon_race;
+
+TEST(Record, VmxonRaceEndsInTheSeedsAssertion) {
+  const auto& rec = vmxon_race();
+  ASSERT_EQ(rec.result.end, RecordResult::End::kAssertion);
+  ASSERT_TRUE(rec.result.assertion);
+  EXPECT_EQ(rec.result.assertion->condition, "cpu_has_current_vmcs12(vcpu)");
+  EXPECT_EQ(rec.result.records_dropped, 0u);
+  eventlog::Log log = rec.log();
+  ASSERT_TRUE(log.header && log.header->has_scenario());
+  EXPECT_EQ(log.header->scenario().variant(), "vmxon-two-flags");
+  EXPECT_EQ(log.header->scenario().option(0), "widen=vmxon:20000");
+  EXPECT_EQ(log.header->scenario().origin(), "record");
+  // Every NMI carries where it landed; the assertion carries a stack.
+  bool nmi = false, stack = false;
+  for (const auto& s : log.streams)
+    for (const auto& e : s.events) {
+      if (e.record.has_nmi_received()) {
+        nmi = true;
+        EXPECT_NE(e.record.nmi_received().interrupted_rip(), 0u);
+        EXPECT_GT(e.record.nmi_received().progress(), 0u);
+      }
+      if (e.record.has_assertion_failure())
+        stack = e.record.assertion_failure().return_address_size() > 0;
+    }
+  EXPECT_TRUE(nmi);
+  EXPECT_TRUE(stack);
+}
+
+TEST(Replay, VmxonRaceReproducedHundredTimesIdentically) {
+  eventlog::Log log = vmxon_race().log();
+  const auto& want = *vmxon_race().result.assertion;
+  ReplayOptions opt;
+  opt.symbolize = false;
+  ReplayResult first = replay(log, opt);
+  for (int i = 0; i < 100; ++i) {
+    ReplayResult r = i == 0 ? first : replay(log, opt);
+    ASSERT_TRUE(r.matched) << r.divergence->message();
+    ASSERT_TRUE(r.failure);
+    EXPECT_EQ(r.failure->cpu, want.cpu);
+    EXPECT_EQ(r.failure->condition, want.condition);
+    EXPECT_EQ(r.failure->line, want.line);
+    EXPECT_EQ(r.failure->progress, want.progress);
+    EXPECT_EQ(r.progress, first.progress);
+    ASSERT_EQ(r.trace, first.trace) << "replay " << i;
+    EXPECT_EQ(r.stack, first.stack);
+  }
+}
+
+TEST(Replay, ViewNamesTheNmiAndTheTwoStoresAndTheStack) {
+  ReplayResult r = replay(vmxon_race().log());
+  ASSERT_TRUE(r.failure);
+  std::string view = interleaving_view(r, 2);
+  EXPECT_NE(view.find("NMI from cpu1"), std::string::npos) << view;
+  EXPECT_NE(view.find("\"is_vmx_operation = 1\", before \"is_vmx_root_operation = 1\""),
+            std::string::npos)
+      << view;
+  EXPECT_NE(view.find("ASSERTION FAILED"), std::string::npos) << view;
+  std::string stack = stack_view(r);
+  // Handler frames on top of the interrupted VMXON frames, on one stack.
+  size_t find = stack.find("find_current_vmcs12"), nmi = stack.find("nmi_handler"),
+         vmxon = stack.find("handle_vmxon");
+  ASSERT_NE(find, std::string::npos) << stack;
+  ASSERT_NE(nmi, std::string::npos) << stack;
+  ASSERT_NE(vmxon, std::string::npos) << stack;
+  EXPECT_LT(find, nmi);
+  EXPECT_LT(nmi, vmxon);
+}
+
+TEST(Replay, FixedRecordsAndReplaysClean) {
+  auto rec = record_scenario(CORE_VARIANT_FIXED, 20, {"widen=vmxon:2000"});
+  ASSERT_EQ(rec.result.end, RecordResult::End::kCompleted);
+  ReplayResult r = replay(rec.log());
+  ASSERT_TRUE(r.matched) << r.divergence->message();
+  EXPECT_FALSE(r.failure);
+  EXPECT_TRUE(r.cpus_cut.empty());
+  EXPECT_GT(r.events_checked, 100u);
+}
+
+TEST(Replay, Ept01FlushIncompleteRecordsAndReplays) {
+  auto rec = record_scenario(CORE_VARIANT_EPT01_FLUSH_INCOMPLETE, 20);
+  ASSERT_NE(rec.result.end, RecordResult::End::kTimeLimit);
+  ReplayResult r = replay(rec.log());
+  ASSERT_TRUE(r.matched) << r.divergence->message();
+  EXPECT_EQ(r.failure.has_value(), rec.result.assertion.has_value());
+}
+
+TEST(Replay, LogWithoutScenarioIsRefused) {
+  eventlog::Log log = vmxon_race().log();
+  log.header->clear_scenario();
+  EXPECT_THROW(replay(log), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace nestrr::replay

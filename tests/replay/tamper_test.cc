@@ -1,0 +1,74 @@
+// A tampered log stops the replay at the first divergence, with the CPU,
+// the event index and both records.
+#include <gtest/gtest.h>
+
+#include "nestrr/replay/replayer.h"
+#include "recorded.h"
+
+namespace nestrr::replay {
+namespace {
+
+using testing::vmxon_race;
+
+// Index (in its CPU's stream) of the first event matching `pred`.
+template <typename Pred>
+std::pair<uint32_t, size_t> find_event(const eventlog::Log& log, Pred pred) {
+  for (uint32_t s = 0; s < log.streams.size(); ++s)
+    for (size_t i = 0; i < log.streams[s].events.size(); ++i)
+      if (pred(log.streams[s].events[i].record)) return {s, i};
+  ADD_FAILURE() << "no such event";
+  return {0, 0};
+}
+
+ReplayResult replay_tampered(const eventlog::Log& log) {
+  ReplayOptions o;
+  o.symbolize = false;
+  return replay(log, o);
+}
+
+TEST(Tamper, ChangedFieldIsTheDivergence) {
+  eventlog::Log log = vmxon_race().log();
+  auto [s, i] = find_event(log, [](const auto& r) { return r.has_vmx_instruction(); });
+  auto& ev = log.streams[s].events[i];
+  ev.record.mutable_vmx_instruction()->set_outcome(nestrr::v1::VmxInstruction::OUTCOME_FAIL_VALID);
+  ReplayResult r = replay_tampered(log);
+  ASSERT_TRUE(r.divergence);
+  EXPECT_EQ(r.divergence->cpu, log.streams[s].cpu);
+  EXPECT_EQ(r.divergence->index, i);
+  EXPECT_EQ(r.divergence->seq, ev.seq);
+  EXPECT_NE(r.divergence->expected.find("outcome: OUTCOME_FAIL_VALID"), std::string::npos)
+      << r.divergence->message();
+  EXPECT_NE(r.divergence->got.find("vmx_instruction"), std::string::npos);
+  EXPECT_NE(r.divergence->got.find("OUTCOME_SUCCEED"), std::string::npos);
+  EXPECT_NE(r.divergence->message().find("cpu" + std::to_string(s) + " event " + std::to_string(i)),
+            std::string::npos)
+      << r.divergence->message();
+}
+
+TEST(Tamper, DroppedSyncPointIsTheDivergence) {
+  eventlog::Log log = vmxon_race().log();
+  auto [s, i] = find_event(log, [](const auto& r) {
+    return r.has_sync_point() && r.sync_point().kind() == nestrr::v1::SyncPoint::KIND_ACQUIRE;
+  });
+  auto& events = log.streams[s].events;
+  events.erase(events.begin() + static_cast<long>(i));
+  ReplayResult r = replay_tampered(log);
+  ASSERT_TRUE(r.divergence);
+  EXPECT_EQ(r.divergence->cpu, log.streams[s].cpu);
+  EXPECT_NE(r.divergence->got.find("lock"), std::string::npos) << r.divergence->message();
+}
+
+TEST(Tamper, MovedNmiIsTheDivergence) {
+  eventlog::Log log = vmxon_race().log();
+  auto [s, i] = find_event(log, [](const auto& r) { return r.has_nmi_received(); });
+  auto* nmi = log.streams[s].events[i].record.mutable_nmi_received();
+  nmi->set_progress(nmi->progress() - 3);
+  ReplayResult r = replay_tampered(log);
+  ASSERT_TRUE(r.divergence);
+  EXPECT_EQ(r.divergence->cpu, log.streams[s].cpu);
+  EXPECT_FALSE(r.matched);
+  EXPECT_NE(r.divergence->message().find("expected"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nestrr::replay
