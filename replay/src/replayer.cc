@@ -50,14 +50,15 @@ ReplayResult replay(const eventlog::Log& log, const ReplayOptions& options) {
   for (size_t i = 0; i < exp.cpus.size(); ++i) slots[i].assign(exp.cpus[i].nmis.size(), 0);
 
   std::optional<Attempt> best;
-  uint32_t attempts = 0;
+  uint32_t attempts = 0, stale = 0;
   for (;;) {
     ++attempts;
     Attempt a = ReplayMachine(exp, slots, options).run();
     bool done = !a.divergence;
     bool further = !best || a.events_checked > best->events_checked;
+    stale = further ? 0 : stale + 1;
     NmiSlots next = slots;
-    bool more = !done && attempts < options.max_attempts && next_choice(a, &next);
+    bool more = !done && stale < options.max_attempts && next_choice(a, &next);
     if (done || further) best = std::move(a);
     if (done || !more) break;
     slots = std::move(next);

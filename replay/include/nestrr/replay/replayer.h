@@ -23,8 +23,9 @@ struct ReplayOptions {
   size_t trace_limit = 0;
   // An NMI between two points can have landed before or after the access
   // that follows the first one; replay tries the positions the log allows,
-  // in order, and backtracks on a divergence up to this many re-executions.
-  uint32_t max_attempts = 64;
+  // in order, and backtracks on a divergence; it gives up after this many
+  // re-executions in a row that get no further into the log.
+  uint32_t max_attempts = 32;
   bool symbolize = true;  // host symbols for the failing stack
 };
 
@@ -55,7 +56,7 @@ struct ReplayResult {
   std::vector<uint64_t> stack;             // failing fiber: return addresses, innermost first
   std::vector<Symbol> stack_symbols;       // same order, when symbolized
   uint64_t events_checked = 0;
-  uint32_t attempts = 0;                   // re-executions the search used
+  uint32_t attempts = 0;                   // re-executions the search used (all)
   std::vector<uint32_t> cpus_cut;          // CPUs the recording stopped mid-way
 };
 
