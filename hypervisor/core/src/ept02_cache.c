@@ -58,9 +58,20 @@ void ept02_unblock_flush(struct core_vcpu *v) {
   CORE_ASSERT(v, v->ept02_flush_block > 0);
   v->ept02_flush_block--;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
-  if (v->ept02_flush_block == 0 && v->ept02_flush_pending) {
+  while (v->ept02_flush_block == 0 && v->ept02_flush_pending) {
+    /* The deferred flush runs outside the NMI handler, so an NMI can land
+     * in the middle of it (its EPT01 walk has yield points). It runs with
+     * flushes blocked: a quiesce flush arriving meanwhile is deferred behind
+     * it, instead of re-walking first and then being overwritten by this
+     * flush's translations, read before that quiesce changed EPT01. */
     v->ept02_flush_pending = 0;
-    flush_ept02(v, v->ept02_pending_origin);
+    uint32_t origin = v->ept02_pending_origin;
+    v->ept02_flush_block++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    ept02_flush_all(v);
+    flush_ept02_effect(v, origin);
+    v->ept02_flush_block--;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
   }
 }
 
