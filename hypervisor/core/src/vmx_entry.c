@@ -60,9 +60,14 @@ enum core_l2_access core_l2_access(struct core_vcpu *v, uint64_t l2_gpa,
     return ept01_translate(v, l2_gpa, hpa, NULL) ? CORE_L2_ACCESS_OK
                                                  : CORE_L2_ACCESS_L0;
   if (ept02_lookup(v, l2_gpa, hpa)) return CORE_L2_ACCESS_OK;
+  /* An EPT02 miss is an EPT-violation exit to L0. When L0 handles it alone
+   * (fills EPT02, or the access is L0's to emulate), it resumes L2: log the
+   * exit and that entry as XMHF's intercept handler would. */
+  core_event(v, CORE_EV_VM_EXIT, VMX_EXIT_EPT_VIOLATION, 0, 1);
   ept02_block_flush(v);
   int r = ept02_fill(v, l2_gpa, hpa);
   ept02_unblock_flush(v);
+  if (r == 0 || r == 2) core_event(v, CORE_EV_VM_ENTRY, 1, 0, 0);
   if (r == 0) return CORE_L2_ACCESS_OK;
   if (r == 2) return CORE_L2_ACCESS_L0;
   vmcs_set(v->vmcs02, VMCS_GUEST_PHYSICAL_ADDRESS, l2_gpa);

@@ -50,7 +50,9 @@ class Checker {
     switch (r.event_case()) {
       case Record::kEpt01Change: ept01_change(ref, r.ept01_change()); break;
       case Record::kVmcs02Translation: translation(ref, cpu, r.vmcs02_translation()); break;
-      case Record::kEptFlush: cpu.flushes.push_back(ref); break;
+      case Record::kEptFlush:
+        cpu.flushes.push_back(ref);
+        break;
       case Record::kVmxModeChange: mode_change(ref, cpu, r.vmx_mode_change()); break;
       case Record::kVmcs12Load:
         cpu.current_vmcs12 = r.vmcs12_load().vmcs12_gpa();
@@ -67,10 +69,7 @@ class Checker {
         }
         break;
       case Record::kVmExit:
-        if (r.vm_exit().from_l2()) {
-          exit_mode(ref, cpu);
-          gpa_fields(ref, e.cpu, cpu);
-        }
+        if (r.vm_exit().from_l2()) exit_mode(ref, cpu);
         break;
       default: break;
     }
@@ -137,8 +136,10 @@ class Checker {
     add(std::move(v));
   }
 
-  // While L2 runs (at its entries and exits), every address field of VMCS02
-  // must equal its translation through EPT01 as it is now.
+  // L2 runs with VMCS02 as it is at each VM entry to L2 (by L1's
+  // VMLAUNCH/VMRESUME, or by L0 resuming L2 after handling an exit itself):
+  // then every address field of VMCS02 must equal its translation through
+  // EPT01 as it is now.
   void gpa_fields(el::EventRef ref, uint32_t cpu_id, const CpuState& cpu) {
     if (!cpu.fields_known) return;
     for (const auto& [encoding, f] : cpu.fields) {
@@ -182,8 +183,8 @@ class Checker {
 const std::vector<Invariant>& invariants() {
   static const std::vector<Invariant> all = {
       {kGpaFields,
-       "while L2 runs (at its VM entries and exits), every guest-physical-address field of VMCS02 equals "
-       "its translation through the current EPT01"},
+       "at every VM entry to L2 (by L1, or by L0 resuming L2 after an exit it handled), every "
+       "guest-physical-address field of VMCS02 equals its translation through the current EPT01"},
       {kModeChain, "each VMX mode change starts from the mode the previous one ended in"},
       {kEntryVmcs12, "a VM entry to L2 happens only with a current VMCS12"},
       {kL2ExitMode, "a VM exit from L2 happens only in VMX operation"},
