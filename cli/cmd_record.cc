@@ -19,6 +19,7 @@ void register_record(CLI::App& app, Run& run) {
     uint64_t iterations = 0;
     double time_limit_s = 10;
     std::vector<std::string> widen;
+    std::vector<std::string> workloads;
     std::string out;
     bool quiet = false;
   };
@@ -38,6 +39,11 @@ void register_record(CLI::App& app, Run& run) {
   sub->add_option("--widen", o->widen,
                   "Widen a race window: POINT:NS spins NS nanoseconds at a yield point "
                   "(\"vmxon\" = between the two VMXON stores); recorded in the log");
+  sub->add_option("--workload", o->workloads,
+                  "Workload per CPU, in CPU order, replacing the default: l1 (guest hypervisor "
+                  "running L2), pal (TrustVisor-like PAL registrations), remap (L0 moving L1's "
+                  "bitmap pages), idle. Comma-separated or repeated; sets the CPU count")
+      ->delimiter(',');
   sub->add_option("-o,--output", o->out, "Log file to write (.nrr)")->required();
   sub->add_flag("-q,--quiet", o->quiet, "No live progress line");
   sub->callback([&run, o] {
@@ -49,6 +55,21 @@ void register_record(CLI::App& app, Run& run) {
       }
       replay::RecordOptions opts;
       opts.scenario = replay::default_scenario(variant, o->cpus, o->iterations);
+      if (!o->workloads.empty()) {
+        if (o->workloads.size() > CORE_MAX_CPUS) {
+          spdlog::error("{} workloads given; at most {} CPUs", o->workloads.size(), CORE_MAX_CPUS);
+          return kExitUsage;
+        }
+        opts.scenario.workload.clear();
+        for (const auto& name : o->workloads) {
+          core_workload_kind kind;
+          if (!replay::parse_workload(name, &kind)) {
+            spdlog::error("unknown workload '{}' (l1, pal, remap, idle)", name);
+            return kExitUsage;
+          }
+          opts.scenario.workload.push_back(kind);
+        }
+      }
       opts.scenario.seed = o->seed;
       for (const auto& w : o->widen) opts.scenario.options.push_back("widen=" + w);
       try {

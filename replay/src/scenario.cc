@@ -26,12 +26,13 @@ const char* workload_name(core_workload_kind kind) {
     case CORE_WORKLOAD_IDLE: return "idle";
     case CORE_WORKLOAD_L1: return "l1";
     case CORE_WORKLOAD_PAL: return "pal";
+    case CORE_WORKLOAD_REMAP: return "remap";
   }
   return "unknown";
 }
 
 bool parse_workload(const std::string& name, core_workload_kind* out) {
-  for (auto k : {CORE_WORKLOAD_IDLE, CORE_WORKLOAD_L1, CORE_WORKLOAD_PAL}) {
+  for (auto k : {CORE_WORKLOAD_IDLE, CORE_WORKLOAD_L1, CORE_WORKLOAD_PAL, CORE_WORKLOAD_REMAP}) {
     if (name == workload_name(k)) {
       *out = k;
       return true;
