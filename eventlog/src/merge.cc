@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <queue>
 #include <tuple>
 
@@ -13,6 +14,7 @@ std::string_view edge_kind_name(EdgeKind kind) {
     case EdgeKind::kNmi: return "nmi";
     case EdgeKind::kQuiesceAck: return "quiesce_ack";
     case EdgeKind::kQuiesceEnd: return "quiesce_end";
+    case EdgeKind::kQuiesceChange: return "quiesce_change";
   }
   return "unknown";
 }
@@ -52,12 +54,18 @@ std::vector<CausalEdge> causal_edges(const Log& log, MergeStats& stats) {
   std::vector<Receive> receives;
   uint64_t sends = 0;
 
+  // EPT01 changes inside each (initiator, generation) quiesce.
+  std::map<std::pair<uint32_t, uint64_t>, std::vector<EventRef>> changes;
   for (uint32_t s = 0; s < log.streams.size(); ++s) {
     const auto& stream = log.streams[s];
+    std::optional<uint64_t> open_generation;
     for (uint32_t i = 0; i < stream.events.size(); ++i) {
       const auto& r = stream.events[i].record;
       const EventRef ref{s, i};
       switch (r.event_case()) {
+        case nestrr::v1::Record::kEpt01Change:
+          if (open_generation) changes[{stream.cpu, *open_generation}].push_back(ref);
+          break;
         case nestrr::v1::Record::kNmiSent: {
           ++sends;
           const auto& m = r.nmi_sent();
@@ -75,11 +83,13 @@ std::vector<CausalEdge> causal_edges(const Log& log, MergeStats& stats) {
           if (!begins.try_emplace({stream.cpu, r.quiesce_begin().generation()}, ref).second) {
             ++stats.duplicate_quiesce_records;
           }
+          open_generation = r.quiesce_begin().generation();
           break;
         case nestrr::v1::Record::kQuiesceEnd:
           if (!ends.try_emplace({stream.cpu, r.quiesce_end().generation()}, ref).second) {
             ++stats.duplicate_quiesce_records;
           }
+          open_generation.reset();
           break;
         case nestrr::v1::Record::kQuiesceAck:
           acks.push_back(Ack{ref, r.quiesce_ack().initiator_cpu(), r.quiesce_ack().generation()});
@@ -133,6 +143,14 @@ std::vector<CausalEdge> causal_edges(const Log& log, MergeStats& stats) {
     if (e != ends.end()) {
       edges.push_back(CausalEdge{EdgeKind::kQuiesceEnd, ack.ref, e->second});
       ++stats.quiesce_edges;
+    }
+    // The initiator changes EPT01 only once every other CPU acknowledged.
+    auto c = changes.find(key);
+    if (c != changes.end()) {
+      for (const EventRef& change : c->second) {
+        edges.push_back(CausalEdge{EdgeKind::kQuiesceChange, ack.ref, change});
+        ++stats.quiesce_edges;
+      }
     }
   }
   stats.edges = edges.size();

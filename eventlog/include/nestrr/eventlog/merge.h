@@ -1,8 +1,9 @@
 // Merges per-CPU streams into one timeline. TSC orders events where nothing
 // else does (clocks of different CPUs may be skewed); causal edges (an NMI
 // is received after it is sent, a quiesce is acknowledged after it begins
-// and ends after every acknowledgement) are never violated unless the log
-// contradicts itself, and then the contradiction is reported.
+// and ends after every acknowledgement, and EPT01 changes inside it come after
+// every acknowledgement) are never violated unless the log contradicts itself,
+// and then the contradiction is reported.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@ enum class EdgeKind : uint8_t {
   kNmi,          // NmiSent -> NmiReceived
   kQuiesceAck,   // QuiesceBegin -> QuiesceAck
   kQuiesceEnd,   // QuiesceAck -> QuiesceEnd
+  kQuiesceChange,  // QuiesceAck -> each Ept01Change the initiator makes in that quiesce
 };
 std::string_view edge_kind_name(EdgeKind kind);
 
