@@ -1,0 +1,19 @@
+// Text forms of one symbolized address: nestrr's own, and the line layout
+// of `eu-addr2line -f -i` (what the comparison tests check against).
+#pragma once
+
+#include <string>
+
+#include "nestrr/symbolize/symbolizer.h"
+
+namespace nestrr::symbolize {
+
+// "0x401136 level3+22\n    level3  t.c:12:5\n" : the address, function+offset,
+// then one line per logical frame (inlined ones marked).
+std::string format_address(const AddrInfo& info);
+
+// The lines `eu-addr2line -f -i` prints for the address (mangled names
+// unless `demangled`).
+std::string format_eu_addr2line(const AddrInfo& info, bool demangled = false);
+
+}  // namespace nestrr::symbolize

@@ -1,0 +1,115 @@
+// Addresses to function+offset, file:line:column and inline chains, with
+// libdwfl over a ModuleSet. Batch use is cheap: every CU's scopes are
+// indexed once, and answers are cached per address.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "nestrr/symbolize/module_set.h"
+
+typedef struct Dwfl Dwfl;
+typedef struct Dwfl_Module Dwfl_Module;
+
+namespace nestrr::symbolize {
+
+struct SourceLoc {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  bool known() const { return !file.empty(); }
+};
+
+// One DWARF scope around an address: an inlined call or the function.
+struct Scope {
+  std::string raw_name;  // linkage name if there is one, else DW_AT_name
+  std::string name;      // demangled
+  bool inlined = false;
+  SourceLoc call;        // inlined only: where the call is
+};
+
+struct AddrInfo {
+  uint64_t address = 0;
+  std::string module;        // empty: no module holds the address
+  std::string raw_symbol;    // ELF symbol (symtab), mangled
+  std::string symbol;        // demangled
+  uint64_t symbol_offset = 0;
+  uint64_t symbol_start = 0;  // runtime address of the symbol
+  uint64_t symbol_size = 0;
+  SourceLoc loc;             // line table
+  std::vector<Scope> scopes;  // innermost first, the function last
+  // When scopes[0] is inlined: the function whose body holds the inlined
+  // function's definition (a lambda's), else the ELF symbol; raw.
+  // What eu-addr2line's first line names after "in".
+  std::string inline_context_raw;
+
+  // "fn+631" (the ELF symbol), or the address in hex if no symbol.
+  std::string function_offset() const;
+};
+
+// A logical frame as debuggers show it: inlined calls are frames of their
+// own. Innermost first.
+struct LogicalFrame {
+  std::string function;  // demangled
+  SourceLoc loc;
+  bool inlined = false;  // called inline from the next frame
+};
+std::vector<LogicalFrame> logical_frames(const AddrInfo& info);
+
+// "file:line:col" (":col" left out when 0), "??:0" when unknown.
+std::string format_loc(const SourceLoc& loc);
+std::string demangle(const std::string& name);
+
+// A libdwfl session with the modules reported at their load addresses
+// (the CFI unwinder opens its own, to attach a thread state). Throws
+// std::runtime_error if libdwfl cannot start.
+class DwflSession {
+ public:
+  explicit DwflSession(const ModuleSet& modules);
+  ~DwflSession();
+  DwflSession(const DwflSession&) = delete;
+  DwflSession& operator=(const DwflSession&) = delete;
+  Dwfl* get() const;
+  // Modules that libdwfl could not load, with its reason.
+  const std::vector<std::string>& load_errors() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class Symbolizer {
+ public:
+  explicit Symbolizer(const ModuleSet& modules);
+  ~Symbolizer();
+  Symbolizer(const Symbolizer&) = delete;
+  Symbolizer& operator=(const Symbolizer&) = delete;
+
+  // Cached. The returned reference stays valid for the Symbolizer's life.
+  const AddrInfo& lookup(uint64_t address);
+  // Uncached, without the scope index: what dwarf_getscopes says (tests).
+  AddrInfo lookup_uncached_reference(uint64_t address);
+
+  // Bytes of the loaded image at [address, address + n) from the module's
+  // ELF (code, rodata); empty if no file section holds them.
+  std::string read_image(uint64_t address, uint64_t n);
+
+  Dwfl* dwfl() { return session_.get(); }
+  const ModuleSet& modules() const { return modules_; }
+  const std::vector<std::string>& load_errors() const { return session_.load_errors(); }
+
+ private:
+  AddrInfo compute(uint64_t address, bool use_index);
+  ModuleSet modules_;
+  DwflSession session_;
+  struct Indexes;
+  std::unique_ptr<Indexes> indexes_;
+  std::unordered_map<uint64_t, std::unique_ptr<AddrInfo>> cache_;
+};
+
+
+}  // namespace nestrr::symbolize

@@ -1,0 +1,257 @@
+// libdwfl-backed symbolization with a per-CU scope index and an address
+// cache.
+#include "nestrr/symbolize/symbolizer.h"
+
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+
+#include "scope_index.h"
+
+namespace nestrr::symbolize {
+
+std::string demangle(const std::string& name) {
+  if (name.size() < 2 || name[0] != '_' || name[1] != 'Z') return name;
+  int status = 0;
+  char* d = abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status);
+  if (status != 0 || !d) return name;
+  std::string out(d);
+  std::free(d);
+  return out;
+}
+
+std::string format_loc(const SourceLoc& loc) {
+  if (!loc.known()) return "??:0";
+  std::string s = loc.file + ":" + std::to_string(loc.line);
+  if (loc.column) s += ":" + std::to_string(loc.column);
+  return s;
+}
+
+std::string AddrInfo::function_offset() const {
+  char buf[32];
+  if (symbol.empty()) {
+    std::snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)address);
+    return buf;
+  }
+  if (!symbol_offset) return symbol;
+  std::snprintf(buf, sizeof buf, "+%llu", (unsigned long long)symbol_offset);
+  return symbol + buf;
+}
+
+std::vector<LogicalFrame> logical_frames(const AddrInfo& info) {
+  std::vector<LogicalFrame> out;
+  if (info.scopes.empty()) {
+    out.push_back({info.symbol.empty() ? std::string("??") : info.symbol, info.loc, false});
+    return out;
+  }
+  SourceLoc loc = info.loc;
+  for (const auto& s : info.scopes) {
+    out.push_back({s.name, loc, s.inlined});
+    loc = s.call;
+  }
+  return out;
+}
+
+struct DwflSession::Impl {
+  std::string debuginfo_path;
+  char* debuginfo_path_ptr = nullptr;
+  Dwfl_Callbacks callbacks{};
+  Dwfl* dwfl = nullptr;
+  std::vector<std::string> load_errors;
+};
+
+DwflSession::DwflSession(const ModuleSet& modules) : impl_(new Impl) {
+  // libdwfl keeps pointers to the callbacks and the path: Impl owns them.
+  impl_->debuginfo_path = modules.debuginfo_path();
+  impl_->debuginfo_path_ptr = impl_->debuginfo_path.data();
+  impl_->callbacks.find_elf = dwfl_build_id_find_elf;
+  impl_->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+  impl_->callbacks.section_address = dwfl_offline_section_address;
+  impl_->callbacks.debuginfo_path = &impl_->debuginfo_path_ptr;
+  impl_->dwfl = dwfl_begin(&impl_->callbacks);
+  if (!impl_->dwfl) throw std::runtime_error(std::string("libdwfl: ") + dwfl_errmsg(-1));
+  dwfl_report_begin(impl_->dwfl);
+  for (const auto& m : modules.modules()) {
+    Dwfl_Module* mod = dwfl_report_elf(impl_->dwfl, m.name.c_str(), m.path.c_str(), -1,
+                                       m.load_bias, false);
+    if (!mod) impl_->load_errors.push_back(m.path.string() + ": " + dwfl_errmsg(-1));
+  }
+  dwfl_report_end(impl_->dwfl, nullptr, nullptr);
+}
+
+DwflSession::~DwflSession() {
+  if (impl_->dwfl) dwfl_end(impl_->dwfl);
+}
+
+Dwfl* DwflSession::get() const { return impl_->dwfl; }
+const std::vector<std::string>& DwflSession::load_errors() const { return impl_->load_errors; }
+
+struct Symbolizer::Indexes {
+  std::map<std::pair<Dwarf*, Dwarf_Off>, std::unique_ptr<ScopeIndex>> by_cu;
+  std::vector<Dwarf_Die> scratch;
+};
+
+Symbolizer::Symbolizer(const ModuleSet& modules)
+    : modules_(modules), session_(modules_), indexes_(new Indexes) {}
+
+Symbolizer::~Symbolizer() = default;
+
+namespace {
+
+std::string attr_string(Dwarf_Die* die, int name) {
+  Dwarf_Attribute attr;
+  if (!dwarf_attr_integrate(die, name, &attr)) return {};
+  const char* s = dwarf_formstring(&attr);
+  return s ? s : "";
+}
+
+std::string scope_name(Dwarf_Die* die) {
+  std::string s = attr_string(die, DW_AT_MIPS_linkage_name);
+  if (s.empty()) s = attr_string(die, DW_AT_linkage_name);
+  if (s.empty()) {
+    const char* n = dwarf_diename(die);
+    s = n ? n : "??";
+  }
+  return s;
+}
+
+SourceLoc call_site(Dwarf_Die* die, Dwarf_Die* cudie) {
+  SourceLoc loc;
+  Dwarf_Attribute attr;
+  Dwarf_Word file = 0, line = 0, col = 0;
+  if (dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &attr), &file) != 0) return loc;
+  dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &attr), &line);
+  dwarf_formudata(dwarf_attr(die, DW_AT_call_column, &attr), &col);
+  Dwarf_Files* files;
+  size_t nfiles;
+  if (dwarf_getsrcfiles(cudie, &files, &nfiles) == 0 && file < nfiles) {
+    const char* name = dwarf_filesrc(files, file, nullptr, nullptr);
+    if (name) loc.file = name;
+    const char* const* dirs;
+    size_t ndirs;
+    if (name && name[0] != '/' && dwarf_getsrcdirs(files, &dirs, &ndirs) == 0 && ndirs && dirs[0])
+      loc.file = std::string(dirs[0]) + "/" + name;
+  }
+  if (loc.file.empty()) loc.file = "???";
+  loc.line = int(line);
+  loc.column = int(col);
+  return loc;
+}
+
+}  // namespace
+
+AddrInfo Symbolizer::compute(uint64_t address, bool use_index) {
+  AddrInfo info;
+  info.address = address;
+  Dwfl_Module* mod = dwfl_addrmodule(session_.get(), address);
+  if (!mod) return info;
+  const char* modname = dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                         nullptr, nullptr);
+  if (modname) info.module = modname;
+
+  GElf_Sym sym;
+  const char* symname = dwfl_module_addrsym(mod, address, &sym, nullptr);
+  if (symname) {
+    info.raw_symbol = symname;
+    info.symbol = demangle(symname);
+    info.symbol_start = sym.st_value;
+    info.symbol_offset = address - sym.st_value;
+    info.symbol_size = sym.st_size;
+  }
+
+  if (Dwfl_Line* line = dwfl_module_getsrc(mod, address)) {
+    int lineno = 0, col = 0;
+    const char* file = dwfl_lineinfo(line, nullptr, &lineno, &col, nullptr, nullptr);
+    if (file) {
+      info.loc.file = file;
+      if (file[0] != '/') {
+        // Relative names are relative to the CU's compilation directory.
+        Dwarf_Attribute attr;
+        const char* comp_dir = dwarf_formstring(dwarf_attr(dwfl_linecu(line), DW_AT_comp_dir, &attr));
+        if (comp_dir) info.loc.file = std::string(comp_dir) + "/" + file;
+      }
+      info.loc.line = lineno;
+      info.loc.column = col;
+    }
+  }
+
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* cudie = dwfl_module_addrdie(mod, address, &bias);
+  if (!cudie) return info;
+  Dwarf_Addr pc = address - bias;
+  std::vector<Dwarf_Die> chain;
+  ScopeIndex* index = nullptr;
+  if (use_index) {
+    auto key = std::make_pair(dwarf_cu_getdwarf(cudie->cu), dwarf_dieoffset(cudie));
+    auto& idx = indexes_->by_cu[key];
+    if (!idx) idx = std::make_unique<ScopeIndex>(cudie);
+    index = idx.get();
+    idx->find(pc, chain);
+  } else {
+    Dwarf_Die* scopes = nullptr;
+    int n = dwarf_getscopes(cudie, pc, &scopes);
+    for (int i = 0; i < n; i++) {
+      int tag = dwarf_tag(&scopes[i]);
+      if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) chain.push_back(scopes[i]);
+      if (tag == DW_TAG_subprogram) break;
+    }
+    std::free(scopes);
+  }
+  for (auto& die : chain) {
+    Scope s;
+    s.raw_name = scope_name(&die);
+    s.name = demangle(s.raw_name);
+    s.inlined = dwarf_tag(&die) == DW_TAG_inlined_subroutine;
+    if (s.inlined) s.call = call_site(&die, cudie);
+    info.scopes.push_back(std::move(s));
+  }
+  if (!info.scopes.empty() && info.scopes.front().inlined) {
+    // Without an enclosing function, eu-addr2line names the ELF symbol.
+    info.inline_context_raw = info.raw_symbol.empty() ? "??" : info.raw_symbol;
+    Dwarf_Attribute attr;
+    Dwarf_Die origin, outer;
+    if (index && dwarf_formref_die(dwarf_attr(&chain.front(), DW_AT_abstract_origin, &attr), &origin) &&
+        index->enclosing_function(&origin, &outer))
+      info.inline_context_raw = scope_name(&outer);
+  }
+  return info;
+}
+
+const AddrInfo& Symbolizer::lookup(uint64_t address) {
+  auto& slot = cache_[address];
+  if (!slot) slot = std::make_unique<AddrInfo>(compute(address, true));
+  return *slot;
+}
+
+AddrInfo Symbolizer::lookup_uncached_reference(uint64_t address) { return compute(address, false); }
+
+std::string Symbolizer::read_image(uint64_t address, uint64_t n) {
+  Dwfl_Module* mod = dwfl_addrmodule(session_.get(), address);
+  if (!mod) return {};
+  GElf_Addr bias = 0;
+  Elf* elf = dwfl_module_getelf(mod, &bias);
+  if (!elf) return {};
+  uint64_t a = address - bias;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(elf, scn))) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) || sh.sh_type == SHT_NOBITS) continue;
+    if (a < sh.sh_addr || a >= sh.sh_addr + sh.sh_size) continue;
+    Elf_Data* data = elf_getdata(scn, nullptr);
+    if (!data || !data->d_buf) return {};
+    uint64_t at = a - sh.sh_addr;
+    uint64_t take = std::min<uint64_t>(n, data->d_size - at);
+    return std::string(static_cast<const char*>(data->d_buf) + at, take);
+  }
+  return {};
+}
+
+}  // namespace nestrr::symbolize
