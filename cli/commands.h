@@ -29,5 +29,6 @@ void register_demo(CLI::App& app, Run& run);
 void register_record(CLI::App& app, Run& run);
 void register_replay(CLI::App& app, Run& run);
 void register_check(CLI::App& app, Run& run);
+void register_symbolize(CLI::App& app, Run& run);
 
 }  // namespace nestrr::cli
