@@ -85,11 +85,13 @@ void register_symbolize(CLI::App& app, Run& run) {
       };
       bool from_stdin = o->addresses.empty() || (o->addresses.size() == 1 && o->addresses[0] == "-");
       if (from_stdin) {
+        std::ios::sync_with_stdio(false);
         std::string line, word;
         while (std::getline(std::cin, line)) {
           std::istringstream ws(line);
           while (ws >> word) one(word);
-          std::cout.flush();
+          // Answer at once when used interactively; batch input streams.
+          if (std::cin.rdbuf()->in_avail() <= 0) std::cout.flush();
         }
       } else {
         for (auto& a : o->addresses) one(a);
