@@ -206,10 +206,19 @@ TEST_F(Cli, CaptureFromTcpStopsCleanlyOnSigint) {
 }
 
 TEST_F(Cli, DemoChecksItselfAgainstTheNoise) {
-  Result r = sh("$NESTRR demo -o demo.nrr --seed 3");
+  Result r = sh("$NESTRR demo -o demo.nrr --race-output race.nrr --flush-output flush.nrr --seed 3");
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("exact:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("quiesce_begin"), std::string::npos) << r.out;
+  // The seed's two bugs: the race replayed with its interleaving and stack,
+  // and the stale VMCS02 field found by the checker.
+  EXPECT_NE(r.out.find("landed after \"is_vmx_operation = 1\", before \"is_vmx_root_operation = 1\""),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("find_current_vmcs12"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("handle_vmxon"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the field is stale"), std::string::npos) << r.out;
+  EXPECT_EQ(sh("$NESTRR replay race.nrr").code, 0);
+  EXPECT_EQ(sh("$NESTRR check flush.nrr").code, 6);
   auto log = nestrr::eventlog::read_log_file(dir_ / "demo.nrr");
   EXPECT_EQ(log.streams.size(), 2u);
 }
