@@ -17,6 +17,7 @@
 #include "nestrr/replay/host_memory.h"
 #include "nestrr/replay/log_forward.h"
 #include "nestrr/replay/stack_capture.h"
+#include "scenario_header.h"
 
 namespace nestrr::replay {
 namespace {
@@ -224,20 +225,7 @@ RecordResult record(const RecordOptions& options, std::ostream& out) {
   r->plat.assert_failed = p_assert;
   if (!core_init(&r->c, &cfg, &r->plat)) throw std::invalid_argument("core_init refused the scenario");
 
-  // Header.scenario: strings must outlive the logger.
-  nestrr::v1::Scenario proto = to_proto(sc);
-  std::vector<const char*> workloads, opts;
-  for (const auto& w : proto.cpu_workload()) workloads.push_back(w.c_str());
-  for (const auto& o : proto.option()) opts.push_back(o.c_str());
-  nestrr_scenario hs{};
-  hs.variant = proto.variant().c_str();
-  hs.seed = proto.seed();
-  hs.cpu_workload = workloads.data();
-  hs.cpu_workload_count = static_cast<uint32_t>(workloads.size());
-  hs.iterations = proto.iterations();
-  hs.option = opts.data();
-  hs.option_count = static_cast<uint32_t>(opts.size());
-  hs.origin = proto.origin().c_str();
+  ScenarioHeader header(sc);  // must outlive the logger
   std::string description = std::string("nestrr record ") + core_variant_name(sc.variant);
   std::vector<uint64_t> lg_mem(NESTRR_LOGGER_MEMORY_BYTES(cfg.cpu_count, options.ring_bytes) / 8 + 1);
   nestrr_config lc{};
@@ -250,7 +238,7 @@ RecordResult record(const RecordOptions& options, std::ostream& out) {
   lc.write_ctx = r.get();
   lc.tsc_hz = estimate_tsc_hz();
   lc.description = description.c_str();
-  lc.scenario = &hs;
+  lc.scenario = header.get();
   if (!nestrr_logger_init(&r->lg, &lc)) throw std::invalid_argument("logger refused its config");
 
   struct sigaction sa {}, old {};

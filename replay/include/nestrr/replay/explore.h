@@ -1,0 +1,84 @@
+// Exploration: the core on fibers under the same deterministic scheduler as
+// replay, but with nobody's log to follow: at every yield point a strategy
+// decides which CPU runs next and whether a pending NMI is delivered there.
+// Each explored run logs through the logger into memory (header scenario
+// origin "explore", a logical clock as TSC), so a failing schedule is a
+// real log that `replay()` re-executes. Invariant violations are found by
+// running the state checker on each run's log.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nestrr/replay/scenario.h"
+
+namespace nestrr::replay {
+
+enum class ExploreStrategy {
+  kPct,      // random priorities, depth-1 priority change points (Burckhardt et al.)
+  kBounded,  // systematic DFS over schedules with at most `bound` preemptions
+  kRandom,   // a uniformly random choice at every decision (baseline)
+};
+const char* strategy_name(ExploreStrategy s);
+bool parse_strategy(const std::string& name, ExploreStrategy* out);
+
+struct ExploreProgress {
+  uint64_t schedules = 0;  // runs finished
+  uint64_t steps = 0;      // scheduling decisions, all runs
+  uint64_t findings = 0;
+  std::chrono::milliseconds elapsed{0};
+};
+
+struct ExploreOptions {
+  Scenario scenario;  // origin is set to "explore"; iterations must be > 0
+  ExploreStrategy strategy = ExploreStrategy::kPct;
+  uint32_t bound = 1;          // bounded: preemptions per schedule
+  uint32_t depth = 2;          // PCT: bug depth d (d - 1 change points)
+  uint64_t schedules = 10000;  // at most this many runs (0 = no limit; bounded stops when exhausted)
+  uint64_t seed = 1;           // PCT and random
+  bool all = false;            // go on after the first finding
+  bool check = true;           // run the state checker on every run's log
+  uint64_t max_steps = 1'000'000;  // per run: a longer run is reported as a livelock
+  std::function<void(const ExploreProgress&)> progress;
+  std::chrono::milliseconds progress_interval{100};
+};
+
+struct ExploreFinding {
+  enum class Kind { kAssertion, kViolation, kDeadlock, kStepLimit } kind = Kind::kAssertion;
+  uint64_t schedule = 0;   // 1-based index of the run that found it
+  uint64_t steps = 0;      // decisions in that run
+  std::string summary;     // one line: condition / invariant and message
+  // kAssertion: where it failed.
+  uint32_t cpu = 0;
+  std::string condition, file;
+  uint32_t line = 0;
+  uint64_t progress = 0;
+  std::vector<std::string> invariants;  // kViolation: the violated invariant ids
+  std::string log;  // the run's complete log (.nrr bytes): `nestrr replay` input
+};
+const char* finding_kind_name(ExploreFinding::Kind k);
+
+struct ExploreResult {
+  uint64_t schedules = 0;
+  uint64_t steps = 0;
+  bool exhausted = false;  // bounded: every schedule within the bound ran
+  std::vector<ExploreFinding> findings;  // in the order found
+  std::chrono::nanoseconds elapsed{0};
+  double schedules_per_second() const;
+};
+
+// The scenario exploration runs by default: CPU 0 runs L1 (VMXON..VMXOFF
+// with one L2 launch), the other CPUs run `other` (PAL registrations or
+// remaps, each a quiesce with NMIs); `iterations` each. Small on purpose:
+// bounded search on 2 CPUs is exhaustive in seconds.
+Scenario explore_scenario(core_variant variant, uint32_t cpus,
+                          core_workload_kind other = CORE_WORKLOAD_PAL, uint64_t iterations = 1);
+
+// Throws std::invalid_argument for an unusable scenario or options.
+ExploreResult explore(const ExploreOptions& options);
+
+}  // namespace nestrr::replay

@@ -1,0 +1,254 @@
+// One explored run (explore_machine.h). Scheduling mirrors replay's: a CPU
+// stops at every point and wait_until; an NMI is taken right after the
+// point it stopped at (replay's first position for that count), inside a
+// wait, or in the idle loop once the workload is done.
+#include "explore_machine.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "nestrr/replay/log_forward.h"
+#include "nestrr/replay/point_names.h"
+
+namespace nestrr::replay {
+namespace {
+
+constexpr uint32_t kRing = 64 * 1024;
+
+ExploreMachine* self(void* ctx) { return static_cast<ExploreMachine*>(ctx); }
+void* p_phys(void* ctx, uint64_t pa, uint64_t len) { return self(ctx)->phys(pa, len); }
+void p_send_nmi(void* ctx, uint32_t from, uint32_t to) { self(ctx)->send_nmi(from, to); }
+uint64_t p_tsc(void* ctx, uint32_t) { return self(ctx)->clock(); }
+[[noreturn]] void p_halt(void* ctx, uint32_t cpu) { self(ctx)->halt(cpu); }
+void p_point(void* ctx, uint32_t cpu, uint32_t id) { self(ctx)->point(cpu, id); }
+void p_wait(void* ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg) {
+  self(ctx)->wait_until(cpu, id, pred, arg);
+}
+void p_lock_acquired(void* ctx, uint32_t cpu, uint32_t lock) { self(ctx)->lock_acquired(cpu, lock); }
+void p_event(void* ctx, uint32_t cpu, const core_event* ev) { self(ctx)->event(cpu, *ev); }
+void p_assert(void* ctx, uint32_t cpu, const char* c, const char* f, uint32_t l) {
+  self(ctx)->assert_failed(cpu, c, f, l);
+}
+void p_write(void* ctx, const char* bytes, unsigned long n) { self(ctx)->write(bytes, n); }
+uint64_t p_clock(void* ctx) { return self(ctx)->clock(); }
+
+struct FiberArg {
+  ExploreMachine* m;
+  uint32_t cpu;
+};
+void fiber_entry(void* arg) {
+  auto* a = static_cast<FiberArg*>(arg);
+  a->m->cpu_body(a->cpu);
+}
+
+Scenario with_origin(Scenario s) {
+  s.origin = "explore";
+  return s;
+}
+
+}  // namespace
+
+ExploreMachine::ExploreMachine(const Scenario& scenario, uint64_t max_steps)
+    : scenario_(with_origin(scenario)), max_steps_(max_steps), cfg_(to_core_config(scenario_)),
+      memory_(cfg_), header_(scenario_),
+      description_(std::string("nestrr explore ") + core_variant_name(scenario_.variant)),
+      cpus_(scenario_.cpu_count()) {
+  if (scenario_.iterations == 0)
+    throw std::invalid_argument("exploration needs a bounded scenario (iterations > 0)");
+  check_options(scenario_);
+  plat_.ctx = this;
+  plat_.phys = p_phys;
+  plat_.send_nmi = p_send_nmi;
+  plat_.tsc = p_tsc;
+  plat_.halt = p_halt;
+  plat_.point = p_point;
+  plat_.wait_until = p_wait;
+  plat_.lock_acquired = p_lock_acquired;
+  plat_.event = p_event;
+  plat_.assert_failed = p_assert;
+  lg_mem_.resize(NESTRR_LOGGER_MEMORY_BYTES(cfg_.cpu_count, kRing) / 8 + 1);
+}
+
+ExploreMachine::~ExploreMachine() = default;
+
+// ---- inside the fibers ----
+
+[[noreturn]] void ExploreMachine::leave(uint32_t cpu) {
+  cpus_[cpu].fiber->suspend();
+  std::fprintf(stderr, "explore resumed a fiber that left for good\n");
+  std::abort();
+}
+
+void ExploreMachine::yield(uint32_t cpu) {
+  VCpu& c = cpus_[cpu];
+  c.fiber->suspend();
+  if (c.take_nmi) {
+    c.take_nmi = false;
+    c.pending_nmis--;
+    c.in_nmi = true;
+    core_nmi(&core_, cpu);
+    c.in_nmi = false;
+  }
+}
+
+void ExploreMachine::point(uint32_t cpu, uint32_t) {
+  if (!in_fiber(cpu)) return;  // core_init runs outside the fibers
+  yield(cpu);
+}
+
+void ExploreMachine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg) {
+  if (!in_fiber(cpu)) {
+    if (!pred(arg)) throw std::logic_error("wait_until would block outside a fiber");
+    return;
+  }
+  VCpu& c = cpus_[cpu];
+  // The wait is one point; the scheduler resumes the CPU when pred holds
+  // (it peeks) or to take an NMI, after which it waits on.
+  for (;;) {
+    c.waiting = true;
+    c.wait_point = id;
+    c.pred = pred;
+    c.arg = arg;
+    yield(cpu);
+    c.waiting = false;  // an NMI handler may wait too (it nests no further)
+    if (pred(arg)) break;
+  }
+  forward_wait_done(&lg_, cpu, id, core_.vcpu[cpu].progress);
+}
+
+void ExploreMachine::lock_acquired(uint32_t cpu, uint32_t lock) {
+  forward_lock_acquired(&lg_, cpu, lock, core_.vcpu[cpu].progress);
+}
+
+void ExploreMachine::event(uint32_t cpu, const core_event& ev) { forward_event(&lg_, cpu, ev, 0); }
+
+void ExploreMachine::send_nmi(uint32_t, uint32_t to) { cpus_[to].pending_nmis++; }
+
+void ExploreMachine::assert_failed(uint32_t cpu, const char* cond, const char* file,
+                                   uint32_t line) {
+  if (out_.end != ExploredRun::End::kAssertion) {
+    out_.end = ExploredRun::End::kAssertion;
+    out_.cpu = cpu;
+    out_.condition = cond;
+    out_.file = file;
+    out_.line = line;
+    out_.progress = core_.vcpu[cpu].progress;
+  }
+  CapturedStack none;
+  forward_assertion(&lg_, cpu, cond, file, line, none);
+}
+
+[[noreturn]] void ExploreMachine::halt(uint32_t cpu) {
+  cpus_[cpu].halted = true;
+  if (!in_fiber(cpu)) throw std::logic_error("the core halted outside a fiber");
+  leave(cpu);
+}
+
+void ExploreMachine::cpu_body(uint32_t cpu) {
+  while (core_workload_step(&core_, cpu)) {
+  }
+  VCpu& c = cpus_[cpu];
+  for (;;) {  // idle: still takes NMIs
+    c.idle = true;
+    yield(cpu);
+  }
+}
+
+// ---- the scheduler ----
+
+bool ExploreMachine::can_go(uint32_t cpu) const {
+  const VCpu& c = cpus_[cpu];
+  if (c.halted) return false;
+  if (!c.started) return true;
+  if (c.idle && !c.in_nmi) return false;
+  if (!c.waiting) return true;
+  // Peek at the wait's condition without side effects: a lock wait's
+  // predicate takes the lock, so look at the lock word instead.
+  if (point_lock(c.wait_point)) return *static_cast<volatile uint32_t*>(c.arg) == 0;
+  return c.pred(c.arg);
+}
+
+void ExploreMachine::options(std::vector<ExploreOption>* out) const {
+  out->clear();
+  for (uint32_t i = 0; i < cpus_.size(); ++i) {
+    const VCpu& c = cpus_[i];
+    if (can_go(i)) out->push_back({i, false});
+    if (c.started && !c.halted && !c.in_nmi && c.pending_nmis > 0) out->push_back({i, true});
+  }
+}
+
+ExploredRun ExploreMachine::run(Strategy& strategy) {
+  out_ = ExploredRun{};
+  clock_ = 0;
+  memory_.reset();
+  core_ = core{};
+  for (auto& c : cpus_) c = VCpu{};
+
+  nestrr_config lc{};
+  lc.cpu_count = cfg_.cpu_count;
+  lc.ring_bytes = kRing;
+  lc.mode = NESTRR_MODE_STREAM;
+  lc.memory = lg_mem_.data();
+  lc.memory_bytes = lg_mem_.size() * 8;
+  lc.write = p_write;
+  lc.write_ctx = this;
+  lc.clock = p_clock;
+  lc.clock_ctx = this;
+  lc.description = description_.c_str();
+  lc.scenario = header_.get();
+  if (!nestrr_logger_init(&lg_, &lc)) throw std::logic_error("explore logger refused its config");
+  if (!core_init(&core_, &cfg_, &plat_)) throw std::invalid_argument("core_init refused the scenario");
+
+  std::vector<FiberArg> args(cpus_.size());
+  for (uint32_t i = 0; i < cpus_.size(); ++i) {
+    args[i] = {this, i};
+    cpus_[i].fiber = std::make_unique<Fiber>(fiber_entry, &args[i], 256 * 1024);
+  }
+  std::vector<ExploreOption> opts;
+  DecisionView view;
+  view.options = &opts;
+  int last = -1;
+  for (;;) {
+    options(&opts);
+    if (opts.empty()) break;
+    if (out_.steps >= max_steps_) {
+      out_.end = ExploredRun::End::kStepLimit;
+      break;
+    }
+    view.last = last;
+    view.last_can_go = last >= 0 && can_go(static_cast<uint32_t>(last));
+    view.step = out_.steps;
+    size_t pick = strategy.choose(view);
+    if (pick >= opts.size()) throw std::logic_error("explore strategy chose a missing option");
+    const ExploreOption o = opts[pick];
+    VCpu& c = cpus_[o.cpu];
+    c.started = true;
+    c.take_nmi = o.nmi;
+    if (o.nmi) c.idle = false;
+    current_ = static_cast<int>(o.cpu);
+    c.fiber->resume();
+    current_ = -1;
+    nestrr_logger_flush(&lg_, o.cpu);
+    last = static_cast<int>(o.cpu);
+    out_.steps++;
+  }
+  strategy.end(out_.steps);
+  if (out_.end == ExploredRun::End::kCompleted) {
+    for (uint32_t i = 0; i < cpus_.size(); ++i) {
+      const VCpu& c = cpus_[i];
+      if (c.halted || (c.idle && c.pending_nmis == 0)) continue;
+      out_.end = ExploredRun::End::kDeadlock;
+      out_.stuck += (out_.stuck.empty() ? "" : ", ") + ("cpu" + std::to_string(i)) +
+                    (c.waiting ? " waits in " + point_name(c.wait_point) : " cannot go on") +
+                    " at progress " + std::to_string(core_.vcpu[i].progress);
+    }
+  }
+  nestrr_logger_finish(&lg_);
+  // Fibers that never finished (halted, waiting, idle) are dropped here:
+  // nothing on their stacks owns anything.
+  for (auto& c : cpus_) c.fiber.reset();
+  return std::move(out_);
+}
+
+}  // namespace nestrr::replay
