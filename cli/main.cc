@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   nc::register_replay(app, run);
   nc::register_check(app, run);
   nc::register_symbolize(app, run);
+  nc::register_stack(app, run);
+  nc::register_listing(app, run);
 
   try {
     app.parse(argc, argv);

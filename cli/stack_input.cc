@@ -1,0 +1,64 @@
+// Opening a log with its ELF files and choosing the record to unwind.
+#include "stack_input.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+#include "log_input.h"
+#include "nestrr/eventlog/merge.h"
+
+namespace nestrr::cli {
+
+std::optional<StackInput> open_stack_input(const StackInputOptions& o, bool need_record, int& code) {
+  code = kExitBadInput;
+  auto log = open_log(o.log);
+  if (!log) return std::nullopt;
+  StackInput in{std::move(*log), nullptr, std::nullopt, {}};
+  symbolize::ModuleSetOptions mo;
+  for (auto& e : o.elf) mo.elf_files.emplace_back(e);
+  for (auto& d : o.debug_dirs) mo.debug_dirs.emplace_back(d);
+  try {
+    auto modules = symbolize::ModuleSet::from_log(in.log.header ? &*in.log.header : nullptr, mo);
+    for (auto& name : modules.unresolved())
+      spdlog::warn("module {}: no ELF file (give --elf or --debug-dir)", name);
+    if (modules.empty()) {
+      spdlog::error("no ELF file for the log's modules: give --elf or --debug-dir");
+      return std::nullopt;
+    }
+    in.symbolizer = std::make_unique<symbolize::Symbolizer>(modules);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return std::nullopt;
+  }
+  for (auto& err : in.symbolizer->load_errors()) spdlog::warn("{}", err);
+  if (!need_record) return in;
+
+  eventlog::Timeline timeline = eventlog::merge(in.log);
+  std::optional<size_t> index;
+  if (o.event) {
+    if (*o.event >= timeline.order.size()) {
+      spdlog::error("no event {}: the log has {} events", *o.event, timeline.order.size());
+      return std::nullopt;
+    }
+    index = *o.event;
+  } else {
+    for (size_t i = 0; i < timeline.order.size() && !index; i++)
+      if (in.log.at(timeline.order[i]).record.has_assertion_failure()) index = i;
+    if (!index) {
+      spdlog::error("the log has no assertion failure; choose a record with --event N");
+      return std::nullopt;
+    }
+  }
+  const eventlog::Event& e = in.log.at(timeline.order[*index]);
+  in.snapshot = symbolize::StackSnapshot::from_record(e.record);
+  in.event_name = fmt::format("event {} (cpu{}#{})", *index, e.cpu, e.seq);
+  if (!in.snapshot) {
+    spdlog::error("{} has no registers or interrupted RIP (only assertion failures and NMIs have)", in.event_name);
+    return std::nullopt;
+  }
+  code = kExitOk;
+  return in;
+}
+
+}  // namespace nestrr::cli
