@@ -38,15 +38,20 @@ class Pct final : public Strategy {
   size_t choose(const DecisionView& v) override {
     const auto& opts = *v.options;
     size_t best = top(opts);
+    if (opts.size() < 2) return best;  // no choice: not a step PCT counts
+    uint64_t step = choices_++;
     for (size_t i = 0; i < changes_.size(); ++i) {
-      if (changes_[i] != v.step) continue;
+      if (changes_[i] != step) continue;
       prio_[entity(opts[best])] = depth_ - 1 - i;
       best = top(opts);
     }
     return best;
   }
 
-  void end(uint64_t steps) override { k_ = std::max(k_, steps); }
+  void end(uint64_t) override {
+    k_ = std::max(k_, choices_);
+    choices_ = 0;
+  }
 
  private:
   size_t entity(const ExploreOption& o) const { return o.nmi ? cpus_ + o.cpu : o.cpu; }
@@ -61,7 +66,8 @@ class Pct final : public Strategy {
   uint32_t depth_, cpus_;
   std::vector<uint64_t> prio_;
   std::vector<uint64_t> changes_;
-  uint64_t k_ = 0;  // longest run so far: where change points may fall
+  uint64_t k_ = 0;        // most choices in a run so far: where change points may fall
+  uint64_t choices_ = 0;  // decisions with more than one option, this run
 };
 
 }  // namespace
