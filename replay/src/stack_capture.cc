@@ -33,6 +33,14 @@ StackBounds current_thread_stack() {
   return b;
 }
 
+// The raw stack window spans other frames, including what AddressSanitizer
+// poisons as their redzones in sanitizer builds: reading it is the point.
+__attribute__((noinline, no_sanitize_address)) static void copy_raw_stack(uint8_t* dst,
+                                                                         const uint8_t* src,
+                                                                         uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) dst[i] = src[i];
+}
+
 void capture_stack(const StackBounds& bounds, CapturedStack* out, uint8_t* copy,
                    uint32_t copy_bytes) {
   nestrr_capture_regs(&out->regs);
@@ -44,7 +52,7 @@ void capture_stack(const StackBounds& bounds, CapturedStack* out, uint8_t* copy,
   if (b.contains(sp, 1)) {
     uintptr_t room = b.hi - sp;
     n = static_cast<uint32_t>(room < copy_bytes ? room : copy_bytes);
-    std::memcpy(copy, reinterpret_cast<const void*>(sp), n);
+    copy_raw_stack(copy, reinterpret_cast<const uint8_t*>(sp), n);
   }
   out->stack_addr = sp;
   out->stack = copy;

@@ -42,7 +42,7 @@ class Compare : public ::testing::Test {
   void Run(const Case& c) {
     if (!fs::exists(c.elf)) GTEST_SKIP() << c.elf << " missing";
     auto addrs = nestrr_test::text_addresses(c.elf, c.count / kScale);
-    ASSERT_GT(addrs.size(), 100u);
+    ASSERT_GE(addrs.size(), 100u);  // "thousands" in normal builds, a quarter under ASan
     auto eu = nestrr_test::compare_with(nestrr_test::Tool::kEuAddr2line, c.elf, c.debug_dirs, addrs, dir_);
     std::cout << c.name << " vs eu-addr2line: " << eu.summary() << "\n";
     for (auto& [cat, ex] : eu.example) std::cout << "  [" << cat << "] " << ex.substr(0, 600) << "\n";
