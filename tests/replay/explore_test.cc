@@ -90,7 +90,7 @@ TEST(Explore, IncompleteFlushLeavesAStaleVmcs02Field) {
 
 TEST(Explore, PctAgainstRandomBaseline) {
   uint64_t pct = 0, rnd = 0;
-  for (uint64_t seed = 1; seed <= 5; ++seed) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
     for (auto s : {ExploreStrategy::kPct, ExploreStrategy::kRandom}) {
       ExploreOptions o = options(CORE_VARIANT_VMXON_TWO_FLAGS, s);
       o.seed = seed;
@@ -100,8 +100,9 @@ TEST(Explore, PctAgainstRandomBaseline) {
       (s == ExploreStrategy::kPct ? pct : rnd) += r.schedules;
     }
   }
-  std::printf("schedules to the VMXON race over 5 seeds: pct %llu, random %llu\n",
-              static_cast<unsigned long long>(pct), static_cast<unsigned long long>(rnd));
+  std::printf("schedules to the VMXON race over 3 seeds: pct %llu, random %llu (ratio %.2f)\n",
+              static_cast<unsigned long long>(pct), static_cast<unsigned long long>(rnd),
+              static_cast<double>(rnd) / static_cast<double>(pct));
   EXPECT_GT(pct, 0u);
 }
 

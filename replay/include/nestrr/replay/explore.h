@@ -37,7 +37,7 @@ struct ExploreOptions {
   Scenario scenario;  // origin is set to "explore"; iterations must be > 0
   ExploreStrategy strategy = ExploreStrategy::kPct;
   uint32_t bound = 1;          // bounded: preemptions per schedule
-  uint32_t depth = 2;          // PCT: bug depth d (d - 1 change points)
+  uint32_t depth = 3;          // PCT: bug depth d (d - 1 change points)
   uint64_t schedules = 10000;  // at most this many runs (0 = no limit; bounded stops when exhausted)
   uint64_t seed = 1;           // PCT and random
   bool all = false;            // go on after the first finding
