@@ -63,6 +63,26 @@ void BM_Replay(benchmark::State& state) {
   state.counters["events"] = static_cast<double>(log.event_count());
 }
 
+// Recording overhead of the logger inside the core: workload iterations per
+// second on host threads (fixed variant, L1 + PAL CPUs, NMIs as signals)
+// with every event logged (arg 1) and with event logging off (arg 0).
+void BM_RecordIterations(benchmark::State& state) {
+  const bool log = state.range(0) != 0;
+  uint64_t iterations = 0;
+  for (auto _ : state) {
+    nestrr::replay::RecordOptions opts;
+    opts.scenario = nestrr::replay::default_scenario(CORE_VARIANT_FIXED, 2, 0);
+    opts.time_limit = std::chrono::milliseconds(300);
+    opts.log_events = log;
+    std::ostringstream out;
+    auto r = nestrr::replay::record(opts, out);
+    for (uint64_t n : r.final.iterations) iterations += n;
+  }
+  state.counters["iterations/s"] =
+      benchmark::Counter(static_cast<double>(iterations), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_RecordIterations)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(5)->UseRealTime();
 BENCHMARK(BM_ReadAndMerge)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_Replay)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 

@@ -40,6 +40,7 @@ struct Recorder {
   core_platform plat{};
   nestrr_logger lg{};
   Widening widen;
+  bool log_events = true;  // RecordOptions::log_events
   int signo = 0;
   RecorderCpu cpus[CORE_MAX_CPUS];
   std::atomic<bool> go{false}, stop{false};
@@ -99,17 +100,17 @@ void p_wait(void* ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg
     if (r->stop.load(std::memory_order_relaxed)) siglongjmp(r->cpus[cpu].exit_jmp, 1);
     relax(&spins);
   }
-  forward_wait_done(&r->lg, cpu, id, core_vcpu_progress(&r->c.vcpu[cpu]));
+  if (r->log_events) forward_wait_done(&r->lg, cpu, id, core_vcpu_progress(&r->c.vcpu[cpu]));
 }
 
 void p_lock_acquired(void* ctx, uint32_t cpu, uint32_t lock) {
   Recorder* r = self(ctx);
-  forward_lock_acquired(&r->lg, cpu, lock, core_vcpu_progress(&r->c.vcpu[cpu]));
+  if (r->log_events) forward_lock_acquired(&r->lg, cpu, lock, core_vcpu_progress(&r->c.vcpu[cpu]));
 }
 
 void p_event(void* ctx, uint32_t cpu, const core_event* ev) {
   Recorder* r = self(ctx);
-  forward_event(&r->lg, cpu, *ev, r->cpus[cpu].nmi_rip);
+  if (r->log_events) forward_event(&r->lg, cpu, *ev, r->cpus[cpu].nmi_rip);
 }
 
 void p_assert(void* ctx, uint32_t cpu, const char* cond, const char* file, uint32_t line) {
@@ -209,6 +210,7 @@ RecordResult record(const RecordOptions& options, std::ostream& out) {
   } release;
 
   r->widen = scenario_widening(sc);
+  r->log_events = options.log_events;
   r->signo = SIGRTMIN;
   r->out = &out;
   HostMemory mem(cfg);

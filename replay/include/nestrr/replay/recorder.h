@@ -32,6 +32,10 @@ struct RecordOptions {
   std::function<void(const RecordProgress&)> progress;
   std::chrono::milliseconds progress_interval{100};
   uint32_t ring_bytes = 4u << 20;  // logger ring per CPU (power of two)
+  // False: run the same scenario without logging its events (assertions
+  // are still logged), to measure what logging costs. Such a log cannot be
+  // replayed.
+  bool log_events = true;
 };
 
 struct RecordedAssertion {
