@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "workload_option.h"
 #include "nestrr/replay/explore.h"
 
 namespace nestrr::cli {
@@ -102,20 +103,9 @@ void register_explore(CLI::App& app, Run& run) {
           variant, o->cpus,
           variant == CORE_VARIANT_EPT01_FLUSH_INCOMPLETE ? CORE_WORKLOAD_REMAP : CORE_WORKLOAD_PAL,
           o->iterations);
-      if (!o->workloads.empty()) {
-        if (o->workloads.size() > CORE_MAX_CPUS) {
-          spdlog::error("{} workloads given; at most {} CPUs", o->workloads.size(), CORE_MAX_CPUS);
-          return kExitUsage;
-        }
-        opts.scenario.workload.clear();
-        for (const auto& name : o->workloads) {
-          core_workload_kind kind;
-          if (!replay::parse_workload(name, &kind)) {
-            spdlog::error("unknown workload '{}' (l1, pal, remap, idle)", name);
-            return kExitUsage;
-          }
-          opts.scenario.workload.push_back(kind);
-        }
+      if (std::string why; !apply_workloads(o->workloads, &opts.scenario, &why)) {
+        spdlog::error("{}", why);
+        return kExitUsage;
       }
       replay::parse_strategy(o->strategy, &opts.strategy);
       opts.bound = o->bound;

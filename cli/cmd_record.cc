@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "workload_option.h"
 #include "nestrr/replay/recorder.h"
 
 namespace nestrr::cli {
@@ -55,20 +56,9 @@ void register_record(CLI::App& app, Run& run) {
       }
       replay::RecordOptions opts;
       opts.scenario = replay::default_scenario(variant, o->cpus, o->iterations);
-      if (!o->workloads.empty()) {
-        if (o->workloads.size() > CORE_MAX_CPUS) {
-          spdlog::error("{} workloads given; at most {} CPUs", o->workloads.size(), CORE_MAX_CPUS);
-          return kExitUsage;
-        }
-        opts.scenario.workload.clear();
-        for (const auto& name : o->workloads) {
-          core_workload_kind kind;
-          if (!replay::parse_workload(name, &kind)) {
-            spdlog::error("unknown workload '{}' (l1, pal, remap, idle)", name);
-            return kExitUsage;
-          }
-          opts.scenario.workload.push_back(kind);
-        }
+      if (std::string why; !apply_workloads(o->workloads, &opts.scenario, &why)) {
+        spdlog::error("{}", why);
+        return kExitUsage;
       }
       opts.scenario.seed = o->seed;
       for (const auto& w : o->widen) opts.scenario.options.push_back("widen=" + w);
