@@ -186,7 +186,10 @@ void RunStress(nestrr_ring_mode mode) {
       EXPECT_EQ(v.trailer.dropped(), dropped);
       EXPECT_EQ(lost, dropped);
       EXPECT_EQ(nmi + g_nmi_dropped[c].load(), g_nmi_calls[c].load());
-      EXPECT_GT(nmi, 100u) << "nested records present";
+      // How many handler records fit depends on how fast the drain runs on
+      // a loaded machine (the rest are dropped and counted above), so only
+      // their presence is required here.
+      EXPECT_GT(nmi, 0u) << "records logged from the signal handler";
     } else {
       // Flight: the newest records, up to the end; the rest overwritten.
       EXPECT_EQ(v.trailer.next_seq(), first_seq + v.records.size());
@@ -196,6 +199,11 @@ void RunStress(nestrr_ring_mode mode) {
     }
   }
   EXPECT_GE(total_nmis, static_cast<uint64_t>(kSignalsPerCpu) * kCpus);
+  // A record whose TSC is earlier than its predecessor's was logged by a
+  // handler that interrupted a log call between reservation and TSC read:
+  // the nesting this test is about really happened. (Streaming keeps every
+  // record; the flight recorder's final dump only the newest few.)
+  if (mode == NESTRR_MODE_STREAM) EXPECT_GT(nested, 0u) << "no signal landed inside a log call";
   std::printf("signals handled %llu, records with an earlier TSC than their predecessor %llu\n",
               static_cast<unsigned long long>(total_nmis), static_cast<unsigned long long>(nested));
 }
