@@ -40,24 +40,6 @@ struct DemoOpts {
   bool capture_only = false;
 };
 
-// Splits the stream so noise hits only the records between the header and
-// the trailers (the run itself), as on a line that was clean at boot.
-struct Parts {
-  std::string head, body, tail;
-};
-Parts split(const std::string& stream) {
-  auto spans = el::frame_spans(stream);
-  Parts p;
-  size_t head_end = spans.empty() ? 0 : spans.front().offset + spans.front().length;
-  size_t tail_begin = stream.size();
-  for (auto it = spans.rbegin(); it != spans.rend() && !it->is_chunk; ++it) tail_begin = it->offset;
-  if (tail_begin < head_end) tail_begin = head_end;
-  p.head = stream.substr(0, head_end);
-  p.body = stream.substr(head_end, tail_begin - head_end);
-  p.tail = stream.substr(tail_begin);
-  return p;
-}
-
 // Index range of the merged timeline around the first quiesce.
 std::pair<size_t, size_t> quiesce_window(const el::Log& log, const el::Timeline& t) {
   size_t begin = 0, end = t.order.size();
@@ -159,7 +141,8 @@ int demo_ept01_flush(const DemoOpts& o) {
 int run_demo(const DemoOpts& o) {
   std::cout << "== 1. Two CPUs log through the nestrr logger (streaming sink)\n";
   ScenarioResult sc = run_quiesce_scenario(o.l2_exits, 2);
-  Parts parts = split(sc.stream);
+  // Noise hits only the run itself, as on a line that was clean at boot.
+  el::RunParts parts = el::split_run(sc.stream);
   std::cout << "   " << sc.stream.size() << " bytes of framed log and console text, "
             << sc.dropped << " records dropped by the logger\n";
 

@@ -41,6 +41,19 @@ std::vector<FrameSpan> frame_spans(std::string_view clean) {
   return std::move(sink.spans);
 }
 
+RunParts split_run(std::string_view stream) {
+  const std::vector<FrameSpan> spans = frame_spans(stream);
+  const size_t head_end = spans.empty() ? 0 : spans.front().offset + spans.front().length;
+  size_t tail_begin = stream.size();
+  for (auto it = spans.rbegin(); it != spans.rend() && !it->is_chunk; ++it) tail_begin = it->offset;
+  if (tail_begin < head_end) tail_begin = head_end;
+  RunParts p;
+  p.head = std::string(stream.substr(0, head_end));
+  p.body = std::string(stream.substr(head_end, tail_begin - head_end));
+  p.tail = std::string(stream.substr(tail_begin));
+  return p;
+}
+
 NoiseTruth noise_truth(std::string_view clean, const std::vector<uint64_t>& damaged) {
   std::set<uint64_t> hits(damaged.begin(), damaged.end());
   NoiseTruth t;

@@ -106,22 +106,6 @@ LoggedRun run_threads(uint32_t cpus, uint32_t per_cpu, uint64_t seed) {
   return r;
 }
 
-// Noise only between the header frame and the trailers (see the demo).
-struct Parts {
-  std::string head, body, tail;
-};
-Parts split(const std::string& s) {
-  auto spans = el::frame_spans(s);
-  Parts p;
-  size_t head_end = spans.front().offset + spans.front().length;
-  size_t tail_begin = s.size();
-  for (auto it = spans.rbegin(); it != spans.rend() && !it->is_chunk; ++it) tail_begin = it->offset;
-  p.head = s.substr(0, head_end);
-  p.body = s.substr(head_end, tail_begin - head_end);
-  p.tail = s.substr(tail_begin);
-  return p;
-}
-
 el::Log read(const std::string& s) {
   std::istringstream in(s);
   return el::read_log(in);
@@ -147,7 +131,7 @@ TEST(RoundTrip, NoisyLineLosesExactlyWhatTheNoiseHit) {
   for (uint64_t seed = 1; seed <= 8; seed++) {
     LoggedRun r = run_threads(3, 1500, seed);
     ASSERT_EQ(r.dropped, 0u);
-    Parts p = split(r.stream);
+    el::RunParts p = el::split_run(r.stream);  // noise between header and trailers
     el::NoiseRates rates;
     rates.drop = rates.flip = 3.0 / static_cast<double>(p.body.size());
     rates.insert_line = 2.0 / static_cast<double>(p.body.size());

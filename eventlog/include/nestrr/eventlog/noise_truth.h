@@ -27,6 +27,15 @@ struct FrameSpan {
 // The frames of a clean (undamaged) stream, in order.
 std::vector<FrameSpan> frame_spans(std::string_view clean);
 
+// A writer's stream cut into the header frame (and anything before it),
+// the run itself, and the trailing frames that carry no records (trailers):
+// noise applied to `body` only is a line that was clean at boot and at the
+// end, so tail loss stays countable.
+struct RunParts {
+  std::string head, body, tail;
+};
+RunParts split_run(std::string_view stream);
+
 using RecordId = std::pair<uint32_t, uint64_t>;  // (cpu, seq)
 
 struct NoiseTruth {
