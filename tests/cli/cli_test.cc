@@ -100,6 +100,21 @@ TEST_F(Cli, BadUsageExitsTwo) {
   EXPECT_NE(r.err.find("no_such_kind"), std::string::npos) << r.err;
 }
 
+TEST_F(Cli, BadWorkloadsAndMissingLogAreUsageErrors) {
+  Result r = sh("$NESTRR record --workload l1,bogus -o x.nrr");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown workload 'bogus'"), std::string::npos) << r.err;
+  r = sh("$NESTRR explore --variant fixed --workload l1,l1,l1,l1,l1,l1,l1,l1,l1");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("at most"), std::string::npos) << r.err;
+  r = sh("$NESTRR check");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("a log file is needed"), std::string::npos) << r.err;
+  r = sh("$NESTRR check --list");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("vmcs02-gpa-fields-match-ept01"), std::string::npos) << r.out;
+}
+
 TEST_F(Cli, MissingInputExitsThreeNamingTheFile) {
   Result r = sh("$NESTRR info does-not-exist.nrr");
   EXPECT_EQ(r.code, 3);
