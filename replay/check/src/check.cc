@@ -7,7 +7,7 @@
 
 #include "nestrr/core/vmcs_fields.h"
 #include "nestrr/eventlog/format.h"
-#include "state.h"
+#include "nestrr/check/state.h"
 
 namespace nestrr::check {
 namespace {
@@ -41,6 +41,8 @@ std::string where(const el::Log& log, el::EventRef r) {
 class Checker {
  public:
   Checker(const el::Log& log, CheckReport& report) : log_(log), report_(report) {}
+
+  const MachineState& state() const { return state_; }
 
   void step(el::EventRef ref) {
     const el::Event& e = log_.at(ref);
@@ -193,9 +195,16 @@ const std::vector<Invariant>& invariants() {
 }
 
 CheckReport check_log(const el::Log& log, const el::Timeline& timeline) {
+  return check_log(log, timeline, nullptr);
+}
+
+CheckReport check_log(const el::Log& log, const el::Timeline& timeline, const StepObserver& after_step) {
   CheckReport report;
   Checker checker(log, report);
-  for (el::EventRef ref : timeline.order) checker.step(ref);
+  for (el::EventRef ref : timeline.order) {
+    checker.step(ref);
+    if (after_step) after_step(ref, checker.state());
+  }
   return report;
 }
 

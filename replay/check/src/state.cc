@@ -1,5 +1,5 @@
 // EPT01 lookups of the rebuilt machine state (see state.h).
-#include "state.h"
+#include "nestrr/check/state.h"
 
 namespace nestrr::check {
 

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "nestrr/eventlog/log.h"
 #include "nestrr/eventlog/merge.h"
+#include "nestrr/check/state.h"
 
 namespace nestrr::check {
 
@@ -39,6 +41,12 @@ struct CheckReport {
 // Runs every invariant over the log in timeline order. The same stale
 // field is reported once per EPT01 change, not at every later event.
 CheckReport check_log(const eventlog::Log& log, const eventlog::Timeline& timeline);
+
+// The same walk, showing the rebuilt state after each event to `after_step`
+// (for views of the state over time, e.g. the HTML report).
+using StepObserver = std::function<void(eventlog::EventRef, const MachineState&)>;
+CheckReport check_log(const eventlog::Log& log, const eventlog::Timeline& timeline,
+                      const StepObserver& after_step);
 
 // Human-readable report: each violation with its causes.
 std::string format_report(const eventlog::Log& log, const CheckReport& report);
