@@ -16,7 +16,9 @@ std::string fit(std::string s, size_t width) {
   return s + std::string(width - s.size(), ' ');
 }
 
-std::string cell_text(const TraceEntry& e) {
+}  // namespace
+
+std::string describe_entry(const TraceEntry& e) {
   std::string nmi = e.nmi_depth ? "nmi| " : "";
   std::string p = " @" + std::to_string(e.progress);
   switch (e.kind) {
@@ -30,6 +32,8 @@ std::string cell_text(const TraceEntry& e) {
   }
   return "";
 }
+
+namespace {
 
 // A row with `text` in column `cpu`.
 std::string row(uint32_t cpus, uint32_t cpu, const std::string& text, size_t w) {
@@ -64,9 +68,11 @@ std::string arrow(uint32_t cpus, uint32_t from, uint32_t to, size_t w) {
   return out + "\n";
 }
 
+}  // namespace
+
 // The accesses the NMI at trace index i fell between: the access after the
 // CPU's previous point, and the one after the point it was taken at.
-std::string between(const std::vector<TraceEntry>& t, size_t i) {
+std::string nmi_landed_between(const std::vector<TraceEntry>& t, size_t i) {
   uint32_t cpu = t[i].cpu;
   std::vector<uint32_t> points;
   for (size_t j = i; j-- > 0 && points.size() < 2;)
@@ -78,20 +84,18 @@ std::string between(const std::vector<TraceEntry>& t, size_t i) {
   return std::string("landed after \"") + done + "\", before \"" + next + "\"";
 }
 
-}  // namespace
-
 std::string failure_line(const ReproducedFailure& f) {
   return "cpu" + std::to_string(f.cpu) + ": assertion '" + f.condition + "' failed at " + f.file +
          ":" + std::to_string(f.line) + " (progress " + std::to_string(f.progress) + ")";
 }
 
-std::string interleaving_view(const ReplayResult& r, uint32_t cpus, const ViewOptions& o) {
+std::pair<size_t, size_t> interleaving_window(const ReplayResult& r, size_t rows) {
   const auto& t = r.trace;
-  if (t.empty()) return "  (no trace)\n";
+  if (t.empty()) return {0, 0};
   size_t end = t.size();
   for (size_t i = 0; i < t.size(); ++i)
     if (t[i].kind == Kind::kAssertion) end = i + 1;
-  size_t start = end > o.rows ? end - o.rows : 0;
+  size_t start = end > rows ? end - rows : 0;
   // Reach back to the NMI that led to the failure and a few rows before it.
   uint32_t failing = r.failure ? r.failure->cpu : t[end - 1].cpu;
   for (size_t j = end; j-- > 0;) {
@@ -100,6 +104,13 @@ std::string interleaving_view(const ReplayResult& r, uint32_t cpus, const ViewOp
       break;
     }
   }
+  return {start, end};
+}
+
+std::string interleaving_view(const ReplayResult& r, uint32_t cpus, const ViewOptions& o) {
+  const auto& t = r.trace;
+  if (t.empty()) return "  (no trace)\n";
+  auto [start, end] = interleaving_window(r, o.rows);
   std::string out = "  ";
   for (uint32_t c = 0; c < cpus; ++c) {
     out += fit("cpu" + std::to_string(c), o.column_width);
@@ -116,12 +127,12 @@ std::string interleaving_view(const ReplayResult& r, uint32_t cpus, const ViewOp
     const TraceEntry& e = t[i];
     if (e.kind == Kind::kNmiDelivered) {
       out += arrow(cpus, e.other_cpu, e.cpu, o.column_width);
-      std::string b = between(t, i);
+      std::string b = nmi_landed_between(t, i);
       if (!b.empty()) out += row(cpus, e.cpu, "NMI " + b.substr(0, 6) + ":", o.column_width),
                          out += "      " + std::string(e.cpu * (o.column_width + 3), ' ') + b + "\n";
       continue;
     }
-    out += row(cpus, e.cpu, cell_text(e), o.column_width);
+    out += row(cpus, e.cpu, describe_entry(e), o.column_width);
   }
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 
 #include "nestrr/replay/replayer.h"
 
@@ -14,6 +15,15 @@ struct ViewOptions {
   size_t rows = 12;          // trace rows before the failure (at least)
   size_t column_width = 38;  // per CPU
 };
+
+// The trace entries [first, last) the view shows: up to the failure, at
+// least `rows` of them, reaching back to the NMI the failing CPU took.
+std::pair<size_t, size_t> interleaving_window(const ReplayResult& result, size_t rows);
+// One entry as the view prints it in its CPU's column ("nmi| log ...").
+std::string describe_entry(const TraceEntry& entry);
+// For the NMI delivered at trace[i]: "landed after \"A\", before \"B\""
+// (the two accesses it fell between), or "" when unknown.
+std::string nmi_landed_between(const std::vector<TraceEntry>& trace, size_t i);
 
 std::string interleaving_view(const ReplayResult& result, uint32_t cpus,
                               const ViewOptions& options = {});
