@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   nc::register_symbolize(app, run);
   nc::register_stack(app, run);
   nc::register_listing(app, run);
+  nc::register_report(app, run);
 
   try {
     app.parse(argc, argv);
