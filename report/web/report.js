@@ -275,13 +275,22 @@
   function drawOverlay(lo, hi) {
     const q = $("quiesce-layer"), nm = $("nmi-layer"), mk = $("marker-layer");
     q.textContent = ""; nm.textContent = ""; mk.textContent = "";
+    // Quiesce bars: SVG (one element each, with its generation) while few
+    // are in view, canvas beyond that.
+    const bars = [];
     for (const s of D.quiesces) {
       const x0 = xOf(T[s.begin]), x1 = xOf(T[s.end]);
       if (x1 < GUTTER || x0 > width) continue;
-      const a = Math.max(GUTTER, x0), b = Math.min(width, x1);
-      const r = svg("rect", { class: "quiesce-bar", x: a, y: laneY(s.lane) + 3, width: Math.max(2, b - a), height: 4, "data-generation": s.generation });
-      r.append(svg("title", {}));
-      q.append(r);
+      bars.push(s);
+    }
+    for (const s of bars) {
+      const a = Math.max(GUTTER, xOf(T[s.begin])), b = Math.min(width, xOf(T[s.end]));
+      if (bars.length > ARROW_LIMIT) {
+        ctx.fillStyle = "rgba(142, 68, 173, 0.35)";
+        ctx.fillRect(a, laneY(s.lane) + 3, Math.max(2, b - a), 4);
+        continue;
+      }
+      q.append(svg("rect", { class: "quiesce-bar", x: a, y: laneY(s.lane) + 3, width: Math.max(2, b - a), height: 4, "data-generation": s.generation }));
     }
     let visible = 0;
     for (let j = 0; j < NMIS.length; j += 2) {
