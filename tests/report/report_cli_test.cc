@@ -1,0 +1,60 @@
+// `nestrr report` as a user runs it: exit codes for bad input and usage,
+// and a report of a run without any failure.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result sh(const fs::path& dir, const std::string& args) {
+  std::string line = "cd '" + dir.string() + "' && '" NESTRR_BIN "' " + args + " >out.txt 2>err.txt";
+  int st = std::system(line.c_str());
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir / "out.txt"), slurp(dir / "err.txt")};
+}
+
+TEST(ReportCli, ErrorsNameTheProblem) {
+  fs::path dir = fs::temp_directory_path() / ("nestrr-report-cli-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  Result missing = sh(dir, "report missing.nrr -o r.html");
+  EXPECT_EQ(missing.code, 3);
+  EXPECT_NE(missing.err.find("missing.nrr"), std::string::npos) << missing.err;
+  EXPECT_EQ(sh(dir, "report missing.nrr").code, 2) << "no -o is a usage error";
+  Result help = sh(dir, "report --help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("self-contained HTML"), std::string::npos) << help.out;
+
+  ASSERT_EQ(sh(dir, "record --variant fixed --cpus 2 --iterations 20 -q -o clean.nrr").code, 0);
+  Result elf = sh(dir, "report clean.nrr --elf no-such-file -o r.html");
+  EXPECT_EQ(elf.code, 3);
+  EXPECT_NE(elf.err.find("no-such-file"), std::string::npos) << elf.err;
+  EXPECT_EQ(sh(dir, "report clean.nrr -o no-such-dir/r.html").code, 1);
+
+  Result ok = sh(dir, "report clean.nrr -o clean.html");
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.err.find("merging"), std::string::npos) << "progress goes to stderr: " << ok.err;
+  const std::string page = slurp(dir / "clean.html");
+  EXPECT_NE(page.find("\"failure\":null"), std::string::npos) << "a clean run has no failure";
+  EXPECT_NE(page.find("\"cpus\":[0,1]"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+}  // namespace
