@@ -34,5 +34,6 @@ void register_symbolize(CLI::App& app, Run& run);
 void register_stack(CLI::App& app, Run& run);
 void register_listing(CLI::App& app, Run& run);
 void register_report(CLI::App& app, Run& run);
+void register_core(CLI::App& app, Run& run);
 
 }  // namespace nestrr::cli

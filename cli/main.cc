@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   nc::register_stack(app, run);
   nc::register_listing(app, run);
   nc::register_report(app, run);
+  nc::register_core(app, run);
 
   try {
     app.parse(argc, argv);
