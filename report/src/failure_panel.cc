@@ -157,7 +157,7 @@ class FailurePanel {
       row.lane = c.lane[i];
       row.event = i;
       row.text = data_.kinds[c.kind[i]] + " #" + std::to_string(c.seq[i]);
-      if (!c.details[c.detail[i]].empty()) row.text += " " + c.details[c.detail[i]];
+      if (const std::string f = c.fields(i); !f.empty()) row.text += " " + f;
       row.role = "event";
       auto sender = sender_of_.find(i);
       if (sender != sender_of_.end()) {

@@ -2,8 +2,11 @@
 // title and the data put in at their markers (see html_report.h).
 #include "nestrr/report/html_report.h"
 
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
+
+#include "gzip_base64.h"
 
 namespace nestrr::report {
 
@@ -46,7 +49,9 @@ void write_html_report(std::ostream& out, const ReportData& data) {
   rest = emit_until(out, rest, "/*@NESTRR_CSS@*/");
   out << web::kCss;
   rest = emit_until(out, rest, "@NESTRR_DATA@");
-  write_report_json(out, data);
+  std::ostringstream json;
+  write_report_json(json, data);
+  out << detail::base64(detail::gzip(json.str()));
   rest = emit_until(out, rest, "/*@NESTRR_JS@*/");
   out << web::kJs;
   out << rest;

@@ -1,5 +1,6 @@
 // ReportData as the JSON the page's script reads (see report/web/report.js
 // for the reading side: field names must agree).
+#include <cmath>
 #include <cstdio>
 
 #include "json_writer.h"
@@ -51,13 +52,46 @@ void write_summary(JsonWriter& w, const Summary& s) {
 
 void write_events(JsonWriter& w, const EventColumns& c) {
   w.key("events").begin_object();
-  w.key("t").array(c.t).key("lane").array(c.lane);
+  // Times as integer deltas in thousandths of the unit (ns for us), in
+  // order; sequence numbers as deltas from the lane's previous event.
+  w.key("dt").begin_array();
+  int64_t prev_t = 0;
+  for (double t : c.t) {
+    const int64_t milli = std::llround(t * 1000.0);
+    w.value(milli - prev_t);
+    prev_t = milli;
+  }
+  w.end_array();
+  w.key("lane").array(c.lane);
   w.key("kind").begin_array();
   for (uint16_t k : c.kind) w.value(uint32_t{k});
   w.end_array();
-  w.key("seq").array(c.seq).key("detail").array(c.detail);
+  w.key("dseq").begin_array();
+  std::vector<uint64_t> last;
+  for (size_t i = 0; i < c.seq.size(); i++) {
+    if (c.lane[i] >= last.size()) last.resize(c.lane[i] + 1, 0);
+    w.value(static_cast<int64_t>(c.seq[i] - last[c.lane[i]]));
+    last[c.lane[i]] = c.seq[i];
+  }
+  w.end_array();
+  // Field shapes and their numbers (see EventColumns): decimal numbers up
+  // to 15 digits as JSON numbers, hex digits as strings.
+  w.key("detail").array(c.detail);
   w.key("details").begin_array();
   for (const auto& d : c.details) w.value(std::string_view(d));
+  w.end_array();
+  w.key("args").begin_array();
+  for (size_t i = 0; i < c.detail.size(); i++) {
+    const std::string& shape = c.details[c.detail[i]];
+    size_t k = 0;
+    for (uint32_t a = c.arg_start[i]; a < c.arg_start[i + 1]; a++) {
+      k = shape.find('\x01', k);
+      const bool hex = k >= 2 && shape.compare(k - 2, 2, "0x") == 0;
+      k++;
+      if (hex) w.value(std::string_view(c.args[a]));
+      else w.value(static_cast<uint64_t>(std::stoull(c.args[a])));
+    }
+  }
   w.end_array();
   w.end_object();
 }
@@ -66,10 +100,9 @@ void write_links(JsonWriter& w, const ReportData& d) {
   w.key("nmis").begin_array();  // flat: from, to, from, to, ...
   for (const Nmi& n : d.nmis) w.value(n.from).value(n.to);
   w.end_array();
-  w.key("quiesces").begin_array();
+  w.key("quiesces").begin_array();  // flat: lane, begin, end, generation, ended (0/1), ...
   for (const QuiesceSpan& q : d.quiesces)
-    w.begin_object().key("lane").value(q.lane).key("begin").value(q.begin).key("end").value(q.end)
-        .key("generation").value(q.generation).key("ended").value(q.ended).end_object();
+    w.value(q.lane).value(q.begin).value(q.end).value(q.generation).value(q.ended ? 1 : 0);
   w.end_array();
   // Per lane, columns of its state changes.
   w.key("states").begin_array();
@@ -86,7 +119,7 @@ void write_links(JsonWriter& w, const ReportData& d) {
       else w.null();
     }
     w.end_array().key("ept02").begin_array();
-    for (const auto& s : lane) w.value(s.ept02_valid ? std::string_view("valid") : std::string_view(s.ept02_note));
+    for (const auto& s : lane) w.value(s.ept02_valid ? int64_t{-1} : int64_t{s.ept02_stale_since});
     w.end_array().key("stale").begin_array();
     for (const auto& s : lane) w.value(std::string_view(s.stale_fields));
     w.end_array().end_object();

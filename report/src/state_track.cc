@@ -36,7 +36,8 @@ std::string stale_fields(const check::MachineState& m, const check::CpuState& cp
 
 bool same(const StateChange& a, const StateChange& b) {
   return a.mode == b.mode && a.vmcs12 == b.vmcs12 && a.vmcs12_known == b.vmcs12_known &&
-         a.ept02_valid == b.ept02_valid && a.ept02_note == b.ept02_note && a.stale_fields == b.stale_fields;
+         a.ept02_valid == b.ept02_valid && a.ept02_stale_since == b.ept02_stale_since &&
+         a.stale_fields == b.stale_fields;
 }
 
 }  // namespace
@@ -73,14 +74,14 @@ void build_states(const el::Log& log, const el::Timeline& timeline, const EventI
       // Every CPU's EPT02 was built from the old EPT01.
       for (uint32_t l = 0; l < lanes; l++) {
         now[l].ept02_valid = false;
-        now[l].ept02_note = "EPT01 change at cpu" + std::to_string(e.cpu) + " #" + std::to_string(e.seq);
+        now[l].ept02_stale_since = at;
         refresh(l, at, m);
       }
       return;
     }
     if (e.record.has_ept_flush() && (e.record.ept_flush().flags() & nestrr::v1::EptFlush::FLAG_EPT02)) {
       now[lane->second].ept02_valid = true;
-      now[lane->second].ept02_note.clear();
+      now[lane->second].ept02_stale_since = 0;
     }
     refresh(lane->second, at, m);
   });

@@ -1,6 +1,7 @@
 // The merged timeline as columns sorted by time, with the NMI and quiesce
 // links between its events (see gather_parts.h).
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <numeric>
 #include <unordered_map>
@@ -29,6 +30,49 @@ std::string fields_text(const el::Event& e, const el::TimeBase& base) {
   size_t from = at + head.size();
   while (from < line.size() && line[from] == ' ') from++;
   return line.substr(from);
+}
+
+// Takes the numbers out of a field text: a run of decimal digits that does
+// not follow a letter, digit or '_' and has no leading zero, or the hex
+// digits after "0x", becomes kArg in the shape and an entry of `args`.
+constexpr char kArg = '\x01';
+
+std::string take_numbers(const std::string& text, std::vector<std::string>& args) {
+  std::string shape;
+  shape.reserve(text.size());
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (size_t i = 0; i < text.size();) {
+    const bool boundary = i == 0 || !word(text[i - 1]);
+    if (boundary && text.compare(i, 2, "0x") == 0 && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      size_t j = i + 2;
+      while (j < text.size() && std::isxdigit(static_cast<unsigned char>(text[j]))) j++;
+      if (j == text.size() || !word(text[j])) {
+        shape += "0x";
+        shape += kArg;
+        args.push_back(text.substr(i + 2, j - i - 2));
+        i = j;
+        continue;
+      }
+    }
+    if (boundary && std::isdigit(static_cast<unsigned char>(text[i]))) {
+      size_t j = i;
+      while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) j++;
+      const bool leading_zero = text[i] == '0' && j - i > 1;
+      if (!leading_zero && j - i <= 15 && (j == text.size() || !word(text[j]))) {
+        shape += kArg;
+        args.push_back(text.substr(i, j - i));
+        i = j;
+        continue;
+      }
+      shape.append(text, i, j - i);
+      i = j;
+      continue;
+    }
+    shape += text[i] == kArg ? '?' : text[i];  // a literal \x01 cannot pose as a number
+    i++;
+  }
+  return shape;
 }
 
 }  // namespace
@@ -61,7 +105,8 @@ void build_timeline(const el::Log& log, const el::Timeline& timeline, ReportData
     std::string kind(el::event_kind(e.record));
     auto k = kind_of.try_emplace(kind, static_cast<uint16_t>(data.kinds.size()));
     if (k.second) data.kinds.push_back(kind);
-    auto d = detail_of.try_emplace(fields_text(e, base), static_cast<uint32_t>(c.details.size()));
+    c.arg_start.push_back(static_cast<uint32_t>(c.args.size()));
+    auto d = detail_of.try_emplace(take_numbers(fields_text(e, base), c.args), static_cast<uint32_t>(c.details.size()));
     if (d.second) c.details.push_back(d.first->first);
     c.t.push_back(t[by_time[i]]);
     c.lane.push_back(lane_of[e.cpu]);
@@ -69,6 +114,8 @@ void build_timeline(const el::Log& log, const el::Timeline& timeline, ReportData
     c.seq.push_back(e.seq);
     c.detail.push_back(d.first->second);
   }
+
+  c.arg_start.push_back(static_cast<uint32_t>(c.args.size()));
 
   for (const auto& edge : timeline.edges)
     if (edge.kind == el::EdgeKind::kNmi) data.nmis.push_back({index.of(edge.from), index.of(edge.to)});
@@ -91,3 +138,18 @@ void build_timeline(const el::Log& log, const el::Timeline& timeline, ReportData
 }
 
 }  // namespace nestrr::report::detail
+
+namespace nestrr::report {
+
+std::string EventColumns::fields(size_t i) const {
+  const std::string& shape = details[detail[i]];
+  std::string out;
+  uint32_t a = arg_start[i];
+  for (char ch : shape) {
+    if (ch == detail::kArg && a < arg_start[i + 1]) out += args[a++];
+    else out += ch;
+  }
+  return out;
+}
+
+}  // namespace nestrr::report

@@ -3,14 +3,50 @@
 // NMI arrows, quiesce bars and markers), the failure panel, the selection
 // with every CPU's state, and the summary. No libraries, no network.
 "use strict";
-(function () {
-  const D = JSON.parse(document.getElementById("nestrr-data").textContent);
-  const N = D.events.t.length;
-  const T = Float64Array.from(D.events.t);
+
+// The data element holds the JSON gzip-compressed and base64-encoded; the
+// browser's own DecompressionStream inflates it.
+async function nestrrLoadData() {
+  const text = document.getElementById("nestrr-data").textContent.trim();
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return JSON.parse(await new Response(stream).text());
+}
+
+nestrrLoadData().then(function (D) {
+  const N = D.events.dt.length;
   const LANE = Uint16Array.from(D.events.lane);
   const KIND = Uint16Array.from(D.events.kind);
-  const SEQ = D.events.seq;
+  // Times and sequence numbers come as deltas (see report_json.cc).
+  const T = new Float64Array(N), SEQ = new Float64Array(N);
+  {
+    let milli = 0;
+    const lastSeq = new Float64Array(D.cpus.length);
+    const dt = D.events.dt, dseq = D.events.dseq;
+    for (let i = 0; i < N; i++) {
+      milli += dt[i];
+      T[i] = milli / 1000;
+      lastSeq[LANE[i]] += dseq[i];
+      SEQ[i] = lastSeq[LANE[i]];
+    }
+  }
   const DETAIL = D.events.detail;
+  // Event i's field text: its shape with the numbers put back (see
+  // EventColumns in report_data.h). Offsets into args built on first use.
+  const SHAPES = D.events.details.map((s) => s.split("\u0001"));
+  let argStart = null;
+  function fields(i) {
+    if (!argStart) {
+      argStart = new Uint32Array(N + 1);
+      for (let j = 0; j < N; j++) argStart[j + 1] = argStart[j] + SHAPES[DETAIL[j]].length - 1;
+    }
+    const parts = SHAPES[DETAIL[i]];
+    let out = parts[0];
+    for (let k = 1; k < parts.length; k++) out += String(D.events.args[argStart[i] + k - 1]) + parts[k];
+    return out;
+  }
   const LANES = D.cpus.length;
   const NK = D.kinds.length;
   const NMIS = D.nmis;  // flat from, to pairs
@@ -278,7 +314,9 @@
     // Quiesce bars: SVG (one element each, with its generation) while few
     // are in view, canvas beyond that.
     const bars = [];
-    for (const s of D.quiesces) {
+    const Q = D.quiesces;
+    for (let j = 0; j < Q.length; j += 5) {
+      const s = { lane: Q[j], begin: Q[j + 1], end: Q[j + 2], generation: Q[j + 3], ended: Q[j + 4] };
       const x0 = xOf(T[s.begin]), x1 = xOf(T[s.end]);
       if (x1 < GUTTER || x0 > width) continue;
       bars.push(s);
@@ -396,7 +434,7 @@
     const tip = $("tooltip");
     if (i < 0) { tip.hidden = true; return; }
     tip.hidden = false;
-    tip.textContent = eventName(i) + "\n" + fmtTime(T[i] - tMin) + "\n" + (D.events.details[DETAIL[i]] || "(no fields)");
+    tip.textContent = eventName(i) + "\n" + fmtTime(T[i] - tMin) + "\n" + (fields(i) || "(no fields)");
     tip.style.left = Math.min(e.offsetX + 12, width - 300) + "px";
     tip.style.top = e.offsetY + 14 + "px";
   });
@@ -424,7 +462,7 @@
     const box = $("selection");
     box.textContent = "";
     box.append(el("p", { class: "selected-fields" }, el("b", {}, eventName(i)), " at " + fmtTime(T[i] - tMin) + " (event " + fmtInt(i) + "): ",
-      el("code", {}, D.events.details[DETAIL[i]] || "(no fields)")));
+      el("code", {}, fields(i) || "(no fields)")));
     const rows = [];
     for (let l = 0; l < LANES; l++) {
       const s = stateAt(l, i);
@@ -433,7 +471,7 @@
         cpuName(l),
         s.mode >= 0 ? MODE_NAMES[s.mode] : "unknown",
         s.vmcs12 === null ? "unknown" : s.vmcs12,
-        el("span", { class: s.ept02 === "valid" ? "good" : "bad" }, s.ept02 === "valid" ? "valid" : "stale (" + s.ept02 + ")"),
+        el("span", { class: s.ept02 < 0 ? "good" : "bad" }, s.ept02 < 0 ? "valid" : "stale since the EPT01 change at " + cpuName(LANE[s.ept02]) + " #" + SEQ[s.ept02]),
         el("span", { class: s.stale ? "bad" : "good" }, s.stale ? "stale: " + s.stale : "match EPT01"),
       ]);
     }
@@ -527,6 +565,7 @@
       return { x: r.left + xOf(T[i]), y: r.top + laneY(LANE[i]) + MARK_TOP + MARK_H / 2 };
     },
     zoomTo,
+    failureEvent: failure ? failure.event : null,
   };
   performance.mark("nestrr-drawn");
-})();
+});

@@ -129,6 +129,11 @@ class Browser:
             raise ChromiumError("evaluating %r: %s" % (expression[:80], r["exceptionDetails"].get("text")))
         return r["result"].get("value")
 
+    def wait_for(self, expression, poll_ms=20):
+        """Waits until a JavaScript expression is truthy; returns its value."""
+        return self.evaluate("new Promise(done => { const poll = () => { const v = (%s); "
+                             "if (v) done(v); else setTimeout(poll, %d); }; poll(); })" % (expression, poll_ms))
+
     def screenshot(self, path):
         data = self.call("Page.captureScreenshot", format="png")["data"]
         with open(path, "wb") as f:

@@ -59,7 +59,8 @@ def main():
 
     with headless.Browser() as b:
         url = b.open(os.path.join(out_dir, "race.html"))
-        check(b.evaluate("typeof window.nestrrReport") == "object", "the page's script ran to the end")
+        # The data is inflated asynchronously: the page is drawn after its load event.
+        check(b.wait_for("!!window.nestrrReport") is True, "the page's script ran to the end")
         lanes = b.evaluate("[...document.querySelectorAll('.lane-label')].map(e => e.dataset.cpu)")
         check(lanes == ["0", "1"], "one lane per CPU: %s" % lanes)
         failing = b.evaluate("document.querySelector('#failure-banner').textContent")
@@ -98,7 +99,7 @@ def main():
         check(b.evaluate("window.nestrrReport.events") == sum(trace.values()), "total events agree: %s" % totals)
 
         # Hover the failure's mark, then click it: fields, then every CPU's state.
-        point = b.evaluate("window.nestrrReport.eventPoint(%s)" % "JSON.parse(document.getElementById('nestrr-data').textContent).failure.event")
+        point = b.evaluate("window.nestrrReport.eventPoint(window.nestrrReport.failureEvent)")
         b.call("Input.dispatchMouseEvent", type="mouseMoved", x=point["x"], y=point["y"])
         tip = b.evaluate("document.getElementById('tooltip').hidden ? '' : document.getElementById('tooltip').textContent")
         check("assertion_failure" in tip, "hovering the failure shows its fields: %r" % tip)

@@ -43,6 +43,13 @@ TEST(ReportData, VmxonRaceIsReplayedWithStackAndListing) {
   ASSERT_EQ(d.cpus.size(), 2u);
   EXPECT_EQ(d.events.t.size(), log.event_count());
   EXPECT_TRUE(std::is_sorted(d.events.t.begin(), d.events.t.end()));
+  // Field texts come back whole from their shapes and numbers.
+  ASSERT_EQ(d.events.arg_start.size(), d.events.t.size() + 1);
+  for (size_t i = 0; i < d.events.t.size(); i++) {
+    const std::string f = d.events.fields(i);
+    ASSERT_EQ(f.find('\x01'), std::string::npos) << i;
+    if (d.kinds[d.events.kind[i]] == "nmi_received") EXPECT_NE(f.find("token="), std::string::npos) << f;
+  }
   ASSERT_FALSE(d.nmis.empty());
   for (const auto& n : d.nmis) {
     EXPECT_EQ(d.kinds[d.events.kind[n.from]], "nmi_sent");
@@ -76,7 +83,12 @@ TEST(ReportData, VmxonRaceIsReplayedWithStackAndListing) {
   std::ostringstream html;
   rp::write_html_report(html, d);
   const std::string page = html.str();
-  EXPECT_NE(page.find("<script id=\"nestrr-data\" type=\"application/json\">{\"format\":1"), std::string::npos);
+  // The data: gzip ("H4sI" is its magic number in base64) of the JSON.
+  EXPECT_NE(page.find("data-encoding=\"gzip+base64\">H4sI"), std::string::npos);
+  std::ostringstream json;
+  rp::write_report_json(json, d);
+  EXPECT_EQ(json.str().rfind("{\"format\":1,", 0), 0u);
+  EXPECT_EQ(json.str().find('<'), std::string::npos) << "'<' is escaped in strings";
   EXPECT_EQ(page.find("@NESTRR_"), std::string::npos);
   for (const char* fetch : {"src=\"http", "href=\"http", "url(http", "@import", "fetch(", "XMLHttpRequest"})
     EXPECT_EQ(page.find(fetch), std::string::npos) << fetch;

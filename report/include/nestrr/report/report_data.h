@@ -35,8 +35,15 @@ struct EventColumns {
   std::vector<uint32_t> lane;   // index into ReportData::cpus
   std::vector<uint16_t> kind;   // index into ReportData::kinds
   std::vector<uint64_t> seq;
-  std::vector<uint32_t> detail;  // index into `details`
-  std::vector<std::string> details;  // distinct field texts ("reason=10(CPUID) rip=...")
+  // Field texts ("reason=10(CPUID) rip=0x1234") as a shape with the
+  // numbers taken out ("reason=\x01(CPUID) rip=0x\x01") and the numbers:
+  // event i has shape detail[i] and the numbers args[arg_start[i] ..
+  // arg_start[i + 1]). Few shapes, so a million events stay small.
+  std::vector<uint32_t> detail;        // index into `details`
+  std::vector<std::string> details;    // distinct shapes
+  std::vector<std::string> args;       // digits (decimal, or hex after "0x")
+  std::vector<uint32_t> arg_start;     // size = events + 1
+  std::string fields(size_t i) const;  // event i's field text, whole again
 };
 
 struct Nmi {
@@ -57,7 +64,7 @@ struct StateChange {
   std::optional<uint64_t> vmcs12;     // current VMCS12 gpa
   bool vmcs12_known = false;
   bool ept02_valid = true;
-  std::string ept02_note;             // why stale: "EPT01 change at cpu1 #40"
+  uint32_t ept02_stale_since = 0;     // when not valid: the EPT01 change (event index)
   std::string stale_fields;           // VMCS02 address fields not matching EPT01 ("" = all match)
 };
 
