@@ -11,8 +11,13 @@ async function nestrrLoadData() {
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  performance.mark("nestrr-data-decoded");
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-  return JSON.parse(await new Response(stream).text());
+  const json = await new Response(stream).text();
+  performance.mark("nestrr-data-inflated");
+  const data = JSON.parse(json);
+  performance.mark("nestrr-data-parsed");
+  return data;
 }
 
 nestrrLoadData().then(function (D) {
