@@ -8,9 +8,14 @@
 // browser's own DecompressionStream inflates it.
 async function nestrrLoadData() {
   const text = document.getElementById("nestrr-data").textContent.trim();
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  let bytes;
+  if (Uint8Array.fromBase64) {
+    bytes = Uint8Array.fromBase64(text);
+  } else {
+    const binary = atob(text);
+    bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  }
   performance.mark("nestrr-data-decoded");
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
   const json = await new Response(stream).text();

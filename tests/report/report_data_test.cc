@@ -4,7 +4,11 @@
 // log alone), plus the page's embedding of that data.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include "nestrr/report/html_report.h"
@@ -48,7 +52,9 @@ TEST(ReportData, VmxonRaceIsReplayedWithStackAndListing) {
   for (size_t i = 0; i < d.events.t.size(); i++) {
     const std::string f = d.events.fields(i);
     ASSERT_EQ(f.find('\x01'), std::string::npos) << i;
-    if (d.kinds[d.events.kind[i]] == "nmi_received") EXPECT_NE(f.find("token="), std::string::npos) << f;
+    if (d.kinds[d.events.kind[i]] == "nmi_received") {
+      EXPECT_NE(f.find("token="), std::string::npos) << f;
+    }
   }
   ASSERT_FALSE(d.nmis.empty());
   for (const auto& n : d.nmis) {
@@ -125,6 +131,45 @@ TEST(ReportData, IncompleteFlushShowsCausesAndStaleState) {
   uint64_t violations = 0;
   for (const auto& inv : d.summary.invariants) violations += inv.violations;
   EXPECT_EQ(violations, d.violations.size());
+}
+
+// A log of a program that is not nestrr's core (no scenario, so no
+// replay): the stack and listing come from the log's registers and stack
+// bytes with --elf, and without it the page says what is missing.
+TEST(ReportData, AssertionWithElfHasStackAndListing) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("nestrr-report-elf-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string cmd = std::string("'") + ASSERT_PROGRAM + "' '" + (dir / "run.nrr").string() + "' >/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  el::Log log = el::read_log_file(dir / "run.nrr");
+  std::filesystem::remove_all(dir);
+
+  rp::ReportData bare = rp::gather_report(log, {});
+  ASSERT_TRUE(bare.failure);
+  EXPECT_EQ(bare.failure->kind, "assertion");
+  EXPECT_FALSE(bare.summary.replayed);
+  EXPECT_EQ(bare.failure->interleaving_source, "log");
+  EXPECT_TRUE(has_row(*bare.failure, "failure", "assertion_failure"));
+  EXPECT_TRUE(bare.failure->stack.empty());
+  EXPECT_NE(bare.failure->stack_note.find("--elf"), std::string::npos) << bare.failure->stack_note;
+
+  rp::ReportOptions o;
+  o.elf_files.push_back(ASSERT_PROGRAM);
+  o.source_dir = SOURCE_DIR;
+  rp::ReportData d = rp::gather_report(log, o);
+  ASSERT_TRUE(d.failure);
+  const rp::Failure& f = *d.failure;
+  auto frame = [&](const std::string& fn) {
+    return std::any_of(f.stack.begin(), f.stack.end(),
+                       [&](const rp::StackFrameRow& s) { return s.function.find(fn) != std::string::npos; });
+  };
+  EXPECT_TRUE(frame("find_current_vmcs12")) << f.stack_note;
+  EXPECT_TRUE(frame("nmi_check_quiesce")) << f.stack_note;
+  EXPECT_TRUE(frame("main")) << f.stack_note;
+  EXPECT_TRUE(std::any_of(f.listing.begin(), f.listing.end(),
+                          [](const std::string& l) { return l.rfind("->", 0) == 0; }))
+      << f.listing_note;
 }
 
 }  // namespace
