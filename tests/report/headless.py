@@ -42,7 +42,7 @@ class Browser:
 
         args = [
             find_chromium(), "--headless=new", "--remote-debugging-pipe",
-            "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
             "--disable-extensions", "--disable-background-networking", "--disable-sync",
             "--disable-component-update", "--disable-default-apps", "--mute-audio",
             # Anything that tries the network goes to a proxy that does not exist.
