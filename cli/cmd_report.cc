@@ -61,6 +61,11 @@ void register_report(CLI::App& app, Run& run) {
         spdlog::error("{}", e.what());
         return kExitBadInput;
       }
+      if (data.events.t.empty())
+        spdlog::warn("{}: no events in the log ({} bytes read; see `nestrr info`): the report has only its summary",
+                     o->log, log->stats.bytes);
+      else if (!log->stats.clean())
+        spdlog::warn("{}: the log has loss or damage (in the report's summary, and `nestrr info`)", o->log);
       std::ofstream out(o->out, std::ios::binary | std::ios::trunc);
       if (!out) {
         spdlog::error("cannot write {}", o->out);

@@ -42,6 +42,11 @@ TEST(ReportCli, ErrorsNameTheProblem) {
   EXPECT_EQ(help.code, 0);
   EXPECT_NE(help.out.find("self-contained HTML"), std::string::npos) << help.out;
 
+  std::ofstream(dir / "empty.nrr").close();
+  Result empty = sh(dir, "report empty.nrr -o empty.html");
+  EXPECT_EQ(empty.code, 0) << empty.err;
+  EXPECT_NE(empty.err.find("no events in the log"), std::string::npos) << empty.err;
+
   ASSERT_EQ(sh(dir, "record --variant fixed --cpus 2 --iterations 20 -q -o clean.nrr").code, 0);
   Result elf = sh(dir, "report clean.nrr --elf no-such-file -o r.html");
   EXPECT_EQ(elf.code, 3);
