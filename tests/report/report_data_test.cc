@@ -172,4 +172,17 @@ TEST(ReportData, AssertionWithElfHasStackAndListing) {
       << f.listing_note;
 }
 
+// An empty log (or one with nothing decodable) still makes a page.
+TEST(ReportData, EmptyLogMakesAPage) {
+  std::istringstream in("no frames here\n");
+  el::Log log = el::read_log(in);
+  rp::ReportData d = rp::gather_report(log, {});
+  EXPECT_TRUE(d.events.t.empty());
+  EXPECT_EQ(d.events.arg_start.size(), 1u);
+  EXPECT_FALSE(d.failure);
+  std::ostringstream html;
+  rp::write_html_report(html, d);
+  EXPECT_NE(html.str().find("data-encoding=\"gzip+base64\">H4sI"), std::string::npos);
+}
+
 }  // namespace
