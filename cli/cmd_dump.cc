@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 
+#include "code_names.h"
 #include "commands.h"
 #include "log_input.h"
 #include "nestrr.pb.h"
@@ -84,6 +85,7 @@ void register_dump(CLI::App& app, Run& run) {
     std::optional<double> from_us, to_us;
     std::optional<uint64_t> from_tsc, to_tsc;
     std::optional<uint64_t> raw_packet;
+    CodeNameOptions names;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand(
@@ -101,6 +103,7 @@ void register_dump(CLI::App& app, Run& run) {
   sub->add_option("--raw-packet", o->raw_packet,
                   "Write the raw payload of good frame N (0-based) to stdout, for "
                   "`protoc --decode=nestrr.v1.Packet proto/nestrr.proto`");
+  add_code_name_options(sub, o->names);
   sub->callback([&run, o] {
     run = [o]() -> int {
       if (o->raw_packet) {
@@ -112,6 +115,8 @@ void register_dump(CLI::App& app, Run& run) {
       }
       auto log = open_log(o->log);
       if (!log) return kExitBadInput;
+      CodeNames names;
+      if (!open_code_names(*log, o->names, names)) return kExitBadInput;
       eventlog::TimeBase base = eventlog::time_base(*log);
       eventlog::Filter filter;
       filter.cpus.insert(o->cpus.begin(), o->cpus.end());
@@ -122,7 +127,7 @@ void register_dump(CLI::App& app, Run& run) {
       filter.tsc_max = o->to_tsc;
       auto print = [&](const eventlog::Event& e) {
         if (!filter.matches(e, base)) return;
-        std::cout << (o->json ? eventlog::format_json_line(e, base) : eventlog::format_event(e, base))
+        std::cout << (o->json ? eventlog::format_json_line(e, base) : eventlog::format_event(e, base, names.namer))
                   << '\n';
       };
       if (o->by_cpu) {

@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 
+#include "code_names.h"
 #include "commands.h"
 #include "log_input.h"
 #include "nestrr/eventlog/format.h"
@@ -13,18 +14,25 @@ void register_info(CLI::App& app, Run& run) {
   struct Opts {
     std::string log;
     bool strict = false;
+    CodeNameOptions names;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand(
       "info", "Summarize a log: header, modules, events per kind and CPU, loss, damage, clock skew");
   sub->add_option("log", o->log, "Log file (.nrr), or - for stdin")->required();
   sub->add_flag("--strict", o->strict, "Exit with 4 if the log has any loss or damage");
+  add_code_name_options(sub, o->names);
   sub->callback([&run, o] {
     run = [o]() -> int {
       auto log = open_log(o->log);
       if (!log) return kExitBadInput;
+      CodeNames names;
+      if (!open_code_names(*log, o->names, names)) return kExitBadInput;
       eventlog::Timeline timeline = eventlog::merge(*log);
-      std::cout << eventlog::format_info(*log, &timeline);
+      std::cout << eventlog::format_info(*log, &timeline, names.namer);
+      if (names.symbolizer)
+        for (const auto& m : names.symbolizer->modules().modules())
+          std::cout << "module " << m.name << ": file " << m.path.string() << "\n";
       return o->strict && !log->stats.clean() ? kExitLossFound : kExitOk;
     };
   });

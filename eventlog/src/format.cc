@@ -55,8 +55,16 @@ bool looks_like_address(const std::string& name) {
   return false;
 }
 
-// Generic "name=value" for every set field of a message.
-void append_fields(std::string& out, const google::protobuf::Message& m) {
+// " <name>" for a hypervisor code address, if the namer knows it.
+void append_name(std::string& out, const CodeNamer& namer, uint64_t address, bool return_address) {
+  if (!namer || !address) return;
+  std::string name = namer(address, return_address);
+  if (!name.empty()) out += " <" + name + ">";
+}
+
+// Generic "name=value" for every set field of a message. An assertion's
+// "rip" is a hypervisor code address (the return address of its call).
+void append_fields(std::string& out, const google::protobuf::Message& m, const CodeNamer& namer = {}) {
   const auto* refl = m.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   refl->ListFields(m, &fields);
@@ -74,6 +82,8 @@ void append_fields(std::string& out, const google::protobuf::Message& m) {
       case FieldDescriptor::CPPTYPE_UINT64: {
         const uint64_t v = refl->GetUInt64(m, f);
         out += looks_like_address(f->name()) ? hex(v) : std::to_string(v);
+        if (f->name() == "rip" && m.GetDescriptor() == nestrr::v1::AssertionFailure::descriptor())
+          append_name(out, namer, v, true);
         break;
       }
       case FieldDescriptor::CPPTYPE_INT64: out += std::to_string(refl->GetInt64(m, f)); break;
@@ -102,7 +112,7 @@ void append_fields(std::string& out, const google::protobuf::Message& m) {
 
 }  // namespace
 
-std::string format_event(const Event& e, const TimeBase& base) {
+std::string format_event(const Event& e, const TimeBase& base, const CodeNamer& namer) {
   std::string out = time_text(e.tsc, base);
   out += e.cpu == kNoCpu ? " console" : " cpu" + std::to_string(e.cpu);
   out += " #" + std::to_string(e.seq) + " ";
@@ -126,8 +136,9 @@ std::string format_event(const Event& e, const TimeBase& base) {
     case nestrr::v1::Record::kNmiReceived: {
       const auto& n = r.nmi_received();
       out += n.has_source_cpu() ? " from cpu" + std::to_string(n.source_cpu()) : " from ?";
-      out += " token=" + std::to_string(n.token()) + " rip=" + hex(n.interrupted_rip()) +
-             " progress=" + std::to_string(n.progress());
+      out += " token=" + std::to_string(n.token()) + " rip=" + hex(n.interrupted_rip());
+      append_name(out, namer, n.interrupted_rip(), false);
+      out += " progress=" + std::to_string(n.progress());
       break;
     }
     case nestrr::v1::Record::kConsoleText:
@@ -139,7 +150,7 @@ std::string format_event(const Event& e, const TimeBase& base) {
       break;
     default: {
       const auto* field = nestrr::v1::Record::descriptor()->FindFieldByNumber(r.event_case());
-      if (field) append_fields(out, r.GetReflection()->GetMessage(r, field));
+      if (field) append_fields(out, r.GetReflection()->GetMessage(r, field), namer);
     }
   }
   return out;

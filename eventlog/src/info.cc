@@ -6,7 +6,7 @@
 
 namespace nestrr::eventlog {
 
-std::string format_info(const Log& log, const Timeline* timeline) {
+std::string format_info(const Log& log, const Timeline* timeline, const CodeNamer& namer) {
   std::string out;
   auto line = [&](const std::string& s) { out += s + "\n"; };
   if (log.header) {
@@ -59,6 +59,18 @@ std::string format_info(const Log& log, const Timeline* timeline) {
          std::to_string(st.records_dropped_logger) + (st.trailer ? "" : ", no trailer"));
   }
   for (const auto& [kind, n] : kinds) line("  " + kind + ": " + std::to_string(n));
+  if (namer) {
+    for (const auto& st : log.streams)
+      for (const auto& e : st.events) {
+        if (!e.record.has_assertion_failure()) continue;
+        const auto& a = e.record.assertion_failure();
+        uint64_t rip = a.has_registers() && a.registers().rip() ? a.registers().rip() : a.rip();
+        std::string name = namer(rip, true);
+        line("assertion failed on cpu" + std::to_string(e.cpu) + " #" + std::to_string(e.seq) + ": " +
+             detail::sanitize_utf8(a.condition()) + " at rip=" + detail::hex(rip) +
+             (name.empty() ? std::string() : " <" + name + ">"));
+      }
+  }
   if (timeline) {
     const auto& m = timeline->stats;
     line("causal edges: " + std::to_string(m.edges) + " (nmi " + std::to_string(m.nmi_edges) +

@@ -1,6 +1,7 @@
 #include "nestrr/symbolize/addr2line_format.h"
 
 #include <cstdio>
+#include <filesystem>
 
 namespace nestrr::symbolize {
 
@@ -36,6 +37,41 @@ std::string format_eu_addr2line(const AddrInfo& info, bool demangled) {
     if (!info.scopes[i].inlined) break;
     out += name(info.scopes[i + 1]) + "\n" + format_loc(info.scopes[i].call) + "\n";
   }
+  return out;
+}
+
+namespace {
+
+// "ns::f(int, char*) const" -> "ns::f": the parameter list is noise on one line.
+std::string without_parameters(const std::string& name) {
+  std::string s = name;
+  if (s.size() > 6 && s.compare(s.size() - 6, 6, " const") == 0) s.resize(s.size() - 6);
+  if (s.empty() || s.back() != ')') return name;
+  int depth = 0;
+  for (size_t i = s.size(); i-- > 0;) {
+    if (s[i] == ')') depth++;
+    if (s[i] == '(' && --depth == 0) return i ? s.substr(0, i) : name;
+  }
+  return name;
+}
+
+}  // namespace
+
+std::string short_name(Symbolizer& sym, uint64_t address, bool return_address) {
+  const AddrInfo& info = sym.lookup(return_address && address ? address - 1 : address);
+  if (info.module.empty()) return {};
+  std::string out;
+  if (info.symbol.empty()) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%s+0x%llx", info.module.c_str(), (unsigned long long)address);
+    out = buf;
+  } else {
+    out = without_parameters(info.symbol);
+    if (uint64_t off = address - info.symbol_start) out += "+" + std::to_string(off);
+  }
+  if (!info.scopes.empty() && info.scopes.front().inlined) out += " [inlined " + info.scopes.front().name + "]";
+  if (info.loc.known())
+    out += " " + std::filesystem::path(info.loc.file).filename().string() + ":" + std::to_string(info.loc.line);
   return out;
 }
 

@@ -203,6 +203,45 @@ TEST_F(StackTest, ListingCommand) {
   EXPECT_NE(by_addr.out.find(std::string("->  ") + addr + ":"), std::string::npos) << by_addr.out;
 }
 
+TEST_F(StackTest, DumpNamesHypervisorCodeAddressesGivenTheElf) {
+  auto bare = nestrr("dump run.nrr");
+  ASSERT_EQ(bare.code, 0) << bare.err;
+  EXPECT_EQ(bare.out.find(" <"), std::string::npos) << bare.out;
+  auto named = nestrr("dump run.nrr --elf '" ASSERT_PROGRAM "'");
+  ASSERT_EQ(named.code, 0) << named.err;
+  std::istringstream lines(named.out);
+  bool nmi = false, assertion = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("nmi_received") != std::string::npos) {
+      nmi = true;
+      EXPECT_NE(line.find(" <nmi_check_quiesce+4 assert_program.cc:"), std::string::npos) << line;
+    }
+    if (line.find("assertion_failure") != std::string::npos) {
+      assertion = true;
+      // The RIP follows the logger call: named by the call's line, inside
+      // the inlined function.
+      EXPECT_NE(line.find("flush_effect+"), std::string::npos) << line;
+      EXPECT_NE(line.find("[inlined find_current_vmcs12] assert_program.cc:64>"), std::string::npos) << line;
+    }
+  }
+  EXPECT_TRUE(nmi && assertion) << named.out;
+}
+
+TEST_F(StackTest, InfoNamesTheAssertionSiteAndTheModuleFile) {
+  auto r = nestrr("info run.nrr --elf '" ASSERT_PROGRAM "'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("assertion failed on cpu0 #0: v->has_vmcs12() at rip=0x"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[inlined find_current_vmcs12] assert_program.cc:64>"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("module assert_program: file "), std::string::npos) << r.out;
+  auto bare = nestrr("info run.nrr");
+  ASSERT_EQ(bare.code, 0) << bare.err;
+  EXPECT_EQ(bare.out.find("assertion failed on"), std::string::npos) << bare.out;
+  auto mismatch = nestrr("dump run.nrr --elf '" NESTRR_BIN "'");
+  EXPECT_EQ(mismatch.code, 3);
+  EXPECT_NE(mismatch.err.find("build-id"), std::string::npos) << mismatch.err;
+  EXPECT_EQ(nestrr("info run.nrr --elf no-such-file").code, 3);
+}
+
 TEST_F(StackTest, BadInputExitsThree) {
   auto missing = nestrr("stack run.nrr --elf no-such-file");
   EXPECT_EQ(missing.code, 3);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -22,8 +23,16 @@ TimeBase time_base(const Log& log);
 // Microseconds since base.tsc0 (ticks if the rate is unknown).
 double relative_us(uint64_t tsc, const TimeBase& base);
 
+// Names an address in the hypervisor's code, e.g. "handle_vmxon+631
+// vmx.c:123"; empty if it cannot. `return_address`: the address follows a
+// call (an assertion's RIP), so its line is that of the call.
+using CodeNamer = std::function<std::string(uint64_t address, bool return_address)>;
+
 // "  12.345us cpu1 #42 vm_exit reason=10(CPUID) rip=0x1234 qual=0 from_l2=1"
-std::string format_event(const Event& event, const TimeBase& base);
+// With a namer, hypervisor code addresses (an NMI's interrupted RIP, an
+// assertion's RIP) get " <name>" after them; guest RIPs of VM exits are
+// another address space and stay bare.
+std::string format_event(const Event& event, const TimeBase& base, const CodeNamer& namer = {});
 // {"cpu":1,"seq":42,"tsc":...,"time_us":...,"offset":...,"kind":"vm_exit",
 //  "guest_rip":...,"record":{...protobuf JSON...}}
 std::string format_json_line(const Event& event, const TimeBase& base);
@@ -37,7 +46,8 @@ struct Filter {
 };
 
 // Multi-line summary: header, counts per kind and per CPU, loss, damage,
-// warnings, and (if given) the merge's causal findings.
-std::string format_info(const Log& log, const Timeline* timeline = nullptr);
+// warnings, and (if given) the merge's causal findings. With a namer, also
+// where each assertion failed.
+std::string format_info(const Log& log, const Timeline* timeline = nullptr, const CodeNamer& namer = {});
 
 }  // namespace nestrr::eventlog

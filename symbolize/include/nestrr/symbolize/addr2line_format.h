@@ -16,4 +16,10 @@ std::string format_address(const AddrInfo& info);
 // unless `demangled`).
 std::string format_eu_addr2line(const AddrInfo& info, bool demangled = false);
 
+// "handle_vmxon+631 vmx.c:123", with "[inlined f]" before the line when it
+// is in an inlined function: how other commands name a code address. A
+// `return_address` (it follows a call) gets the call's line and scopes.
+// Empty if no module holds the address.
+std::string short_name(Symbolizer& sym, uint64_t address, bool return_address);
+
 }  // namespace nestrr::symbolize
