@@ -2,9 +2,13 @@
 // inline chains, from arguments or stdin (one or more per line).
 #include <spdlog/spdlog.h>
 
-#include <iostream>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <memory>
-#include <sstream>
+#include <string_view>
 
 #include "commands.h"
 #include "log_input.h"
@@ -22,6 +26,17 @@ bool parse_address(const std::string& s, uint64_t& out) {
     return used == s.size();
   } catch (const std::exception&) {
     return false;
+  }
+}
+
+template <typename F>
+void for_each_word(std::string_view line, F&& f) {
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) i++;
+    size_t start = i;
+    while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) i++;
+    if (i > start) f(line.substr(start, i - start));
   }
 }
 
@@ -72,29 +87,44 @@ void register_symbolize(CLI::App& app, Run& run) {
       symbolize::Symbolizer sym(*modules);
       for (auto& err : sym.load_errors()) spdlog::warn("{}", err);
       bool bad = false;
-      auto one = [&](const std::string& word) {
+      std::string out;
+      auto one = [&](std::string_view word) {
         uint64_t addr;
-        if (!parse_address(word, addr)) {
+        if (!parse_address(std::string(word), addr)) {
           spdlog::error("not a hex address: {}", word);
           bad = true;
           return;
         }
         const auto& info = sym.lookup(addr);
-        std::cout << (o->eu ? symbolize::format_eu_addr2line(info, o->demangle)
-                            : symbolize::format_address(info));
+        out += o->eu ? symbolize::format_eu_addr2line(info, o->demangle) : symbolize::format_address(info);
+      };
+      auto emit = [&] {
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        std::fflush(stdout);
+        out.clear();
       };
       bool from_stdin = o->addresses.empty() || (o->addresses.size() == 1 && o->addresses[0] == "-");
       if (from_stdin) {
-        std::ios::sync_with_stdio(false);
-        std::string line, word;
-        while (std::getline(std::cin, line)) {
-          std::istringstream ws(line);
-          while (ws >> word) one(word);
-          // Answer at once when used interactively; batch input streams.
-          if (std::cin.rdbuf()->in_avail() <= 0) std::cout.flush();
+        // Whatever one read() returns is answered and written at once: a
+        // batch goes out in large writes, an interactive line right away.
+        std::string pending;
+        char buf[1 << 16];
+        for (;;) {
+          ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) break;
+          pending.append(buf, size_t(n));
+          size_t start = 0;
+          for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
+            for_each_word(std::string_view(pending).substr(start, nl - start), one);
+          pending.erase(0, start);
+          emit();
         }
+        for_each_word(pending, one);
+        emit();
       } else {
         for (auto& a : o->addresses) one(a);
+        emit();
       }
       return bad ? kExitUsage : kExitOk;
     };

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "scope_index.h"
+#include "symbol_table.h"
 
 namespace nestrr::symbolize {
 
@@ -96,11 +97,14 @@ const std::vector<std::string>& DwflSession::load_errors() const { return impl_-
 
 struct Symbolizer::Indexes {
   std::map<std::pair<Dwarf*, Dwarf_Off>, std::unique_ptr<ScopeIndex>> by_cu;
+  std::map<Dwfl_Module*, std::unique_ptr<SymbolTable>> symbols;
   std::vector<Dwarf_Die> scratch;
 };
 
 Symbolizer::Symbolizer(const ModuleSet& modules)
-    : modules_(modules), session_(modules_), indexes_(new Indexes) {}
+    : modules_(modules), session_(modules_), indexes_(new Indexes) {
+  cache_.reserve(1 << 12);
+}
 
 Symbolizer::~Symbolizer() = default;
 
@@ -158,7 +162,14 @@ AddrInfo Symbolizer::compute(uint64_t address, bool use_index) {
   if (modname) info.module = modname;
 
   GElf_Sym sym;
-  const char* symname = dwfl_module_addrsym(mod, address, &sym, nullptr);
+  const char* symname = nullptr;
+  if (use_index) {
+    auto& table = indexes_->symbols[mod];
+    if (!table) table = std::make_unique<SymbolTable>(mod);
+    symname = table->find(address, &sym);
+  } else {
+    symname = dwfl_module_addrsym(mod, address, &sym, nullptr);
+  }
   if (symname) {
     info.raw_symbol = symname;
     info.symbol = demangle(symname);
