@@ -35,5 +35,6 @@ void register_stack(CLI::App& app, Run& run);
 void register_listing(CLI::App& app, Run& run);
 void register_report(CLI::App& app, Run& run);
 void register_core(CLI::App& app, Run& run);
+void register_testbox(CLI::App& app, Run& run);
 
 }  // namespace nestrr::cli

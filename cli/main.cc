@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   nc::register_listing(app, run);
   nc::register_report(app, run);
   nc::register_core(app, run);
+#ifdef NESTRR_HAVE_TESTBOX
+  nc::register_testbox(app, run);
+#endif
 
   try {
     app.parse(argc, argv);

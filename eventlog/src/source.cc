@@ -133,6 +133,10 @@ std::unique_ptr<Source> open_tty(const std::string& spec, const std::string& res
 
 }  // namespace
 
+std::unique_ptr<Source> fd_source(int fd, std::string name) {
+  return std::make_unique<FdSource>(fd, std::move(name), true);
+}
+
 std::unique_ptr<Source> open_source(const std::string& spec) {
   if (spec.empty()) fail(spec, "empty source");
   if (spec == "-") return std::make_unique<FdSource>(STDIN_FILENO, "stdin", false);

@@ -30,4 +30,8 @@ class Source {
 // Throws std::runtime_error with a message naming the spec and the reason.
 std::unique_ptr<Source> open_source(const std::string& spec);
 
+// A source over an open descriptor (a pipe from a child's stdout, ...),
+// closed with the source; `name` is what messages call it.
+std::unique_ptr<Source> fd_source(int fd, std::string name);
+
 }  // namespace nestrr::eventlog

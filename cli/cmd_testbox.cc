@@ -1,0 +1,127 @@
+// `nestrr testbox`: run the bare-metal image under QEMU and capture its log.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "commands.h"
+#include "nestrr/symbolize/module_set.h"
+#include "testbox_run.h"
+
+namespace nestrr::cli {
+namespace {
+
+std::string default_image() {
+  if (const char* env = std::getenv("NESTRR_TESTBOX_IMAGE")) return env;
+  return NESTRR_TESTBOX_DEFAULT_IMAGE;
+}
+
+// The log's module table must name the image that ran (its build-id).
+void check_module(const eventlog::Log& log, const std::string& image) {
+  if (!log.header || log.header->module_size() == 0) {
+    spdlog::warn("the captured log has no module table");
+    return;
+  }
+  std::string file_id = symbolize::read_build_id(image);
+  const auto& m = log.header->module(0);
+  if (m.build_id() != file_id)
+    spdlog::warn("module {} in the log has build-id {}, but {} has {}", m.name(),
+                 symbolize::hex(m.build_id()), image, symbolize::hex(file_id));
+  else
+    spdlog::info("module table: {} build-id {} load bias {:#x}", m.name(),
+                 symbolize::hex(m.build_id()), m.load_bias());
+}
+
+}  // namespace
+
+void register_testbox(CLI::App& app, Run& run) {
+  struct Opts {
+    testbox::TestboxOptions t;
+    std::string image = default_image();
+    double timeout_s = 60;
+    uint16_t gdb_port = 0;
+    std::string out;
+    bool quiet = false;
+  };
+  auto o = std::make_shared<Opts>();
+  CLI::App* sub = app.add_subcommand(
+      "testbox",
+      "Boot the bare-metal testbox image under qemu-system-x86_64 (TCG, one more CPU than "
+      "--cpus: the console CPU) running the nested-VMX core, and capture its COM1 log");
+  sub->add_option("--variant", o->t.variant, "ept01-flush-incomplete, vmxon-two-flags or fixed")
+      ->capture_default_str();
+  sub->add_option("--cpus", o->t.cpus, "CPUs running the core (the last registers PALs)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 8));
+  sub->add_option("--workload", o->t.workload,
+                  "Workload per CPU, in CPU order, replacing the default: l1, pal, remap, idle. "
+                  "Comma-separated or repeated; sets the CPU count")
+      ->delimiter(',');
+  sub->add_option("--iterations", o->t.iterations, "Workload iterations per CPU (0: until stopped)")
+      ->capture_default_str();
+  sub->add_option("--seed", o->t.seed, "Seed of the widening jitter")->capture_default_str();
+  sub->add_option("--widen", o->t.widen,
+                  "Widen a race window: POINT:NS spins NS nanoseconds at a yield point "
+                  "(\"vmxon\" = between the two VMXON stores); recorded in the log");
+  sub->add_flag("--flight", o->t.flight,
+                "Flight recorder: keep the last records per CPU, written at the end");
+  sub->add_option("--timeout", o->timeout_s, "Stop QEMU after this many seconds")
+      ->capture_default_str();
+  sub->add_option("--image", o->image, "The testbox ELF (default: the one this build made, "
+                                       "or $NESTRR_TESTBOX_IMAGE)")
+      ->capture_default_str();
+  sub->add_option("--qemu", o->t.qemu, "QEMU binary")->capture_default_str();
+  sub->add_option("--gdb", o->gdb_port,
+                  "Start QEMU's gdbstub on 127.0.0.1:PORT with the CPUs stopped until gdb "
+                  "continues");
+  sub->add_option("-o,--output", o->out, "Log file to write (.nrr)")->required();
+  sub->add_flag("-q,--quiet", o->quiet, "No live progress line");
+  sub->footer(
+      "Exit status: 0 when the run ended (assertion failed, completed, or the timeout passed;\n"
+      "the status line says which), 1 when the image panicked or QEMU failed.");
+  sub->callback([&run, o] {
+    run = [o]() -> int {
+      o->t.image = o->image;
+      o->t.timeout = std::chrono::milliseconds(static_cast<int64_t>(o->timeout_s * 1000));
+      if (o->gdb_port) o->t.gdb_port = o->gdb_port;
+      bool live = !o->quiet && isatty(STDERR_FILENO);
+      if (live) {
+        o->t.progress = [](const eventlog::CaptureProgress& p) {
+          std::fprintf(stderr, "\r%llu bytes  %llu frames  %llu damaged  %llu records lost   ",
+                       static_cast<unsigned long long>(p.bytes),
+                       static_cast<unsigned long long>(p.frames),
+                       static_cast<unsigned long long>(p.damaged_frames),
+                       static_cast<unsigned long long>(p.records_lost));
+        };
+      }
+      if (o->gdb_port) spdlog::info("QEMU waits for gdb: target remote 127.0.0.1:{}", o->gdb_port);
+      testbox::TestboxResult r = testbox::run_testbox(o->t, o->out);
+      if (live) std::fputc('\n', stderr);
+      spdlog::info("{}: QEMU status {}, {} bytes captured into {}", testbox::end_name(r.end),
+                   r.qemu_status, r.bytes, o->out);
+      for (const auto& line : r.log.console) {
+        const std::string& text = line.record.console_text().text();
+        if (text.find("assertion") != std::string::npos || text.find("bad command") != std::string::npos ||
+            text.find("exception") != std::string::npos || text.find("did not") != std::string::npos)
+          spdlog::info("console: {}", text);
+      }
+      check_module(r.log, o->image);
+      switch (r.end) {
+        case testbox::TestboxResult::End::kAssertion:
+        case testbox::TestboxResult::End::kCompleted:
+        case testbox::TestboxResult::End::kTimeout: return kExitOk;
+        case testbox::TestboxResult::End::kPanic:
+          spdlog::error("the testbox image panicked (see the console lines in {})", o->out);
+          return kExitFailed;
+        case testbox::TestboxResult::End::kQemuFailed:
+          spdlog::error("QEMU failed (status {}): {}", r.qemu_status, r.qemu_stderr);
+          return kExitFailed;
+      }
+      return kExitFailed;
+    };
+  });
+}
+
+}  // namespace nestrr::cli
