@@ -39,7 +39,15 @@ Stack build_stack(const StackSnapshot& snap, Symbolizer& sym) {
   } else {
     s.stop_reason = s.cfi.stop_reason;
   }
-  for (const auto& f : merged) {
+  for (size_t i = 0; i < merged.size(); i++) {
+    RawFrame f = merged[i];
+    // Above an interrupt entry (CFI signal frame) the pc is where the
+    // interrupt came, not a return address: its own line, as gdb shows it.
+    if (i > 0 && f.return_address) {
+      const RawFrame& inner = merged[i - 1];
+      uint64_t inner_at = inner.return_address && inner.pc > 0 ? inner.pc - 1 : inner.pc;
+      if (sym.is_signal_frame(inner_at)) f.return_address = false;
+    }
     uint64_t at = f.return_address && f.pc > 0 ? f.pc - 1 : f.pc;
     s.frames.push_back({f, &sym.lookup(at)});
   }

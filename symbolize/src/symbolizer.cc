@@ -95,6 +95,23 @@ DwflSession::~DwflSession() {
 Dwfl* DwflSession::get() const { return impl_->dwfl; }
 const std::vector<std::string>& DwflSession::load_errors() const { return impl_->load_errors; }
 
+bool Symbolizer::is_signal_frame(uint64_t address) {
+  Dwfl_Module* mod = dwfl_addrmodule(session_.get(), address);
+  if (!mod) return false;
+  for (int which = 0; which < 2; which++) {
+    Dwarf_Addr bias = 0;
+    Dwarf_CFI* cfi = which == 0 ? dwfl_module_eh_cfi(mod, &bias) : dwfl_module_dwarf_cfi(mod, &bias);
+    Dwarf_Frame* frame = nullptr;
+    if (!cfi || dwarf_cfi_addrframe(cfi, address - bias, &frame) != 0) continue;
+    bool signal = false;
+    Dwarf_Addr start = 0, end = 0;
+    dwarf_frame_info(frame, &start, &end, &signal);
+    free(frame);
+    return signal;
+  }
+  return false;
+}
+
 struct Symbolizer::Indexes {
   std::map<std::pair<Dwarf*, Dwarf_Off>, std::unique_ptr<ScopeIndex>> by_cu;
   std::map<Dwfl_Module*, std::unique_ptr<SymbolTable>> symbols;

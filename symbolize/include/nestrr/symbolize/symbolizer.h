@@ -94,6 +94,11 @@ class Symbolizer {
   // Uncached, without the scope index: what dwarf_getscopes says (tests).
   AddrInfo lookup_uncached_reference(uint64_t address);
 
+  // True if the CFI covering `address` is marked as a signal frame (CIE
+  // augmentation "S": an interrupt or signal entry). The frame it returns
+  // to was interrupted, not called: its pc is exact, not a return address.
+  bool is_signal_frame(uint64_t address);
+
   // Bytes of the loaded image at [address, address + n) from the module's
   // ELF (code, rodata); empty if no file section holds them.
   std::string read_image(uint64_t address, uint64_t n);
