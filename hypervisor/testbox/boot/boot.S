@@ -121,6 +121,22 @@ boot64:
   hlt
   jmp 3b
 
+  .code64
+  .type ap64, @function
+ap64:
+  movw $0x10, %ax
+  movw %ax, %ds
+  movw %ax, %es
+  movw %ax, %ss
+  movw %ax, %fs
+  movw %ax, %gs
+  movq ap_boot_stack, %rsp
+  xorl %ebp, %ebp
+  call ap_main
+4:cli
+  hlt
+  jmp 4b
+
 /* ---- AP trampoline: copied to AP_TRAMPOLINE_PA, entered in real mode ---- */
 #define TRAMP(sym) (AP_TRAMPOLINE_PA + ((sym) - ap_trampoline_start))
   .code16
@@ -154,17 +170,3 @@ ap_gdt_ptr:
 ap_tramp_stack_top:
 ap_trampoline_end:
 
-  .code64
-ap64:
-  movw $0x10, %ax
-  movw %ax, %ds
-  movw %ax, %es
-  movw %ax, %ss
-  movw %ax, %fs
-  movw %ax, %gs
-  movq ap_boot_stack, %rsp
-  xorl %ebp, %ebp
-  call ap_main
-4:cli
-  hlt
-  jmp 4b
