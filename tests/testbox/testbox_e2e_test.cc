@@ -9,12 +9,16 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "nestrr/eventlog/log.h"
+#include "nestrr/eventlog/noise.h"
+#include "nestrr/eventlog/noise_truth.h"
 #include "nestrr/replay/replayer.h"
 
 namespace fs = std::filesystem;
@@ -224,6 +228,50 @@ TEST(Testbox, FixedVariantRunsItsIterationsClean) {
   EXPECT_NE(c.out.find("no violations"), std::string::npos) << c.out;
   Ran rp = run(nestrr() + " replay " + log_path.string());
   EXPECT_EQ(rp.status, 0) << rp.out;
+}
+
+// A noisy line between the test box and the capture: the captured COM1
+// bytes go through a seeded byte-corrupting relay (dropped and flipped
+// bytes, console lines inserted mid-frame, CR/LF translation) that knows
+// exactly what it hit; `nestrr capture` reads what comes out. Loss must be
+// what the noise hit, no more, and replay must refuse with the reason.
+TEST(Testbox, NoisyCaptureLossIsExactAndReplayRefusesWithTheReason) {
+  namespace el = nestrr::eventlog;
+  fs::path clean_path = work("noisy_clean.nrr"), noisy_raw = work("noisy.raw"),
+           noisy_log = work("noisy.nrr");
+  Ran t = run(nestrr() + kRaceArgs + " -o " + clean_path.string());
+  ASSERT_EQ(t.status, 0) << t.out;
+  std::ifstream in(clean_path, std::ios::binary);
+  std::string clean((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  el::RunParts parts = el::split_run(clean);
+  ASSERT_FALSE(parts.body.empty());
+
+  el::NoiseTruth truth;
+  el::NoiseResult noisy;
+  for (uint64_t seed = 1; seed < 50 && truth.records_hit == 0; seed++) {
+    el::NoisyChannel relay(seed, el::NoiseRates{2e-4, 2e-4, 1e-4, true});
+    noisy = relay.apply(parts.body);
+    truth = el::noise_truth(parts.body, noisy.damaged);
+  }
+  ASSERT_GT(truth.records_hit, 0u) << "the noise hit no record";
+  {
+    std::ofstream out(noisy_raw, std::ios::binary);
+    out << parts.head << noisy.bytes << parts.tail;
+  }
+  Ran cap = run(nestrr() + " capture --from " + noisy_raw.string() + " -o " + noisy_log.string());
+  ASSERT_EQ(cap.status, 0) << cap.out;
+
+  el::Log log = el::read_log_file(noisy_log);
+  el::TruthCheck check = el::check_against_truth(log, truth);
+  for (const auto& p : check.problems) ADD_FAILURE() << p;
+  EXPECT_TRUE(check.exact);
+  EXPECT_GE(log.stats.records_lost_transport, truth.records_hit);
+
+  Ran info = run(nestrr() + " info " + noisy_log.string() + " --strict");
+  EXPECT_EQ(info.status, 4) << info.out;
+  Ran rp = run(nestrr() + " replay " + noisy_log.string());
+  EXPECT_EQ(rp.status, 3) << rp.out;
+  EXPECT_NE(rp.out.find("damage or loss; replay needs every record"), std::string::npos) << rp.out;
 }
 
 TEST(Testbox, QemuMissingIsAClearError) {
