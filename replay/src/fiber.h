@@ -23,6 +23,10 @@ class Fiber {
   // From inside the fiber: back to the scheduler.
   void suspend();
   StackBounds stack() const;
+  // Registers saved when the fiber last suspended (valid once started):
+  // what a debugger shows for a parked vCPU.
+  const ucontext_t& context() const { return self_; }
+  bool started() const { return started_; }
 
  private:
   static void trampoline(unsigned lo, unsigned hi);

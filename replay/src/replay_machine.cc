@@ -32,12 +32,8 @@ void p_assert(void* ctx, uint32_t cpu, const char* c, const char* f, uint32_t l)
 }
 void p_write(void* ctx, const char* bytes, unsigned long n) { self(ctx)->write(bytes, n); }
 
-struct FiberArg {
-  ReplayMachine* m;
-  uint32_t cpu;
-};
 void fiber_entry(void* arg) {
-  auto* a = static_cast<FiberArg*>(arg);
+  auto* a = static_cast<FiberArgs*>(arg);
   a->m->cpu_body(a->cpu);
 }
 
@@ -330,37 +326,67 @@ void ReplayMachine::finish_checks() {
   }
 }
 
-Attempt ReplayMachine::run() {
+void ReplayMachine::start() {
   if (!core_init(&core_, &cfg_, &plat_)) throw std::invalid_argument("core_init refused the scenario");
-  std::vector<FiberArg> args(cpus_.size());
+  args_.resize(cpus_.size());
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
-    args[i] = {this, i};
-    cpus_[i].fiber = std::make_unique<Fiber>(fiber_entry, &args[i]);
+    args_[i] = {this, i};
+    cpus_[i].fiber = std::make_unique<Fiber>(fiber_entry, &args_[i]);
     check_records(i);  // records core_init logged
   }
-  // Run the CPU whose next recorded record is oldest: the replay then
-  // interleaves the CPUs much as the recording did.
-  while (!stop_) {
-    int pick = -1;
-    uint64_t best = std::numeric_limits<uint64_t>::max();
-    for (uint32_t i = 0; i < cpus_.size(); ++i) {
-      if (!eligible(i)) continue;
-      const ExpectedCpu& e = exp_.cpus[i];
-      uint64_t t = cpus_[i].next_record < e.tscs.size() ? e.tscs[cpus_[i].next_record]
-                                                        : std::numeric_limits<uint64_t>::max();
-      if (pick < 0 || t < best) {
-        pick = static_cast<int>(i);
-        best = t;
-      }
+}
+
+// Run the CPU whose next recorded record is oldest: the replay then
+// interleaves the CPUs much as the recording did.
+bool ReplayMachine::step() {
+  if (stop_) return false;
+  int pick = -1;
+  uint64_t best = std::numeric_limits<uint64_t>::max();
+  for (uint32_t i = 0; i < cpus_.size(); ++i) {
+    if (!eligible(i)) continue;
+    const ExpectedCpu& e = exp_.cpus[i];
+    uint64_t t = cpus_[i].next_record < e.tscs.size() ? e.tscs[cpus_[i].next_record]
+                                                      : std::numeric_limits<uint64_t>::max();
+    if (pick < 0 || t < best) {
+      pick = static_cast<int>(i);
+      best = t;
     }
-    if (pick < 0) break;
-    current_ = pick;
-    cpus_[pick].fiber->resume();
-    current_ = -1;
   }
+  if (pick < 0) return false;
+  current_ = pick;
+  cpus_[pick].fiber->resume();
+  current_ = -1;
+  last_stepped_ = pick;
+  return true;
+}
+
+Attempt ReplayMachine::finish() {
   finish_checks();
   for (uint32_t i = 0; i < cpus_.size(); ++i) out_.progress.push_back(progress(i));
   return std::move(out_);
+}
+
+Attempt ReplayMachine::run() {
+  start();
+  while (step()) {
+  }
+  return finish();
+}
+
+ReplayMachine::VcpuView ReplayMachine::view(uint32_t cpu) const {
+  const VCpu& c = cpus_[cpu];
+  VcpuView v;
+  v.fiber = c.fiber.get();
+  v.finished = c.finished;
+  v.halted = c.halted;
+  v.cut = c.parked;
+  v.blocked = c.blocked;
+  v.in_nmi = c.in_nmi;
+  v.block_reason = c.block_reason;
+  v.last_point = c.last_point;
+  v.progress = progress(cpu);
+  v.next_record = c.next_record;
+  return v;
 }
 
 }  // namespace nestrr::replay

@@ -47,11 +47,35 @@ struct Attempt {
   std::vector<uint32_t> cut;
 };
 
+struct FiberArgs {
+  class ReplayMachine* m;
+  uint32_t cpu;
+};
+
 class ReplayMachine {
  public:
   ReplayMachine(const ExpectedLog& expected, const NmiSlots& slots, const ReplayOptions& options);
   ~ReplayMachine();
   Attempt run();
+  // run() in pieces, for a debugger that stops between steps: start(),
+  // then step() until it returns false, then finish().
+  void start();
+  bool step();  // one scheduler pick: a vCPU runs until it parks
+  Attempt finish();
+
+  // What a debugger inspects between steps.
+  struct VcpuView {
+    const Fiber* fiber = nullptr;
+    bool finished = false, halted = false, cut = false, blocked = false, in_nmi = false;
+    std::string block_reason;
+    uint32_t last_point = 0;
+    uint64_t progress = 0;
+    size_t next_record = 0;
+  };
+  VcpuView view(uint32_t cpu) const;
+  int last_stepped() const { return last_stepped_; }
+  uint64_t records_checked() const { return out_.events_checked; }
+  const struct core& core_state() const { return core_; }
 
   // Platform callbacks (platform.h).
   void* phys(uint64_t pa, uint64_t len) { return memory_->at(pa, len); }
@@ -110,6 +134,8 @@ class ReplayMachine {
   std::map<uint32_t, size_t> lock_pos_;
   uint64_t epoch_ = 1;
   int current_ = -1;
+  int last_stepped_ = -1;
+  std::vector<struct FiberArgs> args_;
   bool stop_ = false;
   Attempt out_;
 };

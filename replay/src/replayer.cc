@@ -3,6 +3,7 @@
 
 #include "expected_log.h"
 #include "replay_machine.h"
+#include "replay_search.h"
 
 namespace nestrr::replay {
 namespace {
@@ -44,25 +45,37 @@ std::string Divergence::message() const {
          "): expected " + expected + ", got " + got;
 }
 
-ReplayResult replay(const eventlog::Log& log, const ReplayOptions& options) {
-  ExpectedLog exp = expected_from(log);
+SearchResult search_nmi_placement(const ExpectedLog& exp, const ReplayOptions& options) {
   NmiSlots slots(exp.cpus.size());
   for (size_t i = 0; i < exp.cpus.size(); ++i) slots[i].assign(exp.cpus[i].nmis.size(), 0);
 
+  SearchResult out;
   std::optional<Attempt> best;
-  uint32_t attempts = 0, stale = 0;
+  uint32_t stale = 0;
   for (;;) {
-    ++attempts;
+    ++out.attempts;
     Attempt a = ReplayMachine(exp, slots, options).run();
     bool done = !a.divergence;
     bool further = !best || a.events_checked > best->events_checked;
     stale = further ? 0 : stale + 1;
     NmiSlots next = slots;
     bool more = !done && stale < options.max_attempts && next_choice(a, &next);
-    if (done || further) best = std::move(a);
+    if (done || further) {
+      best = std::move(a);
+      out.slots = slots;
+    }
     if (done || !more) break;
     slots = std::move(next);
   }
+  out.best = std::move(*best);
+  return out;
+}
+
+ReplayResult replay(const eventlog::Log& log, const ReplayOptions& options) {
+  ExpectedLog exp = expected_from(log);
+  SearchResult found = search_nmi_placement(exp, options);
+  std::optional<Attempt> best = std::move(found.best);
+  const uint32_t attempts = found.attempts;
 
   ReplayResult r;
   r.matched = !best->divergence;

@@ -47,10 +47,31 @@ HostSymbolizer::~HostSymbolizer() {
 }
 
 Symbol HostSymbolizer::return_address(uint64_t address) const {
+  if (address == 0) return Symbol{};
+  Symbol s = code_address(address - 1);
+  s.address = address;
+  if (!s.function.empty()) s.offset += 1;
+  return s;
+}
+
+std::optional<std::pair<uint64_t, uint64_t>> HostSymbolizer::function_range(uint64_t address) const {
+  if (!impl_->dwfl) return std::nullopt;
+  Dwfl_Module* mod = dwfl_addrmodule(impl_->dwfl, address);
+  if (!mod) return std::nullopt;
+  GElf_Off off = 0;
+  GElf_Sym sym;
+  GElf_Addr value = 0;
+  if (!dwfl_module_addrinfo(mod, address, &off, &sym, nullptr, nullptr, nullptr) || sym.st_size == 0)
+    return std::nullopt;
+  value = address - off;
+  return std::make_pair(static_cast<uint64_t>(value), static_cast<uint64_t>(value + sym.st_size));
+}
+
+Symbol HostSymbolizer::code_address(uint64_t address) const {
   Symbol s;
   s.address = address;
-  if (!impl_->dwfl || address == 0) return s;
-  Dwarf_Addr pc = address - 1;
+  if (!impl_->dwfl) return s;
+  Dwarf_Addr pc = address;
   Dwfl_Module* mod = dwfl_addrmodule(impl_->dwfl, pc);
   if (!mod) return s;
   const char* mname = dwfl_module_info(mod, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
@@ -61,7 +82,7 @@ Symbol HostSymbolizer::return_address(uint64_t address) const {
   const char* name = dwfl_module_addrinfo(mod, pc, &off, &sym, nullptr, nullptr, nullptr);
   if (name) {
     s.function = demangle(name);
-    s.offset = off + 1;
+    s.offset = off;
   }
   if (Dwfl_Line* line = dwfl_module_getsrc(mod, pc)) {
     int lineno = 0;

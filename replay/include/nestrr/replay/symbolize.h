@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <string>
 
 namespace nestrr::replay {
@@ -25,6 +27,11 @@ class HostSymbolizer {
 
   // A return address: looked up at address - 1 (the call instruction).
   Symbol return_address(uint64_t address) const;
+  // Any code address, looked up as it is.
+  Symbol code_address(uint64_t address) const;
+  // [start, end) of the ELF symbol (function) holding `address`; nullopt
+  // when no sized symbol does.
+  std::optional<std::pair<uint64_t, uint64_t>> function_range(uint64_t address) const;
   // "handle_vmxon+0x5a (vmx_insn.c:78)" or "0x55d0c0ffee (libfoo.so)".
   static std::string describe(const Symbol& s);
 

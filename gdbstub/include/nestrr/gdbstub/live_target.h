@@ -1,0 +1,82 @@
+// The live deterministic replay of the core as a gdb target. Threads are
+// the replay's vCPU fibers, parked at yield points with their registers
+// saved and their frames on their own stacks, in this very process: gdb
+// debugs the nestrr binary itself (bt, frame N, p *vcpu through its debug
+// info). Positions are scheduler steps (one vCPU resumed until it parks).
+// `c`/`s` run the replay forward; `bc`/`bs` go back by re-executing from
+// the start to the chosen step (every step's vCPU and code position is
+// remembered from the first pass, so one re-execution suffices).
+// A breakpoint hits at a step when the stepped vCPU parked in the
+// function holding the breakpoint: its innermost frame outside the replay
+// machinery (the scheduler, fibers, the platform callbacks and the core's
+// yield-point helpers).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "nestrr/eventlog/log.h"
+#include "nestrr/gdbstub/target.h"
+#include "nestrr/replay/live_replay.h"
+#include "nestrr/replay/symbolize.h"
+
+namespace nestrr::gdbstub {
+
+class LiveTarget : public Target {
+ public:
+  // Replays the whole log once (to learn its length and every step's
+  // position), then stands at `start` (default: the end, where the run
+  // failed or finished). Throws std::invalid_argument for a log that
+  // cannot be replayed or a start past the end.
+  explicit LiveTarget(const eventlog::Log& log, std::optional<uint64_t> start = std::nullopt);
+
+  Arch arch() const override { return Arch::kX86_64; }
+  uint32_t cpu_count() const override { return replay_.cpu_count(); }
+  std::string thread_description(uint32_t cpu) override;
+  CpuRegisters registers(uint32_t cpu) override;
+  std::string read_memory(uint64_t addr, size_t len) override;
+  void insert_breakpoint(uint64_t addr) override;
+  void remove_breakpoint(uint64_t addr) override;
+  Stop resume(const ResumeRequest& request) override;
+  Stop current_stop() override;
+  uint64_t position() override { return replay_.steps(); }
+  uint64_t history_length() override { return step_cpu_.size() + 1; }
+  bool seek(uint64_t position, std::string& why) override;
+  std::string describe(uint64_t position) override;
+  std::string when() override;
+  std::string cpu_report(uint32_t cpu) override;
+  std::optional<std::string> auxv() override;
+  // gdb 13 does not read the auxiliary vector on `target remote` before it
+  // places the executable; qOffsets with this process's load bias does.
+  std::optional<uint64_t> executable_offset() override;
+
+  // Re-executions from the start that moving backward has cost so far.
+  uint64_t reexecutions() const { return reexecutions_; }
+  const replay::LiveReplay& replay() const { return replay_; }
+
+ private:
+  // Moves to `step` (re-executing from the start when it lies behind).
+  void go_to(uint64_t step);
+  // One step forward, remembering what it did; false at the end.
+  bool step_forward();
+  // Where the vCPU stands in the core: its innermost non-machinery frame.
+  uint64_t position_pc(uint32_t cpu);
+  bool machinery(uint64_t return_address);
+  bool hits(uint64_t pc) const;
+  std::string where(uint64_t pc) const;
+
+  replay::LiveReplay replay_;
+  replay::HostSymbolizer symbols_;
+  std::vector<uint32_t> step_cpu_;  // step i + 1 ran vCPU step_cpu_[i]
+  std::vector<uint64_t> step_pc_;   // ... which then parked at step_pc_[i]
+  std::unordered_map<uint64_t, bool> machinery_;
+  std::vector<std::pair<uint64_t, std::pair<uint64_t, uint64_t>>> breakpoints_;
+  Stop::Why last_why_ = Stop::Why::kStep;
+  uint64_t reexecutions_ = 0;
+};
+
+}  // namespace nestrr::gdbstub

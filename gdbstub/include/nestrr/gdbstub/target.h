@@ -1,0 +1,91 @@
+// What a gdbserver debugs, apart from how it talks: threads (one per CPU),
+// registers, memory, breakpoints, and a history that can be moved forward
+// and backward. Two implementations: recorded states from a log
+// (recorded_target.h) and the live deterministic replay (live_target.h).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace nestrr::gdbstub {
+
+enum class Arch { kX86_64, kI386 };
+
+// General registers in the order of the x86-64 description; i386 targets
+// use the low halves.
+enum Reg : uint32_t {
+  kRax, kRbx, kRcx, kRdx, kRsi, kRdi, kRbp, kRsp,
+  kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15,
+  kRip, kEflags, kCs, kSs, kDs, kEs, kFs, kGs,
+  kGeneralRegs
+};
+
+// Unknown registers stay empty: gdb shows them as <unavailable>.
+struct CpuRegisters {
+  std::array<std::optional<uint64_t>, kGeneralRegs> value;
+};
+
+enum class Direction { kForward, kBackward };
+enum class ResumeMode { kContinue, kStep };
+
+struct ResumeRequest {
+  Direction direction = Direction::kForward;
+  ResumeMode mode = ResumeMode::kContinue;
+  std::optional<uint32_t> cpu;  // step: the CPU to step (else any)
+  // Polled now and then during a long resume: true stops it (gdb's ^C).
+  std::function<bool()> interrupted;
+};
+
+struct Stop {
+  enum class Why {
+    kBreakpoint,    // a breakpoint hit
+    kStep,          // a step ended
+    kInterrupted,   // the client asked (^C)
+    kHistoryBegin,  // backward to the start of what was recorded
+    kHistoryEnd,    // forward to the end of the log
+  };
+  Why why = Why::kStep;
+  uint32_t cpu = 0;  // the thread the stop is reported for
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+  virtual Arch arch() const = 0;
+  virtual uint32_t cpu_count() const = 0;
+  // One line for `info threads`: "cpu0 in handle_vmxon", "cpu1 halted".
+  virtual std::string thread_description(uint32_t cpu) = 0;
+  virtual CpuRegisters registers(uint32_t cpu) = 0;
+  // Up to `len` bytes at `addr`: the readable prefix; empty when nothing
+  // at `addr` is known (unknown memory is an error, not zeros).
+  virtual std::string read_memory(uint64_t addr, size_t len) = 0;
+  virtual void insert_breakpoint(uint64_t addr) = 0;
+  virtual void remove_breakpoint(uint64_t addr) = 0;
+  virtual Stop resume(const ResumeRequest& request) = 0;
+  // Where the history stands now (for `?`).
+  virtual Stop current_stop() = 0;
+
+  // The history, in the target's own unit (events of the merged timeline,
+  // or scheduler steps of the replay): `monitor event/when/timeline`.
+  virtual uint64_t position() = 0;
+  virtual uint64_t history_length() = 0;  // positions are [0, length)
+  // Moves to `position`; false (with `why`) when it cannot.
+  virtual bool seek(uint64_t position, std::string& why) = 0;
+  // One line about one position: "12 cpu0#7 +1.2us nmi_received from cpu1".
+  virtual std::string describe(uint64_t position) = 0;
+  // `monitor when`: the position in the target's words.
+  virtual std::string when() = 0;
+  // `monitor cpu N`: that CPU's state now.
+  virtual std::string cpu_report(uint32_t cpu) = 0;
+
+  // The auxiliary vector (qXfer:auxv:read), which gdb uses to place a
+  // position-independent executable; nullopt when there is none.
+  virtual std::optional<std::string> auxv() { return std::nullopt; }
+  // qOffsets: the text/data displacement of the main executable.
+  virtual std::optional<uint64_t> executable_offset() { return std::nullopt; }
+};
+
+}  // namespace nestrr::gdbstub

@@ -1,0 +1,28 @@
+// Where a gdbserver meets its client: a TCP port (loopback unless told
+// otherwise) or the process's own stdin/stdout (`target remote | ...`).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace nestrr::gdbstub {
+
+// A listening TCP socket. Throws std::runtime_error naming the address
+// and the reason when it cannot bind.
+class Listener {
+ public:
+  // port 0 picks a free port (see port()).
+  Listener(uint16_t port, bool all_interfaces = false);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  uint16_t port() const { return port_; }
+  // Blocks until a client connects; returns its socket (caller closes).
+  int accept_client();
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+}  // namespace nestrr::gdbstub

@@ -1,0 +1,271 @@
+// The live-replay target (live_target.h).
+#include "nestrr/gdbstub/live_target.h"
+
+#include <fcntl.h>
+#include <link.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <stdexcept>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace nestrr::gdbstub {
+namespace {
+
+// Functions that carry a vCPU to its parking place rather than do the
+// core's work: skipped when deciding where a vCPU stands.
+bool is_machinery_name(std::string_view fn) {
+  static constexpr std::array<std::string_view, 8> kCoreHelpers = {
+      "core_point", "core_wait",  "core_event",       "core_event_translation",
+      "core_lock",  "core_unlock", "core_assert_fail", "swapcontext"};
+  if (fn.starts_with("nestrr::replay::")) return true;
+  return std::find(kCoreHelpers.begin(), kCoreHelpers.end(), fn) != kCoreHelpers.end();
+}
+
+bool read_self(uint64_t addr, void* out, size_t len) {
+  iovec local{out, len};
+  iovec remote{reinterpret_cast<void*>(addr), len};
+  return ::process_vm_readv(::getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
+}
+
+int main_program_bias(dl_phdr_info* info, size_t, void* out) {
+  *static_cast<uint64_t*>(out) = info->dlpi_addr;  // the first object is the program
+  return 1;
+}
+
+}  // namespace
+
+std::optional<uint64_t> LiveTarget::executable_offset() {
+  uint64_t bias = 0;
+  dl_iterate_phdr(main_program_bias, &bias);
+  return bias;
+}
+
+LiveTarget::LiveTarget(const eventlog::Log& log, std::optional<uint64_t> start) : replay_(log) {
+  while (step_forward()) {
+  }
+  if (start) {
+    std::string why;
+    if (!seek(*start, why)) throw std::invalid_argument(why);
+  }
+  last_why_ = Stop::Why::kStep;
+}
+
+bool LiveTarget::step_forward() {
+  if (!replay_.step()) return false;
+  uint64_t n = replay_.steps();
+  if (n > step_cpu_.size()) {
+    uint32_t cpu = *replay_.last_cpu();
+    step_cpu_.push_back(cpu);
+    step_pc_.push_back(position_pc(cpu));
+  }
+  return true;
+}
+
+void LiveTarget::go_to(uint64_t step) {
+  if (step < replay_.steps()) {
+    replay_.restart();
+    reexecutions_++;
+  }
+  while (replay_.steps() < step && step_forward()) {
+  }
+}
+
+bool LiveTarget::machinery(uint64_t return_address) {
+  auto it = machinery_.find(return_address);
+  if (it != machinery_.end()) return it->second;
+  bool m = is_machinery_name(symbols_.return_address(return_address).function);
+  machinery_.emplace(return_address, m);
+  return m;
+}
+
+uint64_t LiveTarget::position_pc(uint32_t cpu) {
+  replay::ParkedVcpu v = replay_.vcpu(cpu);
+  if (!v.context) return 0;
+  const greg_t* g = v.context->uc_mcontext.gregs;
+  // The saved RIP is in the fiber switch itself (machinery); walk the
+  // frame-pointer chain (the core and the replay keep frame pointers).
+  uint64_t fp = static_cast<uint64_t>(g[REG_RBP]);
+  for (int depth = 0; depth < 64 && v.stack.contains(fp, 16); ++depth) {
+    uint64_t next, ret;
+    std::memcpy(&next, reinterpret_cast<const void*>(fp), 8);
+    std::memcpy(&ret, reinterpret_cast<const void*>(fp + 8), 8);
+    if (ret == 0) break;
+    if (!machinery(ret)) return ret;
+    if (next <= fp) break;
+    fp = next;
+  }
+  return 0;
+}
+
+bool LiveTarget::hits(uint64_t pc) const {
+  if (pc == 0) return false;
+  // pc is a return address: the call it follows is at pc - 1.
+  return std::any_of(breakpoints_.begin(), breakpoints_.end(), [&](const auto& b) {
+    return pc - 1 >= b.second.first && pc - 1 < b.second.second;
+  });
+}
+
+std::string LiveTarget::where(uint64_t pc) const {
+  if (pc == 0) return "outside the core";
+  return replay::HostSymbolizer::describe(symbols_.return_address(pc));
+}
+
+std::string LiveTarget::thread_description(uint32_t cpu) {
+  replay::ParkedVcpu v = replay_.vcpu(cpu);
+  std::string out = fmt::format("cpu{} {}", cpu, v.detail);
+  if (v.context) {
+    uint64_t pc = position_pc(cpu);
+    if (pc) out += ", in " + symbols_.return_address(pc).function;
+  }
+  return out;
+}
+
+CpuRegisters LiveTarget::registers(uint32_t cpu) {
+  CpuRegisters r;
+  replay::ParkedVcpu v = replay_.vcpu(cpu);
+  if (!v.context) return r;
+  const greg_t* g = v.context->uc_mcontext.gregs;
+  auto set = [&](Reg reg, int idx) { r.value[reg] = static_cast<uint64_t>(g[idx]); };
+  // What the fiber switch saves: callee-saved registers, the argument
+  // registers, RIP and RSP. RAX, R10, R11 and the flags are not kept.
+  set(kRbx, REG_RBX);
+  set(kRcx, REG_RCX);
+  set(kRdx, REG_RDX);
+  set(kRsi, REG_RSI);
+  set(kRdi, REG_RDI);
+  set(kRbp, REG_RBP);
+  set(kRsp, REG_RSP);
+  set(kR8, REG_R8);
+  set(kR9, REG_R9);
+  set(kR12, REG_R12);
+  set(kR13, REG_R13);
+  set(kR14, REG_R14);
+  set(kR15, REG_R15);
+  set(kRip, REG_RIP);
+  return r;
+}
+
+std::string LiveTarget::read_memory(uint64_t addr, size_t len) {
+  std::string out(len, '\0');
+  if (read_self(addr, out.data(), len)) return out;
+  // Partly readable: the readable prefix, page by page.
+  size_t got = 0;
+  while (got < len) {
+    uint64_t a = addr + got;
+    size_t chunk = std::min<size_t>(len - got, 4096 - (a & 4095));
+    if (!read_self(a, out.data() + got, chunk)) break;
+    got += chunk;
+  }
+  out.resize(got);
+  return out;
+}
+
+void LiveTarget::insert_breakpoint(uint64_t addr) {
+  remove_breakpoint(addr);
+  auto range = symbols_.function_range(addr);
+  breakpoints_.push_back({addr, range ? *range : std::make_pair(addr, addr + 1)});
+}
+
+void LiveTarget::remove_breakpoint(uint64_t addr) {
+  std::erase_if(breakpoints_, [&](const auto& b) { return b.first == addr; });
+}
+
+Stop LiveTarget::resume(const ResumeRequest& req) {
+  const uint64_t here = replay_.steps();
+  if (req.direction == Direction::kBackward) {
+    // Every step behind us is known: pick the target, re-execute to it.
+    for (uint64_t i = here; i-- > 1;) {
+      bool stop = req.mode == ResumeMode::kStep ? (!req.cpu || step_cpu_[i - 1] == *req.cpu)
+                                                : hits(step_pc_[i - 1]);
+      if (!stop) continue;
+      go_to(i);
+      last_why_ = req.mode == ResumeMode::kStep ? Stop::Why::kStep : Stop::Why::kBreakpoint;
+      return current_stop();
+    }
+    if (req.mode == ResumeMode::kContinue) go_to(0);
+    last_why_ = Stop::Why::kHistoryBegin;
+    return current_stop();
+  }
+  uint64_t polled = 0;
+  for (;;) {
+    if (!step_forward()) {
+      last_why_ = Stop::Why::kHistoryEnd;
+      return current_stop();
+    }
+    const uint64_t i = replay_.steps() - 1;
+    if (req.mode == ResumeMode::kStep) {
+      if (!req.cpu || step_cpu_[i] == *req.cpu) {
+        last_why_ = Stop::Why::kStep;
+        return current_stop();
+      }
+    } else if (hits(step_pc_[i])) {
+      last_why_ = Stop::Why::kBreakpoint;
+      return current_stop();
+    }
+    if (req.interrupted && ++polled % 1024 == 0 && req.interrupted()) {
+      last_why_ = Stop::Why::kInterrupted;
+      return current_stop();
+    }
+  }
+}
+
+Stop LiveTarget::current_stop() {
+  Stop s;
+  s.why = last_why_;
+  const uint64_t n = replay_.steps();
+  s.cpu = n ? step_cpu_[n - 1] : 0;
+  return s;
+}
+
+bool LiveTarget::seek(uint64_t position, std::string& why) {
+  if (position > step_cpu_.size()) {
+    why = fmt::format("the replay has {} steps (positions 0 to {})", step_cpu_.size(),
+                      step_cpu_.size());
+    return false;
+  }
+  go_to(position);
+  last_why_ = Stop::Why::kStep;
+  return true;
+}
+
+std::string LiveTarget::describe(uint64_t position) {
+  if (position == 0) return "step 0: before any vCPU ran";
+  if (position > step_cpu_.size()) return fmt::format("step {}: past the end", position);
+  return fmt::format("step {}: cpu{} parked at {}", position, step_cpu_[position - 1],
+                     where(step_pc_[position - 1]));
+}
+
+std::string LiveTarget::when() {
+  std::string out = fmt::format("step {} of {}; {} records of the log re-executed and checked",
+                                replay_.steps(), step_cpu_.size(), replay_.records_checked());
+  if (replay_.divergence()) out += "; the replay diverges later: " + replay_.divergence()->message();
+  return out;
+}
+
+std::string LiveTarget::cpu_report(uint32_t cpu) {
+  replay::ParkedVcpu v = replay_.vcpu(cpu);
+  std::string out = fmt::format("cpu{}: {}\n  progress {} (yield points passed), {} of its records replayed",
+                                cpu, v.detail, v.progress, v.records_checked);
+  if (v.context) out += "\n  in the core at " + where(position_pc(cpu));
+  return out;
+}
+
+std::optional<std::string> LiveTarget::auxv() {
+  int fd = ::open("/proc/self/auxv", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string out;
+  char buf[1024];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+}  // namespace nestrr::gdbstub

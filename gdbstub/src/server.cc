@@ -1,0 +1,333 @@
+// Packet dispatch and the handlers of the gdbserver (server.h).
+#include "nestrr/gdbstub/server.h"
+
+#include "nestrr/gdbstub/monitor.h"
+#include "nestrr/gdbstub/packet.h"
+#include "nestrr/gdbstub/target_description.h"
+
+namespace nestrr::gdbstub {
+namespace {
+
+using Handler = std::string (GdbServer::*)(std::string_view);
+
+struct PacketKind {
+  std::string_view prefix;
+  bool exact;  // the whole packet is the name (else: name, then arguments)
+  Handler handler;
+};
+
+// Longer names before the shorter names they start with.
+constexpr PacketKind kPackets[] = {
+    {"qSupported", false, &GdbServer::on_query_supported},
+    {"QStartNoAckMode", true, &GdbServer::on_start_no_ack},
+    {"qXfer:", false, &GdbServer::on_xfer},
+    {"qfThreadInfo", true, &GdbServer::on_thread_first},
+    {"qsThreadInfo", true, &GdbServer::on_thread_next},
+    {"qThreadExtraInfo,", false, &GdbServer::on_thread_extra},
+    {"qC", true, &GdbServer::on_current_thread},
+    {"qAttached", false, &GdbServer::on_attached},
+    {"qRcmd,", false, &GdbServer::on_monitor},
+    {"qOffsets", true, &GdbServer::on_offsets},
+    {"qSymbol:", false, &GdbServer::on_symbol},
+    {"vCont?", true, &GdbServer::on_vcont_query},
+    {"vCont;", false, &GdbServer::on_vcont},
+    {"?", true, &GdbServer::on_stop_reason},
+    {"g", true, &GdbServer::on_read_registers},
+    {"p", false, &GdbServer::on_read_register},
+    {"m", false, &GdbServer::on_read_memory},
+    {"H", false, &GdbServer::on_set_thread},
+    {"T", false, &GdbServer::on_thread_alive},
+    {"bc", true, &GdbServer::on_reverse_continue},
+    {"bs", true, &GdbServer::on_reverse_step},
+    {"c", false, &GdbServer::on_continue},
+    {"C", false, &GdbServer::on_continue},
+    {"s", false, &GdbServer::on_step},
+    {"S", false, &GdbServer::on_step},
+    {"Z0,", false, &GdbServer::on_insert_breakpoint},
+    {"Z1,", false, &GdbServer::on_insert_breakpoint},
+    {"z0,", false, &GdbServer::on_remove_breakpoint},
+    {"z1,", false, &GdbServer::on_remove_breakpoint},
+    {"D", false, &GdbServer::on_detach},
+    {"k", true, &GdbServer::on_kill},
+};
+
+constexpr std::string_view kError = "E01";
+
+// "ADDR,LEN" (hex).
+bool parse_addr_len(std::string_view s, uint64_t& addr, uint64_t& len) {
+  size_t comma = s.find(',');
+  if (comma == std::string_view::npos) return false;
+  auto a = parse_hex_u64(s.substr(0, comma));
+  auto l = parse_hex_u64(s.substr(comma + 1));
+  if (!a || !l) return false;
+  addr = *a;
+  len = *l;
+  return true;
+}
+
+// qXfer reply for [offset, offset + length) of a whole object.
+std::string xfer_slice(const std::string& object, uint64_t offset, uint64_t length) {
+  if (offset >= object.size()) return "l";
+  length = std::min<uint64_t>(length, kMaxPacketBytes / 2);
+  std::string chunk = object.substr(offset, length);
+  return (offset + chunk.size() >= object.size() ? "l" : "m") + chunk;
+}
+
+}  // namespace
+
+std::string GdbServer::handle(std::string_view packet, bool& no_reply) {
+  no_reply_ = false;
+  std::string reply;
+  for (const PacketKind& k : kPackets) {
+    if (k.exact ? packet == k.prefix : packet.starts_with(k.prefix)) {
+      reply = (this->*k.handler)(packet.substr(k.prefix.size()));
+      no_reply = no_reply_;
+      return reply;
+    }
+  }
+  no_reply = false;
+  return {};  // unknown packet: the empty reply
+}
+
+void GdbServer::serve(Connection& connection) {
+  connection_ = &connection;
+  while (!done_) {
+    auto packet = connection.read_packet();
+    if (!packet) break;
+    bool no_reply = false;
+    std::string reply = handle(*packet, no_reply);
+    if (!no_reply && !connection.send(reply)) break;
+    if (no_ack_) connection.set_no_ack();
+  }
+  connection_ = nullptr;
+}
+
+uint32_t GdbServer::selected(bool for_step) const {
+  const auto& pick = for_step ? c_cpu_ : g_cpu_;
+  return pick.value_or(last_stop_cpu_);
+}
+
+bool GdbServer::parse_thread(std::string_view s, std::optional<uint32_t>& cpu, bool& all) {
+  all = false;
+  cpu.reset();
+  if (s == "-1" || s == "0") {
+    all = true;
+    return true;
+  }
+  auto v = parse_hex_u64(s);
+  if (!v || *v == 0 || *v > target_.cpu_count()) return false;
+  cpu = static_cast<uint32_t>(*v - 1);
+  return true;
+}
+
+std::string GdbServer::stop_reply(const Stop& stop) {
+  last_stop_cpu_ = stop.cpu;
+  g_cpu_.reset();
+  c_cpu_.reset();
+  std::string r = "T05thread:" + hex_u64(stop.cpu + 1) + ";";
+  if (stop.why == Stop::Why::kHistoryBegin) r += "replaylog:begin;";
+  if (stop.why == Stop::Why::kHistoryEnd) r += "replaylog:end;";
+  return r;
+}
+
+std::string GdbServer::resume(Direction dir, ResumeMode mode, std::optional<uint32_t> cpu) {
+  ResumeRequest req;
+  req.direction = dir;
+  req.mode = mode;
+  req.cpu = cpu;
+  req.interrupted = [this] { return connection_ && connection_->poll_interrupt(); };
+  return stop_reply(target_.resume(req));
+}
+
+// ---- handlers ----
+
+std::string GdbServer::on_query_supported(std::string_view) {
+  std::string r = "PacketSize=" + hex_u64(kMaxPacketBytes) +
+                  ";QStartNoAckMode+;qXfer:features:read+;ReverseStep+;ReverseContinue+;vContSupported+";
+  if (target_.auxv()) r += ";qXfer:auxv:read+";
+  return r;
+}
+
+std::string GdbServer::on_start_no_ack(std::string_view) {
+  no_ack_ = true;
+  return "OK";
+}
+
+std::string GdbServer::on_stop_reason(std::string_view) { return stop_reply(target_.current_stop()); }
+
+std::string GdbServer::on_read_registers(std::string_view) {
+  return encode_registers(target_.arch(), target_.registers(selected(false)));
+}
+
+std::string GdbServer::on_read_register(std::string_view args) {
+  auto n = parse_hex_u64(args);
+  if (!n || *n > 0xffff) return std::string(kError);
+  std::string r = encode_register(target_.arch(), target_.registers(selected(false)),
+                                  static_cast<uint32_t>(*n));
+  return r.empty() ? std::string(kError) : r;
+}
+
+std::string GdbServer::on_read_memory(std::string_view args) {
+  uint64_t addr, len;
+  if (!parse_addr_len(args, addr, len)) return std::string(kError);
+  len = std::min<uint64_t>(len, kMaxPacketBytes / 2);
+  if (len == 0) return {};
+  std::string bytes = target_.read_memory(addr, len);
+  if (bytes.empty()) return std::string(kError);
+  return to_hex(bytes);
+}
+
+std::string GdbServer::on_xfer(std::string_view args) {
+  // OBJECT:read:ANNEX:OFFSET,LENGTH
+  size_t c1 = args.find(':');
+  if (c1 == std::string_view::npos) return std::string(kError);
+  std::string_view object = args.substr(0, c1), rest = args.substr(c1 + 1);
+  if (!rest.starts_with("read:")) return {};
+  rest.remove_prefix(5);
+  size_t c2 = rest.find(':');
+  if (c2 == std::string_view::npos) return std::string(kError);
+  std::string_view annex = rest.substr(0, c2);
+  uint64_t offset, length;
+  if (!parse_addr_len(rest.substr(c2 + 1), offset, length)) return std::string(kError);
+  if (object == "features") {
+    if (annex != "target.xml") return "E00";
+    return xfer_slice(target_xml(target_.arch()), offset, length);
+  }
+  if (object == "auxv") {
+    auto auxv = target_.auxv();
+    if (!auxv) return {};
+    return xfer_slice(*auxv, offset, length);
+  }
+  return {};
+}
+
+std::string GdbServer::on_thread_first(std::string_view) {
+  std::string r = "m";
+  for (uint32_t cpu = 0; cpu < target_.cpu_count(); ++cpu) r += (cpu ? "," : "") + hex_u64(cpu + 1);
+  thread_cursor_ = target_.cpu_count();
+  return r;
+}
+
+std::string GdbServer::on_thread_next(std::string_view) { return "l"; }
+
+std::string GdbServer::on_thread_extra(std::string_view args) {
+  std::optional<uint32_t> cpu;
+  bool all;
+  if (!parse_thread(args, cpu, all) || !cpu) return std::string(kError);
+  return to_hex(target_.thread_description(*cpu));
+}
+
+std::string GdbServer::on_current_thread(std::string_view) {
+  return "QC" + hex_u64(selected(false) + 1);
+}
+
+std::string GdbServer::on_set_thread(std::string_view args) {
+  if (args.empty() || (args[0] != 'g' && args[0] != 'c')) return std::string(kError);
+  std::optional<uint32_t> cpu;
+  bool all;
+  if (!parse_thread(args.substr(1), cpu, all)) return std::string(kError);
+  (args[0] == 'g' ? g_cpu_ : c_cpu_) = cpu;
+  return "OK";
+}
+
+std::string GdbServer::on_thread_alive(std::string_view args) {
+  std::optional<uint32_t> cpu;
+  bool all;
+  if (!parse_thread(args, cpu, all) || !cpu) return std::string(kError);
+  return "OK";
+}
+
+std::string GdbServer::on_vcont_query(std::string_view) { return "vCont;c;C;s;S"; }
+
+std::string GdbServer::on_vcont(std::string_view args) {
+  // ACTION[:THREAD](;ACTION[:THREAD])*: a step action wins over continue.
+  std::optional<ResumeMode> mode;
+  std::optional<uint32_t> step_cpu;
+  while (!args.empty()) {
+    size_t semi = args.find(';');
+    std::string_view action = args.substr(0, semi);
+    args = semi == std::string_view::npos ? std::string_view{} : args.substr(semi + 1);
+    if (action.empty()) return std::string(kError);
+    std::string_view thread;
+    if (size_t colon = action.find(':'); colon != std::string_view::npos) {
+      thread = action.substr(colon + 1);
+      action = action.substr(0, colon);
+    }
+    std::optional<uint32_t> cpu;
+    bool all = true;
+    if (!thread.empty() && !parse_thread(thread, cpu, all)) return std::string(kError);
+    char a = action[0];
+    if (a == 's' || a == 'S') {
+      if (mode != ResumeMode::kStep) step_cpu = cpu;
+      mode = ResumeMode::kStep;
+    } else if (a == 'c' || a == 'C') {
+      if (!mode) mode = ResumeMode::kContinue;
+    } else {
+      return std::string(kError);  // t, r: not offered by vCont?
+    }
+  }
+  if (!mode) return std::string(kError);
+  if (*mode == ResumeMode::kStep && !step_cpu) step_cpu = selected(true);
+  return resume(Direction::kForward, *mode, step_cpu);
+}
+
+std::string GdbServer::on_continue(std::string_view) {
+  return resume(Direction::kForward, ResumeMode::kContinue, std::nullopt);
+}
+
+std::string GdbServer::on_step(std::string_view) {
+  return resume(Direction::kForward, ResumeMode::kStep, selected(true));
+}
+
+std::string GdbServer::on_reverse_continue(std::string_view) {
+  return resume(Direction::kBackward, ResumeMode::kContinue, std::nullopt);
+}
+
+std::string GdbServer::on_reverse_step(std::string_view) {
+  return resume(Direction::kBackward, ResumeMode::kStep, selected(true));
+}
+
+std::string GdbServer::on_insert_breakpoint(std::string_view args) {
+  uint64_t addr, kind;
+  std::string_view a = args.substr(0, args.find(';'));  // conditions are not offered
+  if (!parse_addr_len(a, addr, kind)) return std::string(kError);
+  target_.insert_breakpoint(addr);
+  return "OK";
+}
+
+std::string GdbServer::on_remove_breakpoint(std::string_view args) {
+  uint64_t addr, kind;
+  if (!parse_addr_len(args, addr, kind)) return std::string(kError);
+  target_.remove_breakpoint(addr);
+  return "OK";
+}
+
+std::string GdbServer::on_attached(std::string_view) { return "1"; }
+
+std::string GdbServer::on_detach(std::string_view) {
+  done_ = true;
+  return "OK";
+}
+
+std::string GdbServer::on_kill(std::string_view) {
+  done_ = true;
+  no_reply_ = true;
+  return {};
+}
+
+std::string GdbServer::on_monitor(std::string_view args) {
+  auto line = from_hex(args);
+  if (!line) return std::string(kError);
+  return to_hex(run_monitor(target_, *line));
+}
+
+std::string GdbServer::on_offsets(std::string_view) {
+  auto off = target_.executable_offset();
+  if (!off) return {};
+  std::string h = hex_u64(*off);
+  return "Text=" + h + ";Data=" + h + ";Bss=" + h;
+}
+
+std::string GdbServer::on_symbol(std::string_view) { return "OK"; }
+
+}  // namespace nestrr::gdbstub

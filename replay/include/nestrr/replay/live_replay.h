@@ -1,0 +1,67 @@
+// A replay a debugger drives: the same deterministic re-execution as
+// replay(), run one scheduler step at a time (one vCPU resumed until it
+// parks at its next yield point) and restartable from the beginning. The
+// vCPUs are fibers of this process: between steps each parked one has its
+// registers saved and its frames live on its own stack.
+#pragma once
+
+#include <ucontext.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "nestrr/core/core.h"
+#include "nestrr/eventlog/log.h"
+#include "nestrr/replay/replayer.h"
+#include "nestrr/replay/stack_capture.h"
+
+namespace nestrr::replay {
+
+struct ParkedVcpu {
+  enum class State { kNotStarted, kParked, kBlocked, kFinished, kHalted, kCut };
+  State state = State::kNotStarted;
+  std::string detail;  // "at vmxon_set_root", "blocked: spinning in ...", "halted"
+  bool in_nmi = false;
+  uint64_t progress = 0;        // yield points passed
+  uint64_t records_checked = 0; // of this CPU's log
+  const ucontext_t* context = nullptr;  // saved registers; null before its first step
+  StackBounds stack;
+};
+
+class LiveReplay {
+ public:
+  // Finds where the NMIs land (as replay() does), then starts a fresh
+  // re-execution at step 0. Throws std::invalid_argument when the log
+  // cannot be replayed.
+  explicit LiveReplay(const eventlog::Log& log);
+  ~LiveReplay();
+  LiveReplay(const LiveReplay&) = delete;
+  LiveReplay& operator=(const LiveReplay&) = delete;
+
+  uint32_t cpu_count() const;
+  // Back to step 0: a new re-execution from the start.
+  void restart();
+  // One scheduler step; false when the replay is over (nothing can run).
+  bool step();
+  uint64_t steps() const { return steps_; }
+  // The vCPU the last step ran.
+  std::optional<uint32_t> last_cpu() const;
+  uint64_t records_checked() const;
+  ParkedVcpu vcpu(uint32_t cpu) const;
+  const core& core_state() const;
+  // What the placement search found (a divergence means the replay stops
+  // early), and how many re-executions it took.
+  const std::optional<Divergence>& divergence() const { return divergence_; }
+  uint32_t search_attempts() const { return attempts_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  uint64_t steps_ = 0;
+  std::optional<Divergence> divergence_;
+  uint32_t attempts_ = 0;
+};
+
+}  // namespace nestrr::replay

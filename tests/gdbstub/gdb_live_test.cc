@@ -1,0 +1,138 @@
+// Real gdb on the live replay of a recorded vmxon-two-flags failure: the
+// vCPU fibers as threads, the failing CPU's stack (find_current_vmcs12
+// above the flush above the NMI handler above the VMXON handler), the
+// half-updated mode, and reverse-continue to the VMXON handler's park
+// before the NMI.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "nestrr/eventlog/log.h"
+#include "run_util.h"
+
+namespace nestrr::gdbstub {
+namespace {
+
+using testing::gdb_batch;
+using testing::quote;
+using testing::run;
+
+struct Race {
+  std::string log;
+  uint32_t failing_cpu = 0;
+  bool ok = false;
+};
+
+const Race& race() {
+  static const Race r = [] {
+    Race r;
+    r.log = (testing::temp_dir() / "race.nrr").string();
+    int status = -1;
+    std::string out = run(quote(NESTRR_BIN) + " record --variant vmxon-two-flags --seed 7 --widen vmxon:20000 -q -o " +
+                          quote(r.log), &status);
+    eventlog::Log log = eventlog::read_log_file(r.log);
+    for (const auto& s : log.streams)
+      for (const auto& e : s.events)
+        if (e.record.has_assertion_failure() &&
+            e.record.assertion_failure().condition() == "cpu_has_current_vmcs12(vcpu)") {
+          r.failing_cpu = e.cpu;
+          r.ok = true;
+        }
+    EXPECT_TRUE(r.ok) << out;
+    return r;
+  }();
+  return r;
+}
+
+std::string live_target(const Race& r) {
+  return "target remote | " + quote(NESTRR_BIN) + " gdbserver " + quote(r.log) + " --live --stdio";
+}
+
+// Positions of the frames naming each function, in backtrace order.
+size_t frame_of(const std::string& bt, const std::string& fn) {
+  std::regex re("#(\\d+) .*\\b" + fn + " \\(");
+  std::smatch m;
+  if (!std::regex_search(bt, m, re)) return std::string::npos;
+  return std::stoul(m[1]);
+}
+
+TEST(GdbLive, ThreadsStackAndHalfUpdatedMode) {
+  const Race& r = race();
+  ASSERT_TRUE(r.ok);
+  const std::string thread = std::to_string(r.failing_cpu + 1);
+  std::string out = gdb_batch(NESTRR_BIN, {live_target(r), "info threads", "thread " + thread, "bt",
+                                           "frame function find_current_vmcs12",
+                                           "p vcpu->is_vmx_operation", "p vcpu->is_vmx_root_operation",
+                                           "p vcpu->id", "p (*vcpu).in_nmi"});
+  // Every CPU is a thread.
+  EXPECT_NE(out.find("Thread 1 (cpu0 "), std::string::npos) << out;
+  EXPECT_NE(out.find("Thread 2 (cpu1 "), std::string::npos) << out;
+  EXPECT_NE(out.find("halted (in the NMI handler), in find_current_vmcs12"), std::string::npos) << out;
+  size_t find = frame_of(out, "find_current_vmcs12"), flush = frame_of(out, "flush_ept02_effect"),
+         nmi = frame_of(out, "nmi_handler"), vmxon = frame_of(out, "handle_vmxon");
+  ASSERT_NE(find, std::string::npos) << out;
+  ASSERT_NE(flush, std::string::npos) << out;
+  ASSERT_NE(nmi, std::string::npos) << out;
+  ASSERT_NE(vmxon, std::string::npos) << out;
+  EXPECT_LT(find, flush);
+  EXPECT_LT(flush, nmi);
+  EXPECT_LT(nmi, vmxon);
+  // In VMX operation but not root: what the NMI handler took for "L2 running".
+  EXPECT_NE(out.find("$1 = 1\n$2 = 0\n$3 = " + std::to_string(r.failing_cpu) + "\n$4 = 1\n"),
+            std::string::npos)
+      << out;
+}
+
+TEST(GdbLive, ReverseContinueToTheVmxonHandlerBeforeTheNmi) {
+  const Race& r = race();
+  ASSERT_TRUE(r.ok);
+  std::string out = gdb_batch(NESTRR_BIN, {live_target(r), "monitor when", "break handle_vmxon",
+                                           "reverse-continue", "monitor when",
+                                           "frame function handle_vmxon", "p v->id",
+                                           "p v->is_vmx_operation", "p v->is_vmx_root_operation",
+                                           "p v->in_nmi", "reverse-stepi", "continue", "monitor when",
+                                           "delete", "continue", "monitor when"});
+  std::smatch m;
+  // Lines of `monitor when` (the server's own log line says "live replay: step").
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(\nstep (\d+) of (\d+);)"))) << out;
+  const uint64_t end = std::stoull(m[1]);
+  EXPECT_EQ(m[1], m[2]);
+  // Stopped at a park of the VMXON handler: the first store done, the NMI
+  // not yet taken, on the CPU that fails later.
+  std::string after = m.suffix();
+  ASSERT_TRUE(std::regex_search(after, m, std::regex(R"(\nstep (\d+) of \d+;)"))) << out;
+  const uint64_t stop = std::stoull(m[1]);
+  EXPECT_LT(stop, end);
+  EXPECT_NE(out.find("in handle_vmxon (v="), std::string::npos) << out;
+  EXPECT_NE(out.find("core_point(v, CORE_POINT_VMXON_SET_ROOT);"), std::string::npos) << out;
+  EXPECT_NE(out.find("$1 = " + std::to_string(r.failing_cpu) + "\n$2 = 1\n$3 = 0\n$4 = 0\n"),
+            std::string::npos)
+      << out;
+  // reverse-stepi went one step back; continue came back to the same stop;
+  // without breakpoints, continue runs to the end of the history.
+  EXPECT_NE(out.find("step " + std::to_string(stop) + " of"), std::string::npos);
+  EXPECT_NE(out.find("No more reverse-execution history."), std::string::npos) << out;
+  std::string last;
+  const std::regex when(R"(\nstep \d+ of \d+;)");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), when);
+       it != std::sregex_iterator(); ++it)
+    last = it->str();
+  EXPECT_EQ(last, "\nstep " + std::to_string(end) + " of " + std::to_string(end) + ";") << out;
+}
+
+TEST(GdbLive, MonitorJumpsAndBadMemory) {
+  const Race& r = race();
+  ASSERT_TRUE(r.ok);
+  std::string out = gdb_batch(NESTRR_BIN, {live_target(r), "monitor event 5", "monitor when",
+                                           "monitor timeline 3", "monitor cpu 0", "x/2xg 0",
+                                           "monitor event 999999999"});
+  EXPECT_NE(out.find("now at step 5: cpu"), std::string::npos) << out;
+  EXPECT_NE(out.find("step 5 of"), std::string::npos) << out;
+  EXPECT_NE(out.find("=> step 5"), std::string::npos) << out;
+  EXPECT_NE(out.find("progress"), std::string::npos) << out;
+  EXPECT_NE(out.find("Cannot access memory at address 0x0"), std::string::npos) << out;
+  EXPECT_NE(out.find("cannot go to event 999999999"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace nestrr::gdbstub

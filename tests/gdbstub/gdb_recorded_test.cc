@@ -1,0 +1,123 @@
+// Real gdb on recorded states (no re-execution): the assertion program's
+// log, over stdio and over a loopback port. The backtrace is the one
+// `nestrr stack` prints, code disassembles, unknown memory fails cleanly.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <thread>
+
+#include "run_util.h"
+
+namespace nestrr::gdbstub {
+namespace {
+
+using testing::gdb_batch;
+using testing::quote;
+using testing::run;
+
+struct Files {
+  std::string log;
+  Files() {
+    log = (testing::temp_dir() / "assert.nrr").string();
+    int status = -1;
+    run(quote(ASSERT_PROGRAM) + " " + quote(log), &status);
+    EXPECT_EQ(status, 0);
+  }
+  std::string stdio_target() const {
+    return "target remote | " + quote(NESTRR_BIN) + " gdbserver " + quote(log) + " --elf " +
+           quote(ASSERT_PROGRAM) + " --stdio";
+  }
+};
+
+// Function names of "#N ... in FN (" / "#N FN (" lines, in order.
+std::vector<std::string> frame_functions(const std::string& text) {
+  std::vector<std::string> out;
+  std::regex frame(R"(^#(\d+)\s+(?:0x[0-9a-f]+ in )?(.+?) \()");
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, frame)) {
+      std::string fn = m[2];
+      // gdb qualifies names in anonymous namespaces and shows parameter
+      // lists for methods; compare the last name component.
+      size_t colon = fn.rfind("::");
+      if (colon != std::string::npos) fn = fn.substr(colon + 2);
+      out.push_back(fn);
+    }
+  }
+  return out;
+}
+
+TEST(GdbRecorded, BacktraceMatchesNestrrStack) {
+  Files f;
+  std::string stack = run(quote(NESTRR_BIN) + " stack " + quote(f.log) + " --elf " +
+                          quote(ASSERT_PROGRAM) + " --gdb");
+  std::vector<std::string> want = frame_functions(stack);
+  // Frames the logged modules hold (libc's are outside the log).
+  while (!want.empty() && want.back() == "??") want.pop_back();
+  ASSERT_GE(want.size(), 4u) << stack;
+
+  std::string out = gdb_batch(ASSERT_PROGRAM, {f.stdio_target(), "bt"});
+  std::vector<std::string> got = frame_functions(out);
+  ASSERT_GE(got.size(), want.size()) << out;
+  got.resize(want.size());
+  EXPECT_EQ(got, want) << "gdb:\n" << out << "\nnestrr stack:\n" << stack;
+  EXPECT_EQ(want[0], "find_current_vmcs12");
+}
+
+TEST(GdbRecorded, ThreadsDisassemblyAndUnknownMemory) {
+  Files f;
+  std::string out = gdb_batch(ASSERT_PROGRAM, {f.stdio_target(), "info threads", "x/8i $pc",
+                                               "x/4xg 0x10", "p/x $rip", "thread 2", "p $rax",
+                                               "monitor when"});
+  EXPECT_NE(out.find("cpu0: assertion failed"), std::string::npos) << out;
+  EXPECT_NE(out.find("cpu1: NMI interrupted here"), std::string::npos) << out;
+  // Eight instructions, the first at the logged pc.
+  std::regex insn(R"(=> 0x[0-9a-f]+ <[^>]*flush_effect[^>]*>:\s+\S+)");
+  EXPECT_TRUE(std::regex_search(out, insn)) << out;
+  size_t lines = 0;
+  for (size_t p = out.find("=> 0x"); p != std::string::npos && lines < 9; p = out.find("\n   0x", p + 1))
+    lines++;
+  EXPECT_EQ(lines, 8u) << out;
+  EXPECT_NE(out.find("Cannot access memory at address 0x10"), std::string::npos) << out;
+  EXPECT_NE(out.find("<unavailable>"), std::string::npos) << out;  // cpu1's rax was never logged
+  EXPECT_NE(out.find("event 1 of 2"), std::string::npos) << out;
+}
+
+TEST(GdbRecorded, OverALoopbackPort) {
+  Files f;
+  // The server picks a free port and says which on stderr.
+  std::string port_file = f.log + ".port";
+  std::string server = quote(NESTRR_BIN) + " gdbserver " + quote(f.log) + " --elf " +
+                       quote(ASSERT_PROGRAM) + " --port 0 2>" + quote(port_file) + " &";
+  ASSERT_EQ(std::system(server.c_str()), 0);
+  std::string port;
+  for (int i = 0; i < 200 && port.empty(); ++i) {
+    std::smatch m;
+    std::string text = run("cat " + quote(port_file));
+    std::regex re(R"(listening on 127\.0\.0\.1:(\d+))");
+    if (std::regex_search(text, m, re)) port = m[1];
+    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(port.empty());
+  std::string out = gdb_batch(ASSERT_PROGRAM, {"target remote 127.0.0.1:" + port, "bt 1",
+                                               "monitor cpu 1", "kill"});
+  EXPECT_NE(out.find("find_current_vmcs12"), std::string::npos) << out;
+  EXPECT_NE(out.find("last event: event 0"), std::string::npos) << out;
+}
+
+TEST(GdbRecorded, BadInputIsAClearError) {
+  Files f;
+  int status = 0;
+  std::string out = run(quote(NESTRR_BIN) + " gdbserver /nonexistent.nrr --stdio", &status);
+  EXPECT_EQ(status, 3) << out;
+  out = run(quote(NESTRR_BIN) + " gdbserver " + quote(f.log) + " --event 99 --stdio </dev/null", &status);
+  EXPECT_EQ(status, 3) << out;
+  EXPECT_NE(out.find("no event 99: the log has 2 events"), std::string::npos) << out;
+  out = run(quote(NESTRR_BIN) + " gdbserver " + quote(f.log), &status);
+  EXPECT_EQ(status, 2) << out;
+  EXPECT_NE(out.find("--port N or --stdio"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace nestrr::gdbstub

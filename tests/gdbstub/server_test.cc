@@ -1,0 +1,161 @@
+// The packet table over a real recorded-state target (the assertion
+// program's log and ELF): replies as the protocol defines them, E01 for
+// malformed packets, the empty reply for unknown ones, history edges.
+#include <gtest/gtest.h>
+
+#include "nestrr/eventlog/log.h"
+#include "nestrr/gdbstub/packet.h"
+#include "nestrr/gdbstub/recorded_target.h"
+#include "nestrr/gdbstub/server.h"
+#include "nestrr/gdbstub/target_description.h"
+#include "nestrr/symbolize/module_set.h"
+#include "run_util.h"
+
+namespace nestrr::gdbstub {
+namespace {
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = testing::temp_dir();
+    log_path_ = (dir / "assert.nrr").string();
+    int status = -1;
+    testing::run(testing::quote(ASSERT_PROGRAM) + " " + testing::quote(log_path_), &status);
+    ASSERT_EQ(status, 0);
+    eventlog::Log log = eventlog::read_log_file(log_path_);
+    symbolize::ModuleSetOptions mo;
+    mo.elf_files.emplace_back(ASSERT_PROGRAM);
+    auto modules = symbolize::ModuleSet::from_log(&*log.header, mo);
+    target_ = std::make_unique<RecordedTarget>(std::move(log),
+                                               std::make_unique<symbolize::Symbolizer>(modules));
+    server_ = std::make_unique<GdbServer>(*target_);
+  }
+  std::string ask(std::string_view packet) {
+    bool no_reply = false;
+    return server_->handle(packet, no_reply);
+  }
+  std::string log_path_;
+  std::unique_ptr<RecordedTarget> target_;
+  std::unique_ptr<GdbServer> server_;
+};
+
+TEST_F(ServerTest, Capabilities) {
+  std::string s = ask("qSupported:multiprocess+;swbreak+");
+  for (const char* f : {"PacketSize=4000", "qXfer:features:read+", "ReverseStep+", "ReverseContinue+",
+                        "QStartNoAckMode+"})
+    EXPECT_NE(s.find(f), std::string::npos) << f << " in " << s;
+  EXPECT_EQ(ask("QStartNoAckMode"), "OK");
+  EXPECT_TRUE(server_->no_ack_requested());
+  EXPECT_EQ(ask("vCont?"), "vCont;c;C;s;S");
+  EXPECT_EQ(ask("qAttached"), "1");
+  EXPECT_EQ(ask("qfThreadInfo"), "m1,2");
+  EXPECT_EQ(ask("qsThreadInfo"), "l");
+}
+
+TEST_F(ServerTest, UnknownAndMalformedPackets) {
+  EXPECT_EQ(ask("vMustReplyEmpty"), "");
+  EXPECT_EQ(ask("Xdeadbeef"), "");
+  EXPECT_EQ(ask("Z2,1000,4"), "");  // watchpoints are not offered
+  EXPECT_EQ(ask("m"), "E01");
+  EXPECT_EQ(ask("mzz,4"), "E01");
+  EXPECT_EQ(ask("m10,"), "E01");
+  EXPECT_EQ(ask("pzz"), "E01");
+  EXPECT_EQ(ask("p99999"), "E01");
+  EXPECT_EQ(ask("Hg99"), "E01");
+  EXPECT_EQ(ask("Hx1"), "E01");
+  EXPECT_EQ(ask("T0"), "E01");
+  EXPECT_EQ(ask("vCont;x"), "E01");
+  EXPECT_EQ(ask("qRcmd,zz"), "E01");
+  EXPECT_EQ(ask("qXfer:features:read:other.xml:0,10"), "E00");
+  EXPECT_EQ(ask("qXfer:features:read:target.xml:zz"), "E01");
+}
+
+TEST_F(ServerTest, TargetDescriptionInChunks) {
+  std::string whole;
+  for (uint64_t off = 0;;) {
+    std::string r = ask("qXfer:features:read:target.xml:" + hex_u64(off) + ",100");
+    ASSERT_FALSE(r.empty());
+    whole += r.substr(1);
+    off += r.size() - 1;
+    if (r[0] == 'l') break;
+    ASSERT_EQ(r[0], 'm');
+  }
+  EXPECT_EQ(whole, target_xml(Arch::kX86_64));
+  EXPECT_NE(whole.find("org.gnu.gdb.i386.core"), std::string::npos);
+  EXPECT_NE(whole.find("<architecture>i386:x86-64</architecture>"), std::string::npos);
+}
+
+TEST_F(ServerTest, StartsAtTheAssertionWithItsRegisters) {
+  EXPECT_EQ(ask("?"), "T05thread:1;");
+  std::string g = ask("g");
+  EXPECT_EQ(g.size(), 2 * (16 * 8 + 8 + 4 + 6 * 4 + 8 * 10 + 8 * 4 + 16 * 16 + 4));
+  // rip (register 16) is the logged one; rax is known, st0 is not.
+  std::string rip = ask("p10");
+  EXPECT_EQ(rip.size(), 16u);
+  EXPECT_NE(rip, std::string(16, 'x'));
+  EXPECT_EQ(ask("p18").substr(0, 2), "xx");  // st0
+  // cpu1 has only the NMI's interrupted RIP.
+  EXPECT_EQ(ask("Hg2"), "OK");
+  EXPECT_EQ(ask("p0"), std::string(16, 'x'));
+  EXPECT_NE(ask("p10"), std::string(16, 'x'));
+}
+
+TEST_F(ServerTest, MemoryFromTheStackWindowAndTheElfElseAnError) {
+  uint64_t rsp = *target_->registers(0).value[kRsp];
+  std::string r = ask("m" + hex_u64(rsp) + ",40");
+  EXPECT_EQ(r.size(), 0x80u);
+  uint64_t rip = *target_->registers(0).value[kRip];
+  EXPECT_EQ(ask("m" + hex_u64(rip) + ",8").size(), 16u);  // code, from the ELF
+  EXPECT_EQ(ask("m10,8"), "E01");                         // nothing knows address 0x10
+  EXPECT_EQ(ask("m0,0"), "");
+}
+
+TEST_F(ServerTest, StepsAndBreakpointsMoveInTheHistory) {
+  EXPECT_EQ(ask("c"), "T05thread:1;replaylog:end;");
+  // cpu0 has no earlier event: a reverse step stays, at the edge.
+  EXPECT_EQ(ask("bs"), "T05thread:1;replaylog:begin;");
+  EXPECT_EQ(target_->position(), 1u);
+  // cpu1 (thread 2) has.
+  EXPECT_EQ(ask("Hc2"), "OK");
+  EXPECT_EQ(ask("bs"), "T05thread:2;");
+  EXPECT_EQ(target_->position(), 0u);
+  EXPECT_EQ(ask("vCont;s:1"), "T05thread:1;");
+  EXPECT_EQ(target_->position(), 1u);
+  // A breakpoint in the function the assertion fired in: found forward.
+  uint64_t rip = *target_->registers(0).value[kRip];
+  std::string why;
+  ASSERT_TRUE(target_->seek(0, why));
+  EXPECT_EQ(ask("Z0," + hex_u64(rip) + ",1"), "OK");
+  EXPECT_EQ(ask("c"), "T05thread:1;");
+  EXPECT_EQ(target_->position(), 1u);
+  EXPECT_EQ(ask("bc"), "T05thread:2;replaylog:begin;");
+  EXPECT_EQ(ask("z0," + hex_u64(rip) + ",1"), "OK");
+  EXPECT_EQ(ask("c"), "T05thread:1;replaylog:end;");
+}
+
+TEST_F(ServerTest, MonitorCommands) {
+  auto monitor = [&](std::string_view line) {
+    auto text = from_hex(ask("qRcmd," + to_hex(line)));
+    return text.value_or("<not hex>");
+  };
+  EXPECT_NE(monitor("help").find("timeline"), std::string::npos);
+  EXPECT_NE(monitor("when").find("event 1 of 2"), std::string::npos);
+  EXPECT_NE(monitor("timeline 2").find("=> event 1"), std::string::npos);
+  EXPECT_NE(monitor("event 0").find("now at event 0"), std::string::npos);
+  EXPECT_EQ(target_->position(), 0u);
+  EXPECT_NE(monitor("event 9").find("the log has 2 events"), std::string::npos);
+  EXPECT_NE(monitor("event x").find("usage"), std::string::npos);
+  EXPECT_NE(monitor("cpu 1").find("NMI"), std::string::npos);
+  EXPECT_NE(monitor("cpu 7").find("usage"), std::string::npos);
+  EXPECT_NE(monitor("frobnicate").find("unknown monitor command"), std::string::npos);
+}
+
+TEST_F(ServerTest, DetachAndKillEndTheSession) {
+  bool no_reply = false;
+  EXPECT_EQ(server_->handle("k", no_reply), "");
+  EXPECT_TRUE(no_reply);
+  EXPECT_TRUE(server_->done());
+}
+
+}  // namespace
+}  // namespace nestrr::gdbstub
