@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
 #ifdef NESTRR_HAVE_TESTBOX
   nc::register_testbox(app, run);
 #endif
+  nc::register_gdbserver(app, run);
 
   try {
     app.parse(argc, argv);

@@ -204,7 +204,6 @@ std::string GdbServer::on_xfer(std::string_view args) {
 std::string GdbServer::on_thread_first(std::string_view) {
   std::string r = "m";
   for (uint32_t cpu = 0; cpu < target_.cpu_count(); ++cpu) r += (cpu ? "," : "") + hex_u64(cpu + 1);
-  thread_cursor_ = target_.cpu_count();
   return r;
 }
 

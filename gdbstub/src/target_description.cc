@@ -11,7 +11,6 @@ namespace {
 std::vector<RegisterDesc> build_layout(Arch arch) {
   std::vector<RegisterDesc> r;
   const bool wide = arch == Arch::kX86_64;
-  const uint32_t gp = wide ? 64 : 32;
   auto add = [&](std::string name, uint32_t bits, std::string type, int general = -1) {
     r.push_back({std::move(name), bits, std::move(type), general});
   };
@@ -37,7 +36,6 @@ std::vector<RegisterDesc> build_layout(Arch arch) {
     add(n, 32, "int");
   for (int i = 0; i < (wide ? 16 : 8); ++i) add("xmm" + std::to_string(i), 128, "vec128");
   add("mxcsr", 32, "i386_mxcsr");
-  (void)gp;
   return r;
 }
 
@@ -85,10 +83,8 @@ std::string build_xml(Arch arch) {
     }
     x += "<reg name=\"" + r.name + "\" bitsize=\"" + std::to_string(r.bits) + "\" type=\"" + r.type +
          "\" regnum=\"" + std::to_string(regnum++) + "\"";
-    if (r.name.starts_with("st") || r.name.starts_with("f")) {
-      if (!(r.name == "fs")) x += " group=\"float\"";
-    }
-    if (r.name == "xmm0" || r.name.starts_with("xmm") || r.name == "mxcsr") x += " group=\"vector\"";
+    if (r.type == "i387_ext" || r.type == "int") x += " group=\"float\"";
+    if (r.type == "vec128" || r.name == "mxcsr") x += " group=\"vector\"";
     x += "/>\n";
   }
   x += "</feature>\n</target>\n";

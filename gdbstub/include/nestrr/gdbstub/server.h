@@ -65,7 +65,6 @@ class GdbServer {
   Target& target_;
   Connection* connection_ = nullptr;
   std::optional<uint32_t> g_cpu_, c_cpu_;
-  uint32_t thread_cursor_ = 0;
   uint32_t last_stop_cpu_ = 0;
   bool done_ = false, no_ack_ = false, no_reply_ = false;
 };

@@ -1,0 +1,130 @@
+// `nestrr gdbserver`: serve a log to gdb over TCP or stdio, as recorded
+// states (any log) or, with --live, as the live deterministic replay.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "commands.h"
+#include "log_input.h"
+#include "nestrr/gdbstub/connection.h"
+#include "nestrr/gdbstub/live_target.h"
+#include "nestrr/gdbstub/recorded_target.h"
+#include "nestrr/gdbstub/server.h"
+#include "nestrr/gdbstub/transport.h"
+#include "stack_input.h"
+
+namespace nestrr::cli {
+namespace {
+
+struct GdbserverOptions {
+  StackInputOptions in;
+  uint64_t event = 0;
+  uint16_t port = 0;
+  bool stdio = false, all_interfaces = false, live = false;
+};
+
+int serve(gdbstub::Target& target, const GdbserverOptions& o) {
+  gdbstub::GdbServer server(target);
+  if (o.stdio) {
+    gdbstub::Connection c(STDIN_FILENO, STDOUT_FILENO);
+    server.serve(c);
+    return kExitOk;
+  }
+  gdbstub::Listener listener(o.port, o.all_interfaces);
+  spdlog::info("listening on {}:{} (gdb: target remote :{})",
+               o.all_interfaces ? "0.0.0.0" : "127.0.0.1", listener.port(), listener.port());
+  int fd = listener.accept_client();
+  gdbstub::Connection c(fd, fd);
+  server.serve(c);
+  ::close(fd);
+  return kExitOk;
+}
+
+int run_recorded(const GdbserverOptions& o, bool has_event) {
+  StackInputOptions in = o.in;
+  std::unique_ptr<symbolize::Symbolizer> sym;
+  std::optional<eventlog::Log> log;
+  if (in.elf.empty() && in.debug_dirs.empty()) {
+    log = open_log(in.log);
+    if (!log) return kExitBadInput;
+  } else {
+    int code = 0;
+    auto opened = open_stack_input(in, false, code);
+    if (!opened) return code;
+    log = std::move(opened->log);
+    sym = std::move(opened->symbolizer);
+  }
+  std::unique_ptr<gdbstub::RecordedTarget> target;
+  try {
+    target = std::make_unique<gdbstub::RecordedTarget>(
+        std::move(*log), std::move(sym), has_event ? std::optional<uint64_t>(o.event) : std::nullopt);
+  } catch (const std::invalid_argument& e) {
+    spdlog::error("{}: {}", in.log, e.what());
+    return kExitBadInput;
+  }
+  spdlog::info("recorded states: {}", target->when());
+  return serve(*target, o);
+}
+
+int run_live(const GdbserverOptions& o, bool has_event) {
+  auto log = open_log(o.in.log);
+  if (!log) return kExitBadInput;
+  std::unique_ptr<gdbstub::LiveTarget> target;
+  try {
+    target = std::make_unique<gdbstub::LiveTarget>(
+        *log, has_event ? std::optional<uint64_t>(o.event) : std::nullopt);
+  } catch (const std::invalid_argument& e) {
+    spdlog::error("{}: {}", o.in.log, e.what());
+    return kExitBadInput;
+  }
+  if (target->replay().divergence())
+    spdlog::warn("{}", target->replay().divergence()->message());
+  spdlog::info("live replay: {}", target->when());
+  return serve(*target, o);
+}
+
+}  // namespace
+
+void register_gdbserver(CLI::App& app, Run& run) {
+  auto o = std::make_shared<GdbserverOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "gdbserver",
+      "Let gdb attach to a log: threads are CPUs; continue, step and their reverse move in the history");
+  sub->footer(
+      "Recorded states (default, any log): registers are the latest each CPU logged,\n"
+      "memory the latest snapshot and the ELF files' sections; c/bc go to the next or\n"
+      "previous event in a function with a breakpoint, stepi/reverse-stepi one event.\n"
+      "--live: re-execute the core (logs of `nestrr record`/`explore`) in this process;\n"
+      "threads are the replay's vCPU fibers with their real stacks: give gdb the\n"
+      "nestrr binary itself (`gdb path/to/nestrr`).\n"
+      "In gdb: `monitor help` lists event N, when, timeline [K], cpu N.\n"
+      "Examples:\n"
+      "  nestrr gdbserver run.nrr --elf hv.elf --port 1234   then  gdb hv.elf -ex 'target remote :1234'\n"
+      "  gdb hv.elf -ex 'target remote | nestrr gdbserver run.nrr --elf hv.elf --stdio'");
+  sub->add_option("log", o->in.log, "Log file (- for stdin)")->required();
+  sub->add_option("--elf", o->in.elf, "ELF file of a logged module (repeatable), matched by build-id");
+  sub->add_option("--debug-dir", o->in.debug_dirs, "Find files by build-id in DIR/.build-id (repeatable)");
+  auto* ev = sub->add_option("--event", o->event, "Start at this event of the merged timeline (--live: this scheduler step); default: the first assertion failure (--live: the end of the replay), else the last event");
+  auto* port = sub->add_option("--port", o->port, "TCP port to listen on (0: any free port, printed on stderr)");
+  auto* stdio = sub->add_flag("--stdio", o->stdio, "Speak the protocol on stdin/stdout (gdb: target remote | nestrr gdbserver ... --stdio)");
+  port->excludes(stdio);
+  sub->add_flag("--all-interfaces", o->all_interfaces, "Listen on every interface, not only loopback");
+  sub->add_flag("--live", o->live, "Live replay of the core instead of recorded states");
+  sub->callback([&run, o, ev, port, stdio] {
+    run = [o, ev, port, stdio]() -> int {
+      if (!port->count() && !stdio->count()) {
+        spdlog::error("give --port N or --stdio");
+        return kExitUsage;
+      }
+      if (o->live) {
+        if (!o->in.elf.empty() || !o->in.debug_dirs.empty())
+          spdlog::warn("--live debugs this nestrr process itself: --elf and --debug-dir are not used");
+        return run_live(*o, ev->count() > 0);
+      }
+      return run_recorded(*o, ev->count() > 0);
+    };
+  });
+}
+
+}  // namespace nestrr::cli
