@@ -23,19 +23,22 @@ TEST(Record, VmxonRaceEndsInTheSeedsAssertion) {
   EXPECT_EQ(log.header->scenario().variant(), "vmxon-two-flags");
   EXPECT_EQ(log.header->scenario().option(0), "widen=vmxon:20000");
   EXPECT_EQ(log.header->scenario().origin(), "record");
-  // Every NMI carries where it landed; the assertion carries a stack.
-  bool nmi = false, stack = false;
+  // Every NMI carries where it landed (progress 0 is valid: it landed
+  // before the CPU's first yield point); the racing one landed inside
+  // handle_vmxon, after points. The assertion carries a stack.
+  bool nmi = false, nmi_after_points = false, stack = false;
   for (const auto& s : log.streams)
     for (const auto& e : s.events) {
       if (e.record.has_nmi_received()) {
         nmi = true;
         EXPECT_NE(e.record.nmi_received().interrupted_rip(), 0u);
-        EXPECT_GT(e.record.nmi_received().progress(), 0u);
+        nmi_after_points |= e.record.nmi_received().progress() > 0;
       }
       if (e.record.has_assertion_failure())
         stack = e.record.assertion_failure().return_address_size() > 0;
     }
   EXPECT_TRUE(nmi);
+  EXPECT_TRUE(nmi_after_points);
   EXPECT_TRUE(stack);
 }
 
