@@ -54,6 +54,9 @@ class LiveTarget : public Target {
   // places the executable; qOffsets with this process's load bias does.
   std::optional<uint64_t> executable_offset() override;
 
+  // Where step `step` (1-based) left its vCPU: a return address in the
+  // core (0 outside it). Known for every step from the first pass.
+  uint64_t parked_at(uint64_t step) const { return step && step <= step_pc_.size() ? step_pc_[step - 1] : 0; }
   // Re-executions from the start that moving backward has cost so far.
   uint64_t reexecutions() const { return reexecutions_; }
   const replay::LiveReplay& replay() const { return replay_; }
