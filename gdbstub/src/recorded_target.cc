@@ -35,10 +35,15 @@ RecordedTarget::RecordedTarget(eventlog::Log log, std::unique_ptr<symbolize::Sym
   registers_.resize(cpu_count_);
 
   std::optional<uint64_t> first_assertion;
+  // Snapshots a CPU logs right after its assertion (the rest of its stack,
+  // the failing VCPU) describe the state at the assertion: they count from
+  // the assertion's position, so a debugger stopped there sees them.
+  std::vector<std::optional<uint64_t>> failure_dump(cpu_count_);
   for (uint64_t i = 0; i < timeline_.order.size(); ++i) {
     const eventlog::Event& e = event_at(i);
     if (e.cpu >= cpu_count_) continue;
     const auto& r = e.record;
+    if (!r.has_memory_snapshot()) failure_dump[e.cpu] = r.has_assertion_failure() ? std::optional(i) : std::nullopt;
     if (r.has_assertion_failure()) {
       const auto& a = r.assertion_failure();
       if (!first_assertion) first_assertion = i;
@@ -57,7 +62,7 @@ RecordedTarget::RecordedTarget(eventlog::Log log, std::unique_ptr<symbolize::Sym
       registers_[e.cpu].push_back({i, regs, "NMI interrupted here"});
     } else if (r.has_memory_snapshot()) {
       const auto& m = r.memory_snapshot();
-      if (!m.data().empty()) memory_.push_back({i, m.address(), &m.data()});
+      if (!m.data().empty()) memory_.push_back({failure_dump[e.cpu].value_or(i), m.address(), &m.data()});
     }
   }
   if (start && *start >= timeline_.order.size())

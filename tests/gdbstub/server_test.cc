@@ -157,5 +157,40 @@ TEST_F(ServerTest, DetachAndKillEndTheSession) {
   EXPECT_TRUE(server_->done());
 }
 
+// A CPU's snapshots right after its assertion (the testbox logs the rest of
+// the stack and the failing VCPU) are part of the failure state: readable
+// when stopped at the assertion. A snapshot after any other record is not
+// visible before it was logged.
+TEST(RecordedTargetMemory, SnapshotsRightAfterTheAssertionBelongToIt) {
+  eventlog::Log log;
+  log.header.emplace();
+  log.header->set_cpu_count(1);
+  eventlog::CpuStream& s = log.streams.emplace_back();
+  auto add = [&](auto fill) {
+    eventlog::Event e;
+    e.seq = s.events.size();
+    e.tsc = 100 * (e.seq + 1);
+    fill(e.record);
+    s.events.push_back(std::move(e));
+  };
+  add([](v1::Record& r) { r.mutable_assertion_failure()->set_rip(0x1000); });
+  add([](v1::Record& r) {
+    r.mutable_memory_snapshot()->set_address(0x2000);
+    r.mutable_memory_snapshot()->set_data(std::string(8, '\x11'));
+  });
+  add([](v1::Record& r) { r.mutable_nmi_received()->set_interrupted_rip(0x1004); });
+  add([](v1::Record& r) {
+    r.mutable_memory_snapshot()->set_address(0x3000);
+    r.mutable_memory_snapshot()->set_data(std::string(8, '\x22'));
+  });
+  RecordedTarget t(std::move(log), nullptr);
+  ASSERT_EQ(t.position(), 0u);  // at the assertion
+  EXPECT_EQ(t.read_memory(0x2000, 8), std::string(8, '\x11'));
+  EXPECT_EQ(t.read_memory(0x3000, 8), "");
+  std::string why;
+  ASSERT_TRUE(t.seek(3, why)) << why;
+  EXPECT_EQ(t.read_memory(0x3000, 8), std::string(8, '\x22'));
+}
+
 }  // namespace
 }  // namespace nestrr::gdbstub

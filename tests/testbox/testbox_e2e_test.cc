@@ -161,8 +161,9 @@ uint16_t free_port() {
 
 // Ground truth: the same failing run stopped by real gdb through QEMU's
 // gdbstub where the assertion path takes its registers; gdb's bt against
-// `nestrr stack` on the log that run wrote.
-TEST(Testbox, GdbBacktraceThroughQemuGdbstubMatchesNestrrStack) {
+// `nestrr stack` on the log that run wrote, and gdb's bt through
+// `nestrr gdbserver` on that log.
+TEST(Testbox, GdbBacktraceThroughQemuGdbstubMatchesNestrrStackAndGdbserver) {
   fs::path log_path = work("gdb.nrr");
   uint16_t port = free_port();
   std::string cmd = nestrr() + kRaceArgs + " --gdb " + std::to_string(port) + " -o " + log_path.string();
@@ -198,6 +199,22 @@ TEST(Testbox, GdbBacktraceThroughQemuGdbstubMatchesNestrrStack) {
   bool vmxon = false;
   for (const auto& f : n) vmxon = vmxon || f.function == "handle_vmxon";
   EXPECT_TRUE(vmxon) << "the NMI did not interrupt handle_vmxon:\n" << st.out;
+
+  // The same gdb on the log through `nestrr gdbserver`: registers from the
+  // assertion record, memory from its stack window and the stack snapshots
+  // the testbox logs after it. Same frames as through QEMU, from frame 1
+  // (frame 0 is where each stopped in assertion_record).
+  Ran served = run("gdb -batch -nx " + image() + " -ex 'set pagination off' -ex 'target remote | " + nestrr() +
+                   " gdbserver " + log_path.string() + " --elf " + image() + " --stdio' -ex bt");
+  std::vector<Frame> s = gdb_frames(served.out);
+  ASSERT_GE(s.size(), n.size()) << "gdb through nestrr gdbserver unwinds fewer frames than nestrr stack:\n"
+                                << served.out;
+  EXPECT_EQ(s[0].function, "assertion_record") << served.out;
+  for (size_t i = 1; i < std::min(s.size(), g.size()); i++) {
+    EXPECT_EQ(s[i].function, g[i].function) << "frame " << i << "\nQEMU:\n" << gdb.out << "\nnestrr gdbserver:\n"
+                                            << served.out;
+    EXPECT_EQ(s[i].line, g[i].line) << "frame " << i << " (" << s[i].function << ")";
+  }
 }
 
 TEST(Testbox, IncompleteEpt01FlushIsReportedByCheck) {

@@ -13,6 +13,8 @@
 /* Logger ring per CPU. The console CPU drains every millisecond; under
  * TCG a CPU logs far less than this per millisecond. */
 #define RING_BYTES (1u << 20)
+/* Live stack logged above the assertion's own window, at most. */
+#define STACK_SNAPSHOT_MAX 16384u
 /* Machine-physical memory of the core for CORE_MAX_CPUS (core_phys_size). */
 #define PHYS_BYTES                                                           \
   ((4ull << 20) + CORE_EPT01_PAGES * CORE_PAGE_SIZE +                        \
@@ -159,6 +161,15 @@ static __attribute__((noinline)) void assertion_record(uint32_t cpu, const char 
     for (uint32_t i = 0; i < bytes; i++) c->stack_copy[i] = ((const uint8_t *)sp)[i];
   }
   glue_assertion(&lg, cpu, cond, file, line, &regs, frames, n, sp, c->stack_copy, bytes);
+  /* The callers' frames above that window, up to the stack's top, so a
+   * debugger on the log can unwind every frame from memory, not only from
+   * the return-address list. They do not change while we are below them. */
+  if (bytes && sp + bytes < c->stack_hi) {
+    uintptr_t rest = c->stack_hi - (sp + bytes);
+    if (rest > STACK_SNAPSHOT_MAX) rest = STACK_SNAPSHOT_MAX;
+    nestrr_log_memory(&lg, cpu, (uint64_t)(sp + bytes), (const void *)(sp + bytes), (uint32_t)rest,
+                      "stack");
+  }
 }
 
 static void p_assert(void *ctx, uint32_t cpu, const char *cond, const char *file, uint32_t line) {

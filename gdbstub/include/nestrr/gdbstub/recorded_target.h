@@ -74,7 +74,7 @@ class RecordedTarget : public Target {
   uint64_t pos_ = 0;
   Stop::Why last_why_ = Stop::Why::kStep;
   std::vector<std::vector<RegisterRecord>> registers_;  // per CPU, by index
-  std::vector<MemoryRecord> memory_;                    // by index
+  std::vector<MemoryRecord> memory_;                    // in timeline order
   // Breakpoint address -> the function range it stands for.
   struct Range {
     uint64_t lo, hi;
