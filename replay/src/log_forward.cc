@@ -86,9 +86,9 @@ void forward_wait_done(nestrr_logger* lg, uint32_t cpu, uint32_t point, uint64_t
   nestrr_log_sync_point(lg, cpu, point, progress, NESTRR_SYNC_POINT_KIND_WAIT_DONE);
 }
 
-void forward_assertion(nestrr_logger* lg, uint32_t cpu, const char* condition, const char* file,
+bool forward_assertion(nestrr_logger* lg, uint32_t cpu, const char* condition, const char* file,
                        uint32_t line, const CapturedStack& c) {
-  nestrr_log_assertion(lg, cpu, condition, file, line, &c.regs, c.return_addrs, c.frame_count,
+  return nestrr_log_assertion(lg, cpu, condition, file, line, &c.regs, c.return_addrs, c.frame_count,
                        c.stack_addr, c.stack, c.stack_bytes);
 }
 

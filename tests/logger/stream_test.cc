@@ -61,6 +61,22 @@ TEST(LoggerStream, FullRingReportsExactLoss) {
   delete s;
 }
 
+// nestrr_logger_room: what a caller that must not lose a record waits on.
+TEST(LoggerStream, RoomShrinksWithRecordsAndComesBackWithTheDrain) {
+  StreamLogger s(2, 8192);
+  EXPECT_EQ(nestrr_logger_room(&s.lg, 0), 8192u);
+  ASSERT_TRUE(nestrr_log_vm_exit(&s.lg, 0, 1, 0, 0x1000, false));
+  EXPECT_EQ(nestrr_logger_room(&s.lg, 0), 8192u - 48u);  // one 48-byte VmExit slot
+  EXPECT_EQ(nestrr_logger_room(&s.lg, 1), 8192u);        // per CPU
+  while (nestrr_log_vm_exit(&s.lg, 0, 1, 0, 0x1000, false)) {
+  }
+  EXPECT_LT(nestrr_logger_room(&s.lg, 0), 48u);  // full: the next record was dropped
+  nestrr_logger_flush(&s.lg, 0);
+  // The drain frees everything; the RecordsLost it appended is drained too.
+  EXPECT_EQ(nestrr_logger_room(&s.lg, 0), 8192u);
+  EXPECT_EQ(nestrr_logger_room(&s.lg, 7), 0u);  // no such CPU
+}
+
 TEST(LoggerStream, ChunksFitFramesAndRestartDeltas) {
   auto* s = new StreamLogger(1, 64 * 1024);
   for (uint64_t i = 0; i < 1000; ++i)

@@ -74,6 +74,17 @@ void nestrr_logger_finish(struct nestrr_logger *lg) {
   }
 }
 
+uint32_t nestrr_logger_room(const struct nestrr_logger *lg, uint32_t cpu) {
+  if (cpu >= lg->cpu_count) return 0;
+  const struct nestrr_ring *r = &lg->cpus[cpu].ring;
+  for (;;) {
+    uint32_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+    uint32_t head = __atomic_load_n(&r->ctl.half[0], __ATOMIC_ACQUIRE);
+    if ((int32_t)(head - tail) < 0) continue; /* tail moved past our head: reload */
+    return head - tail >= lg->ring_bytes ? 0 : lg->ring_bytes - (head - tail);
+  }
+}
+
 uint32_t nestrr_logger_dropped(const struct nestrr_logger *lg, uint32_t cpu) {
   if (cpu >= lg->cpu_count) return 0;
   return __atomic_load_n(&lg->cpus[cpu].ring.dropped, __ATOMIC_RELAXED);

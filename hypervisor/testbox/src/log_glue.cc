@@ -20,7 +20,7 @@ void glue_wait_done(nestrr_logger* lg, uint32_t cpu, uint32_t point, uint64_t pr
   fwd::forward_wait_done(lg, cpu, point, progress);
 }
 
-void glue_assertion(nestrr_logger* lg, uint32_t cpu, const char* cond, const char* file,
+bool glue_assertion(nestrr_logger* lg, uint32_t cpu, const char* cond, const char* file,
                     uint32_t line, const nestrr_regs* regs, const uint64_t* return_addrs,
                     uint32_t frame_count, uint64_t stack_addr, const void* stack,
                     uint32_t stack_bytes) {
@@ -32,7 +32,7 @@ void glue_assertion(nestrr_logger* lg, uint32_t cpu, const char* cond, const cha
   c.stack_addr = stack_addr;
   c.stack = stack;
   c.stack_bytes = stack_bytes;
-  fwd::forward_assertion(lg, cpu, cond, file, line, c);
+  return fwd::forward_assertion(lg, cpu, cond, file, line, c);
 }
 
 }  // extern "C"

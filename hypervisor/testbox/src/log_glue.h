@@ -4,6 +4,7 @@
 #ifndef NESTRR_TESTBOX_LOG_GLUE_H
 #define NESTRR_TESTBOX_LOG_GLUE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nestrr/core/core.h"
@@ -17,7 +18,8 @@ void glue_event(struct nestrr_logger *lg, uint32_t cpu, const struct core_event 
                 uint64_t interrupted_rip);
 void glue_lock_acquired(struct nestrr_logger *lg, uint32_t cpu, uint32_t lock, uint64_t progress);
 void glue_wait_done(struct nestrr_logger *lg, uint32_t cpu, uint32_t point, uint64_t progress);
-void glue_assertion(struct nestrr_logger *lg, uint32_t cpu, const char *cond, const char *file,
+/* True if the assertion record was stored. */
+bool glue_assertion(struct nestrr_logger *lg, uint32_t cpu, const char *cond, const char *file,
                     uint32_t line, const struct nestrr_regs *regs, const uint64_t *return_addrs,
                     uint32_t frame_count, uint64_t stack_addr, const void *stack,
                     uint32_t stack_bytes);

@@ -241,6 +241,12 @@ void nestrr_logger_finish(struct nestrr_logger *lg);
  * Stream mode: same as finish. */
 void nestrr_logger_dump(struct nestrr_logger *lg);
 
+/* Bytes free in `cpu`'s ring right now (stream mode: what the next drain
+ * has not yet made room for). A record needs at most NESTRR_SLOT_MAX plus
+ * one pad. For a caller that must not lose a record (an assertion path)
+ * and can wait for another CPU to drain. */
+uint32_t nestrr_logger_room(const struct nestrr_logger *lg, uint32_t cpu);
+
 /* Records dropped or overwritten on `cpu` so far. */
 uint32_t nestrr_logger_dropped(const struct nestrr_logger *lg, uint32_t cpu);
 

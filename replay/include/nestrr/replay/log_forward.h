@@ -33,7 +33,8 @@ struct CapturedStack {
   const void* stack = nullptr;
   uint32_t stack_bytes = 0;
 };
-void forward_assertion(nestrr_logger* lg, uint32_t cpu, const char* condition, const char* file,
+// True if the record was stored.
+bool forward_assertion(nestrr_logger* lg, uint32_t cpu, const char* condition, const char* file,
                        uint32_t line, const CapturedStack& captured);
 
 }  // namespace nestrr::replay
