@@ -80,6 +80,7 @@ void register_dump(CLI::App& app, Run& run) {
     std::string log;
     bool json = false;
     bool by_cpu = false;
+    bool console = false;
     std::vector<uint32_t> cpus;
     std::vector<std::string> kinds;
     std::optional<double> from_us, to_us;
@@ -93,6 +94,9 @@ void register_dump(CLI::App& app, Run& run) {
   sub->add_option("log", o->log, "Log file (.nrr), or - for stdin")->required();
   sub->add_flag("--json", o->json, "JSON lines: one object per event, the record in protobuf JSON");
   sub->add_flag("--by-cpu", o->by_cpu, "Each CPU's events in sequence order, CPU after CPU");
+  sub->add_flag("--console", o->console,
+                "Print the console text the capture carried between frames (one line each) instead "
+                "of events");
   sub->add_option("--cpu", o->cpus, "Only these CPUs (repeatable)");
   sub->add_option("--kind", o->kinds, "Only these event kinds (repeatable), e.g. vm_exit, nmi_received")
       ->check(CLI::IsMember(known_kinds()));
@@ -115,6 +119,11 @@ void register_dump(CLI::App& app, Run& run) {
       }
       auto log = open_log(o->log);
       if (!log) return kExitBadInput;
+      if (o->console) {
+        for (const auto& line : log->console) std::cout << line.record.console_text().text() << '\n';
+        std::cout.flush();
+        return std::cout ? kExitOk : kExitFailed;
+      }
       CodeNames names;
       if (!open_code_names(*log, o->names, names)) return kExitBadInput;
       eventlog::TimeBase base = eventlog::time_base(*log);

@@ -13,11 +13,6 @@
 namespace nestrr::cli {
 namespace {
 
-std::string default_image() {
-  if (const char* env = std::getenv("NESTRR_TESTBOX_IMAGE")) return env;
-  return NESTRR_TESTBOX_DEFAULT_IMAGE;
-}
-
 // The log's module table must name the image that ran (its build-id).
 void check_module(const eventlog::Log& log, const std::string& image) {
   if (!log.header || log.header->module_size() == 0) {
@@ -39,7 +34,7 @@ void check_module(const eventlog::Log& log, const std::string& image) {
 void register_testbox(CLI::App& app, Run& run) {
   struct Opts {
     testbox::TestboxOptions t;
-    std::string image = default_image();
+    std::string image = testbox::default_image().string();
     double timeout_s = 60;
     uint16_t gdb_port = 0;
     std::string out;
@@ -65,8 +60,14 @@ void register_testbox(CLI::App& app, Run& run) {
   sub->add_option("--widen", o->t.widen,
                   "Widen a race window: POINT:NS spins NS nanoseconds at a yield point "
                   "(\"vmxon\" = between the two VMXON stores); recorded in the log");
+  sub->add_flag("--paced", o->t.paced,
+                "Lose nothing: a CPU whose log ring is over half full waits at its next yield point "
+                "until the console CPU has drained it (the run slows to the UART's pace)");
   sub->add_flag("--flight", o->t.flight,
                 "Flight recorder: keep the last records per CPU, written at the end");
+  sub->add_option("--append", o->t.extra_append,
+                  "More words for the image's command line (hypervisor/testbox/README.md), e.g. "
+                  "bench=logger-cost; repeatable");
   sub->add_option("--timeout", o->timeout_s, "Stop QEMU after this many seconds")
       ->capture_default_str();
   sub->add_option("--image", o->image, "The testbox ELF (default: the one this build made, "
@@ -104,7 +105,8 @@ void register_testbox(CLI::App& app, Run& run) {
       for (const auto& line : r.log.console) {
         const std::string& text = line.record.console_text().text();
         if (text.find("assertion") != std::string::npos || text.find("bad command") != std::string::npos ||
-            text.find("exception") != std::string::npos || text.find("did not") != std::string::npos)
+            text.find("exception") != std::string::npos || text.find("did not") != std::string::npos ||
+            text.find("logger cost") != std::string::npos)
           spdlog::info("console: {}", text);
       }
       check_module(r.log, o->image);

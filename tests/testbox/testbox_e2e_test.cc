@@ -291,6 +291,80 @@ TEST(Testbox, NoisyCaptureLossIsExactAndReplayRefusesWithTheReason) {
   EXPECT_NE(rp.out.find("damage or loss; replay needs every record"), std::string::npos) << rp.out;
 }
 
+// log=flight: the rings are kept and dumped at the failure. The dump is a
+// flight-recorder log with the assertion, its stack and the VCPU; a short
+// widened run fits the rings whole, so it replays like a streamed one.
+TEST(Testbox, FlightRecorderIsDumpedAtTheFailure) {
+  fs::path log_path = work("flight.nrr");
+  Ran t = run(nestrr() + kRaceArgs + " --flight -o " + log_path.string());
+  ASSERT_EQ(t.status, 0) << t.out;
+  ASSERT_NE(t.out.find("assertion failed: QEMU status 35"), std::string::npos) << t.out;
+  nestrr::eventlog::Log log = nestrr::eventlog::read_log_file(log_path);
+  ASSERT_TRUE(log.header.has_value());
+  EXPECT_EQ(log.header->sink(), nestrr::v1::Header::SINK_FLIGHT_RECORDER);
+  EXPECT_TRUE(log.damage.empty() && log.gaps.empty());
+  uint32_t cpu = 0;
+  const auto* a = first_assertion(log, &cpu);
+  ASSERT_NE(a, nullptr);
+  EXPECT_FALSE(a->stack().empty());
+  size_t snapshots = 0, dropped = 0;
+  for (const auto& s : log.streams) {
+    dropped += s.records_dropped_logger;
+    for (const auto& e : s.events) snapshots += e.record.has_memory_snapshot();
+  }
+  EXPECT_GT(snapshots, 0u);
+  Ran st = run(nestrr() + " stack " + log_path.string() + " --elf " + image() + " --tree");
+  EXPECT_EQ(st.status, 0) << st.out;
+  EXPECT_NE(st.out.find("handle_vmxon"), std::string::npos) << st.out;
+  Ran rp = run(nestrr() + " replay " + log_path.string());
+  if (dropped == 0) {
+    EXPECT_EQ(rp.status, 0) << rp.out;
+    EXPECT_NE(rp.out.find("Replay matched the log"), std::string::npos) << rp.out;
+  } else {
+    EXPECT_EQ(rp.status, 3) << "the rings wrapped (" << dropped << " overwritten): " << rp.out;
+  }
+}
+
+// log=paced: a CPU that gets ahead of the UART waits at its next yield
+// point, so a run long enough to overflow the rings loses nothing and
+// replays; and the image's console lines come back through `dump --console`.
+TEST(Testbox, PacedStreamLosesNothing) {
+  fs::path log_path = work("paced.nrr");
+  Ran t = run(nestrr() + " testbox --variant fixed --cpus 2 --iterations 500 --paced --timeout 240 -q -o " +
+              log_path.string());
+  ASSERT_EQ(t.status, 0) << t.out;
+  EXPECT_NE(t.out.find("completed: QEMU status 33"), std::string::npos) << t.out;
+  nestrr::eventlog::Log log = nestrr::eventlog::read_log_file(log_path);
+  EXPECT_TRUE(log.damage.empty() && log.gaps.empty());
+  size_t records = 0;
+  for (const auto& s : log.streams) {
+    EXPECT_EQ(s.records_dropped_logger, 0u) << "cpu" << s.cpu;
+    EXPECT_EQ(s.records_lost_transport, 0u) << "cpu" << s.cpu;
+    EXPECT_TRUE(s.trailer.has_value()) << "cpu" << s.cpu;
+    records += s.events.size();
+  }
+  EXPECT_GT(records, 20000u);  // well past what a 1 MiB ring holds at once
+  Ran rp = run(nestrr() + " replay " + log_path.string());
+  EXPECT_EQ(rp.status, 0) << rp.out;
+  Ran console = run(nestrr() + " dump --console " + log_path.string());
+  EXPECT_EQ(console.status, 0) << console.out;
+  EXPECT_NE(console.out.find("testbox: every workload completed"), std::string::npos) << console.out;
+}
+
+// bench=logger-cost: the image measures its logger and reports one line.
+TEST(Testbox, LoggerCostModeReportsCyclesPerRecord) {
+  Ran t = run(nestrr() + " testbox --cpus 1 --append bench=logger-cost --timeout 120 -q -o " +
+              work("cost.nrr").string());
+  ASSERT_EQ(t.status, 0) << t.out;
+  std::smatch m;
+  static const std::regex line(R"(bare (\d+) flight (\d+) stream (\d+) \(stream bytes (\d+), dropped (\d+)\))");
+  ASSERT_TRUE(std::regex_search(t.out, m, line)) << t.out;
+  EXPECT_GT(std::stoull(m[1]), 0u);
+  EXPECT_GT(std::stoull(m[2]), std::stoull(m[1]));  // the logger does more than the bare store
+  EXPECT_GT(std::stoull(m[4]), 0u);                 // the stream logger wrote frames
+  EXPECT_EQ(std::stoull(m[5]), 0u);
+}
+
 TEST(Testbox, QemuMissingIsAClearError) {
   Ran t = run(nestrr() + " testbox --qemu no-such-qemu-binary --timeout 5 -q -o " + work("none.nrr").string());
   EXPECT_EQ(t.status, 1) << t.out;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -60,6 +61,26 @@ const char* end_name(TestboxResult::End end) {
   return "?";
 }
 
+std::filesystem::path default_image() {
+  if (const char* env = std::getenv("NESTRR_TESTBOX_IMAGE")) return env;
+  return NESTRR_TESTBOX_DEFAULT_IMAGE;
+}
+
+std::optional<std::filesystem::path> find_qemu(const std::string& qemu) {
+  if (qemu.find('/') != std::string::npos)
+    return ::access(qemu.c_str(), X_OK) == 0 ? std::optional<std::filesystem::path>(qemu) : std::nullopt;
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/bin:/bin";
+  for (size_t at = 0; at <= dirs.size();) {
+    size_t end = dirs.find(':', at);
+    if (end == std::string::npos) end = dirs.size();
+    std::filesystem::path candidate = std::filesystem::path(end > at ? dirs.substr(at, end - at) : ".") / qemu;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
 std::string kernel_command_line(const TestboxOptions& o) {
   uint32_t cpus = o.workload.empty() ? o.cpus : static_cast<uint32_t>(o.workload.size());
   std::string s = "variant=" + o.variant + " cpus=" + std::to_string(cpus) +
@@ -69,7 +90,10 @@ std::string kernel_command_line(const TestboxOptions& o) {
     for (size_t i = 0; i < o.workload.size(); ++i) s += (i ? "," : "") + o.workload[i];
   }
   for (const auto& w : o.widen) s += " widen=" + w;
-  if (o.flight) s += " log=flight";
+  if (o.flight)
+    s += " log=flight";
+  else if (o.paced)
+    s += " log=paced";
   for (const auto& w : o.extra_append) s += " " + w;
   return s;
 }

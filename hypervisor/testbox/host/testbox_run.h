@@ -27,6 +27,7 @@ struct TestboxOptions {
   uint64_t seed = 0;
   std::vector<std::string> widen;            // "vmxon:20000"
   bool flight = false;                       // log=flight
+  bool paced = false;                        // log=paced (stream, nothing dropped)
   std::vector<std::string> extra_append;     // more kernel command-line words
   std::chrono::milliseconds timeout{60'000};
   // QEMU's gdbstub on 127.0.0.1:port, CPUs stopped until gdb continues.
@@ -43,6 +44,12 @@ struct TestboxResult {
 };
 
 const char* end_name(TestboxResult::End end);
+
+// $NESTRR_TESTBOX_IMAGE if set, else the image this build made.
+std::filesystem::path default_image();
+// The QEMU binary as a path: `qemu` itself if it has a slash, else the
+// first executable of that name on $PATH; nullopt if there is none.
+std::optional<std::filesystem::path> find_qemu(const std::string& qemu);
 
 // The kernel command line the image parses (hypervisor/testbox/README.md).
 std::string kernel_command_line(const TestboxOptions& o);

@@ -10,9 +10,14 @@
 #include "timing.h"
 #include "uart.h"
 
-/* Logger ring per CPU. The console CPU drains every millisecond; under
- * TCG a CPU logs far less than this per millisecond. */
+/* Logger ring per CPU. The console CPU drains every millisecond, at the
+ * speed of the emulated UART; a CPU that outruns it loses records, which
+ * the log counts (RecordsLost). */
 #define RING_BYTES (1u << 20)
+/* Ring room the failing CPU waits for before it logs its failure, so that
+ * the assertion, its stack and its VCPU are never the records lost. */
+#define FAILURE_LOG_ROOM (64u * 1024u)
+#define FAILURE_ROOM_WAIT_NS 10000000000ull
 /* Live stack logged above the assertion's own window, at most. */
 #define STACK_SNAPSHOT_MAX 16384u
 /* Machine-physical memory of the core for CORE_MAX_CPUS (core_phys_size). */
@@ -42,6 +47,10 @@ static uint32_t cpu_count;
 static uint64_t phys_size;
 static uint64_t widen_point, widen_ticks;
 static volatile uint32_t go, stop;
+/* A CPU is logging its failure: the other CPUs park at their next yield
+ * point and ignore NMIs, the console CPU keeps draining. */
+static volatile uint32_t freeze;
+static bool flight_mode, paced;
 static volatile uint64_t ticks;
 
 static struct {
@@ -109,10 +118,21 @@ static uint64_t next_random(struct tb_cpu *c) { /* xorshift64 */
 
 /* Widening: spin half to all of the configured time at the chosen point,
  * outside NMI handlers; timing only, nothing replay needs. */
+/* log=paced: at a yield point, a CPU whose ring is over half full waits
+ * until the console CPU has drained it below a quarter. */
+static void pace(uint32_t cpu) {
+  if (!paced || cpus[cpu].in_nmi || nestrr_logger_room(&lg, cpu) >= RING_BYTES / 2) return;
+  while (nestrr_logger_room(&lg, cpu) < RING_BYTES / 4 * 3) {
+    if (stop || freeze) park(cpu);
+    cpu_relax();
+  }
+}
+
 static void p_point(void *ctx, uint32_t cpu, uint32_t id) {
   (void)ctx;
   struct tb_cpu *c = &cpus[cpu];
-  if (stop) park(cpu);
+  if (stop || freeze) park(cpu);
+  pace(cpu);
   if (id != widen_point || c->in_nmi || !widen_ticks) return;
   uint64_t end = rdtsc() + widen_ticks / 2 + next_random(c) % (widen_ticks / 2 + 1);
   while (rdtsc() < end && !stop) cpu_relax();
@@ -121,7 +141,7 @@ static void p_point(void *ctx, uint32_t cpu, uint32_t id) {
 static void p_wait(void *ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, void *arg) {
   (void)ctx;
   while (!pred(arg)) {
-    if (stop) park(cpu);
+    if (stop || freeze) park(cpu);
     cpu_relax();
   }
   glue_wait_done(&lg, cpu, id, core_vcpu_progress(&core.vcpu[cpu]));
@@ -160,7 +180,7 @@ static __attribute__((noinline)) void assertion_record(uint32_t cpu, const char 
     bytes = room < NESTRR_ASSERT_STACK_MAX ? (uint32_t)room : NESTRR_ASSERT_STACK_MAX;
     for (uint32_t i = 0; i < bytes; i++) c->stack_copy[i] = ((const uint8_t *)sp)[i];
   }
-  glue_assertion(&lg, cpu, cond, file, line, &regs, frames, n, sp, c->stack_copy, bytes);
+  if (!glue_assertion(&lg, cpu, cond, file, line, &regs, frames, n, sp, c->stack_copy, bytes)) return;
   /* The callers' frames above that window, up to the stack's top, so a
    * debugger on the log can unwind every frame from memory, not only from
    * the return-address list. They do not change while we are below them. */
@@ -172,8 +192,19 @@ static __attribute__((noinline)) void assertion_record(uint32_t cpu, const char 
   }
 }
 
+/* Stream mode: waits (bounded) until the console CPU has drained enough of
+ * this CPU's ring for the failure's records. Nobody else writes to it
+ * meanwhile: the other CPUs are frozen and this one takes no NMIs. */
+static void wait_for_room(uint32_t cpu) {
+  if (flight_mode) return;
+  uint64_t end = rdtsc() + timing_ns_to_tsc(FAILURE_ROOM_WAIT_NS);
+  while (nestrr_logger_room(&lg, cpu) < FAILURE_LOG_ROOM && rdtsc() < end) cpu_relax();
+}
+
 static void p_assert(void *ctx, uint32_t cpu, const char *cond, const char *file, uint32_t line) {
   (void)ctx;
+  __atomic_store_n(&freeze, 1u, __ATOMIC_SEQ_CST);
+  wait_for_room(cpu);
   assertion_record(cpu, cond, file, line);
   /* The failing VCPU's state, for the debugger (replay skips snapshots). */
   nestrr_log_memory(&lg, cpu, (uint64_t)(uintptr_t)&core.vcpu[cpu], &core.vcpu[cpu],
@@ -191,7 +222,7 @@ static void p_assert(void *ctx, uint32_t cpu, const char *cond, const char *file
 /* ---- NMIs, timer ---- */
 
 void machine_nmi(uint32_t apic_id, const struct interrupt_frame *f) {
-  if (apic_id == 0 || apic_id > cpu_count || !go || stop) return;
+  if (apic_id == 0 || apic_id > cpu_count || !go || stop || freeze) return;
   struct tb_cpu *c = &cpus[apic_id - 1];
   c->nmi_rip = f->rip;
   c->in_nmi = 1;
@@ -257,6 +288,8 @@ static void setup_log(const struct testbox_options *o) {
   lc.cpu_count = cpu_count;
   lc.ring_bytes = RING_BYTES;
   lc.mode = o->flight ? NESTRR_MODE_FLIGHT : NESTRR_MODE_STREAM;
+  flight_mode = o->flight;
+  paced = o->paced;
   lc.memory = lg_mem;
   lc.memory_bytes = sizeof lg_mem;
   lc.tsc_hz = timing_tsc_hz();

@@ -3,6 +3,7 @@
 #include "cpu.h"
 #include "idt.h"
 #include "lapic.h"
+#include "logger_cost.h"
 #include "machine.h"
 #include "options.h"
 #include "timing.h"
@@ -15,6 +16,22 @@ struct multiboot_info {
 };
 
 static struct testbox_options options;
+static uint64_t logger_cost_memory[LOGGER_COST_MEMORY_BYTES / 8];
+
+/* bench=logger-cost: the logger's cycles per record on this CPU, next to a
+ * bare rdtsc-plus-store loop (logger_cost.h); one console line, then exit. */
+static void run_logger_cost(void) {
+  struct logger_cost c;
+  if (!logger_cost_measure(logger_cost_memory, sizeof logger_cost_memory, timing_tsc_hz(), &c)) {
+    uart_printf("testbox: logger cost: a logger refused its configuration\n");
+    machine_exit(TESTBOX_EXIT_PANIC);
+  }
+  uart_printf("testbox: logger cost: tsc cycles per %u records, median of %u blocks: bare %lu flight %lu "
+              "stream %lu (stream bytes %lu, dropped %lu)\n",
+              LOGGER_COST_BLOCK, LOGGER_COST_BLOCKS, c.bare, c.flight, c.stream, c.stream_bytes,
+              c.stream_dropped);
+  machine_exit(TESTBOX_EXIT_COMPLETED);
+}
 
 void testbox_main(void);
 void testbox_main(void) {
@@ -36,6 +53,7 @@ void testbox_main(void) {
     machine_exit(TESTBOX_EXIT_PANIC);
   }
   if (options.run == TESTBOX_RUN_SELFTEST) selftest_run(options.cpus);
+  if (options.run == TESTBOX_RUN_LOGGER_COST) run_logger_cost();
   machine_run_core(&options);
 }
 

@@ -124,12 +124,14 @@ static bool word(const char *w, uint32_t n, uint32_t col, struct testbox_options
     for (uint32_t i = 0; i < n; i++) o->widen_option[i] = w[i];
     o->widen_option[n] = 0;
   } else if (eq(w, eqpos, "log")) {
+    o->flight = o->paced = false;
     if (eq(v, vn, "stream")) {
-      o->flight = false;
+    } else if (eq(v, vn, "paced")) {
+      o->paced = true;
     } else if (eq(v, vn, "flight")) {
       o->flight = true;
     } else {
-      set_err(err, err_len, "log wants stream or flight, got", v, vn, col + eqpos + 1);
+      set_err(err, err_len, "log wants stream, paced or flight, got", v, vn, col + eqpos + 1);
       return false;
     }
   } else if (eq(w, eqpos, "workload")) {
@@ -143,6 +145,12 @@ static bool word(const char *w, uint32_t n, uint32_t col, struct testbox_options
       return false;
     }
     o->run = TESTBOX_RUN_SELFTEST;
+  } else if (eq(w, eqpos, "bench")) {
+    if (!eq(v, vn, "logger-cost")) {
+      set_err(err, err_len, "unknown bench", v, vn, col + eqpos + 1);
+      return false;
+    }
+    o->run = TESTBOX_RUN_LOGGER_COST;
   } else {
     set_err(err, err_len, "unknown option", w, eqpos, col);
     return false;
@@ -160,6 +168,7 @@ bool options_parse(const char *cmdline, struct testbox_options *o, char *err, ui
   o->widen_ns = 0;
   o->widen_option[0] = 0;
   o->flight = false;
+  o->paced = false;
   o->workload_count = 0;
   if (!cmdline) return true;
   uint32_t n = slen(cmdline), i = 0;

@@ -10,6 +10,7 @@
 enum testbox_run {
   TESTBOX_RUN_CORE = 0,     /* the nested-VMX core with the logger */
   TESTBOX_RUN_SELFTEST = 1, /* selftest=smp: CPUs up, NMI IPIs between them */
+  TESTBOX_RUN_LOGGER_COST = 2, /* bench=logger-cost: cycles per record, then exit */
 };
 
 struct testbox_options {
@@ -22,6 +23,8 @@ struct testbox_options {
   uint64_t widen_ns;
   char widen_option[64];  /* "widen=vmxon:20000", as the log records it */
   bool flight;            /* log=flight: flight recorder, dumped at the end */
+  bool paced;             /* log=paced: stream, and a CPU whose ring is over half
+                           * full waits at its yield points for the drain */
   /* workload=l1,remap: one kind per CPU (sets cpus); 0 entries = the
    * default (the last CPU registers PALs, the others run L1). */
   uint32_t workload_count;
@@ -29,8 +32,9 @@ struct testbox_options {
 };
 
 /* Parses "KERNEL key=value ..." (the first word is the kernel's path).
- * Keys: variant= cpus= iterations= seed= widen=POINT:NS log=stream|flight
- * workload=KIND,... (idle, l1, pal, remap) selftest=smp. False with a message in `err` (naming the word and its
+ * Keys: variant= cpus= iterations= seed= widen=POINT:NS log=stream|paced|flight
+ * workload=KIND,... (idle, l1, pal, remap) selftest=smp
+ * bench=logger-cost. False with a message in `err` (naming the word and its
  * column) on anything else. */
 /* "l1", "pal", ... for the log's scenario. */
 const char *options_workload_name(uint32_t kind);
