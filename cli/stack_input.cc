@@ -51,7 +51,7 @@ std::optional<StackInput> open_stack_input(const StackInputOptions& o, bool need
     }
   }
   const eventlog::Event& e = in.log.at(timeline.order[*index]);
-  in.snapshot = symbolize::StackSnapshot::from_record(e.record);
+  in.snapshot = symbolize::StackSnapshot::from_log(in.log, timeline.order[*index]);
   in.event_name = fmt::format("event {} (cpu{}#{})", *index, e.cpu, e.seq);
   if (!in.snapshot) {
     spdlog::error("{} has no registers or interrupted RIP (only assertion failures and NMIs have)", in.event_name);

@@ -179,7 +179,7 @@ class FailurePanel {
       f_.stack_note = "an invariant violation found in the log: no CPU stopped, so there is no stack";
       return;
     }
-    auto snap = symbolize::StackSnapshot::from_record(log_.at(*assertion_).record);
+    auto snap = symbolize::StackSnapshot::from_log(log_, *assertion_);
     if (!snap) {
       f_.stack_note = "the assertion record has no registers";
       return;

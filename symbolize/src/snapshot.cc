@@ -31,6 +31,17 @@ std::optional<StackSnapshot> StackSnapshot::from_record(const nestrr::v1::Record
   return std::nullopt;
 }
 
+std::optional<StackSnapshot> StackSnapshot::from_log(const eventlog::Log& log, eventlog::EventRef ref) {
+  std::optional<StackSnapshot> s = from_record(log.at(ref).record);
+  if (!s || s->stack.empty()) return s;
+  const auto& events = log.streams[ref.stream].events;
+  for (size_t i = ref.index + 1; i < events.size() && events[i].record.has_memory_snapshot(); i++) {
+    const auto& m = events[i].record.memory_snapshot();
+    if (m.address() == s->stack_end()) s->stack += m.data();
+  }
+  return s;
+}
+
 bool StackSnapshot::read_stack(uint64_t address, uint64_t& out) const {
   if (address < stack_address || address - stack_address > stack.size() ||
       stack.size() - (address - stack_address) < 8)

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nestrr.pb.h"
+#include "nestrr/eventlog/log.h"
 
 namespace nestrr::symbolize {
 
@@ -27,6 +28,11 @@ struct StackSnapshot {
 
   // From an AssertionFailure or NmiReceived record; nothing otherwise.
   static std::optional<StackSnapshot> from_record(const nestrr::v1::Record& record);
+  // The same for event `ref` of `log`, with the stack window extended by
+  // the memory snapshots its CPU logged right after it that continue the
+  // window (the testbox logs the rest of a failing stack that way), so the
+  // unwinders can read every caller's frame.
+  static std::optional<StackSnapshot> from_log(const eventlog::Log& log, eventlog::EventRef ref);
 
   // 8 little-endian bytes at `address` from the stack window.
   bool read_stack(uint64_t address, uint64_t& out) const;
