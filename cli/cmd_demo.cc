@@ -1,6 +1,8 @@
 // `nestrr demo`: two CPUs log a quiesce through the real logger; the stream
 // crosses a noisy serial line, is captured over loopback TCP, and the merged
 // timeline and the loss report are printed and checked against the noise.
+// Then the seed's two bugs on host threads, and the VMXON race on the QEMU
+// testbox when QEMU is installed.
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -20,7 +22,11 @@
 #include "nestrr/replay/interleaving_view.h"
 #include "nestrr/replay/recorder.h"
 #include "nestrr/replay/replayer.h"
+#include "nestrr/symbolize/stack_format.h"
+#include "stack_input.h"
+#include "testbox_run.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -33,6 +39,8 @@ struct DemoOpts {
   std::string out = "nestrr-demo.nrr";
   std::string race_out = "nestrr-demo-vmxon-race.nrr";
   std::string flush_out = "nestrr-demo-ept01-flush.nrr";
+  std::string testbox_out = "nestrr-demo-testbox.nrr";
+  bool testbox = true;
   uint64_t seed = 7;
   double hits = 4;  // expected damaged bytes on the line
   uint32_t l2_exits = 60;
@@ -138,6 +146,63 @@ int demo_ept01_flush(const DemoOpts& o) {
   return kExitFailed;
 }
 
+// The same race on emulated hardware: the bare-metal testbox under QEMU,
+// its COM1 captured, replayed on the host, unwound with the image's DWARF.
+int demo_testbox(const DemoOpts& o) {
+  std::cout << "\n== 10. The VMXON race on the QEMU testbox (bare metal, real NMI IPIs, COM1 captured)\n";
+  testbox::TestboxOptions t;
+  t.image = testbox::default_image();
+  auto qemu = testbox::find_qemu(t.qemu);
+  if (!qemu) {
+    std::cout << "   skipped: " << t.qemu << " is not installed (Debian: apt-get install qemu-system-x86)\n";
+    return kExitOk;
+  }
+  if (!std::filesystem::exists(t.image)) {
+    std::cout << "   skipped: the testbox image " << t.image << " was not built\n";
+    return kExitOk;
+  }
+  t.variant = "vmxon-two-flags";
+  t.cpus = 2;
+  t.widen = {"vmxon:20000"};
+  t.timeout = std::chrono::seconds(60);
+  std::cout << "   nestrr testbox --variant vmxon-two-flags --cpus 2 --widen vmxon:20000 -o " << o.testbox_out
+            << "\n";
+  testbox::TestboxResult r = testbox::run_testbox(t, o.testbox_out);
+  std::cout << "   " << testbox::end_name(r.end) << ": QEMU status " << r.qemu_status << ", " << r.bytes
+            << " bytes of COM1 captured, " << r.log.stats.frames_damaged_total() << " damaged frames\n";
+  if (r.end != testbox::TestboxResult::End::kAssertion) {
+    std::cout << "   the race did not hit on the testbox" << (r.qemu_stderr.empty() ? "" : ": " + r.qemu_stderr)
+              << "\n";
+    return kExitFailed;
+  }
+  std::cout << "== 11. Replay the testbox's log on the host (nestrr replay " << o.testbox_out << ")\n";
+  el::Log log = el::read_log_file(o.testbox_out);
+  replay::ReplayOptions ro;
+  ro.symbolize = false;  // the frames below come from the image's own DWARF
+  replay::ReplayResult rr = replay::replay(log, ro);
+  if (rr.divergence) {
+    std::cout << "   replay diverged: " << rr.divergence->message() << "\n";
+    return kExitDiverged;
+  }
+  if (!rr.failure) {
+    std::cout << "   replay matched the log but reproduced no failure\n";
+    return kExitFailed;
+  }
+  std::cout << "   " << replay::failure_line(*rr.failure) << "; matched all " << rr.events_checked
+            << " records\n";
+  std::cout << "== 12. The failing CPU's stack on the testbox (nestrr stack " << o.testbox_out << " --elf "
+            << t.image.filename().string() << ")\n";
+  StackInputOptions si;
+  si.log = o.testbox_out;
+  si.elf = {t.image.string()};
+  int code = kExitOk;
+  auto in = open_stack_input(si, true, code);
+  if (!in) return code;
+  std::istringstream tree(symbolize::format_stack_tree(symbolize::build_stack(*in->snapshot, *in->symbolizer)));
+  for (std::string line; std::getline(tree, line);) std::cout << "   " << line << "\n";
+  return kExitOk;
+}
+
 int run_demo(const DemoOpts& o) {
   std::cout << "== 1. Two CPUs log through the nestrr logger (streaming sink)\n";
   ScenarioResult sc = run_quiesce_scenario(o.l2_exits, 2);
@@ -191,7 +256,9 @@ int run_demo(const DemoOpts& o) {
   if (o.capture_only) return kExitOk;
   int rc = demo_vmxon_race(o);
   if (rc != kExitOk) return rc;
-  return demo_ept01_flush(o);
+  rc = demo_ept01_flush(o);
+  if (rc != kExitOk || !o.testbox) return rc;
+  return demo_testbox(o);
 }
 
 }  // namespace
@@ -203,7 +270,9 @@ void register_demo(CLI::App& app, Run& run) {
       "Two CPUs log a quiesce (PAL registration NMIs the CPU running L2) through the logger;\n"
       "the stream crosses a noisy line, is captured over loopback TCP, merged and checked.\n"
       "Then the seed's two bugs: the VMXON race recorded on host threads and replayed with\n"
-      "its interleaving and stack, and the incomplete EPT01 flush found by `nestrr check`.");
+      "its interleaving and stack, and the incomplete EPT01 flush found by `nestrr check`.\n"
+      "Last, when qemu-system-x86_64 is installed, the race on the bare-metal testbox under\n"
+      "QEMU: captured from its COM1, replayed on the host, and its stack from the image's DWARF.");
   sub->add_option("-o,--output", o->out, "Where the captured log goes")->capture_default_str();
   sub->add_option("--race-output", o->race_out, "Where the VMXON race recording goes")->capture_default_str();
   sub->add_option("--flush-output", o->flush_out, "Where the EPT01 flush recording goes")->capture_default_str();
@@ -212,6 +281,8 @@ void register_demo(CLI::App& app, Run& run) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   sub->add_option("--l2-exits", o->l2_exits, "VM exits of L2 on CPU 0")->capture_default_str();
+  sub->add_option("--testbox-output", o->testbox_out, "Where the testbox's log goes")->capture_default_str();
+  sub->add_flag("!--no-testbox", o->testbox, "Skip the QEMU testbox part");
   sub->add_flag("--all", o->all, "Print the whole merged timeline");
   sub->add_flag("--capture-only", o->capture_only, "Only the logger / noisy line / capture part");
   sub->callback([&run, o] { run = [o] { return run_demo(*o); }; });
