@@ -111,3 +111,31 @@ for cond, k in by.items():
     print(f"| {cond} | {a['bytes_per_record']:.2f} | {b['bytes_per_record']:.2f} | "
           f"{a['frames_ok']:.3f} | {b['frames_ok']:.3f} | {a['records_ok']:.3f} | "
           f"{b['records_ok']:.3f} | {int(a['bad_accepts'])}/{int(b['bad_accepts'])} |")
+
+rows = load("testbox_bench")
+if rows:
+    med = median_rows(rows)
+    print("\n## Logger on the QEMU testbox (TCG) vs the host, TSC cycles per record, median of 3\n")
+    print("| where | bare loop | flight | flight / bare | stream | stream / bare |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for label, name in (("host", "BM_LoggerCostHost"), ("testbox (QEMU TCG)", "BM_LoggerCostTestbox")):
+        r = next((v for k, v in med.items() if k.startswith(name)), None)
+        if not r:
+            print(f"| {label} | not run | | | | |")
+            continue
+        bare, flight, stream = r["bare_cycles"], r["flight_cycles"], r["stream_cycles"]
+        print(f"| {label} | {bare:.1f} | {flight:.1f} | {flight / bare:.2f}x | {stream:.1f} | {stream / bare:.2f}x |")
+    print("\n## Time to the first hit of the VMXON race on the testbox (2 CPUs, QEMU TCG)\n")
+    print("| widening | runs | hits | median wall s | min | max | median in-log s (first record to assertion) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for widen, label in (("1", "widen=vmxon:20000"), ("0", "none")):
+        runs = [r for r in rows if r.get("run_type") == "iteration" and r["name"].startswith(
+            "BM_TimeToFirstHit/widen:" + widen + "/")]
+        if not runs:
+            continue
+        wall = sorted(r["real_time"] for r in runs)
+        hits = sum(1 for r in runs if r.get("hit"))
+        inlog = sorted(r["log_seconds"] for r in runs if r.get("hit"))
+        m = wall[len(wall) // 2]
+        mi = inlog[len(inlog) // 2] if inlog else float("nan")
+        print(f"| {label} | {len(runs)} | {hits} | {m:.2f} | {wall[0]:.2f} | {wall[-1]:.2f} | {mi:.4f} |")
