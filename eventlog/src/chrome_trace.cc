@@ -9,6 +9,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "nestrr/eventlog/format.h"
+#include "nestrr/eventlog/json_text.h"
 #include "text_util.h"
 
 namespace nestrr::eventlog {
@@ -18,7 +19,7 @@ constexpr int kPid = 1;
 
 std::string json_string(std::string_view s) {
   std::string out = "\"";
-  detail::append_json_escaped(out, s);
+  append_json_escaped(out, s);
   out += '"';
   return out;
 }

@@ -4,12 +4,14 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <set>
 #include <vector>
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 
 #include "nestrr/eventlog/exit_reasons.h"
+#include "nestrr/eventlog/json_text.h"
 #include "text_util.h"
 
 namespace nestrr::eventlog {
@@ -99,7 +101,7 @@ void append_fields(std::string& out, const google::protobuf::Message& m, const C
           out += "<" + std::to_string(v.size()) + " bytes>";
         } else {
           out += '"';
-          detail::append_json_escaped(out, v);
+          append_json_escaped(out, v);
           out += '"';
         }
         break;
@@ -143,7 +145,7 @@ std::string format_event(const Event& e, const TimeBase& base, const CodeNamer& 
     }
     case nestrr::v1::Record::kConsoleText:
       out += " \"";
-      detail::append_json_escaped(out, r.console_text().text());
+      append_json_escaped(out, r.console_text().text());
       out += "\"";
       break;
     case nestrr::v1::Record::EVENT_NOT_SET:

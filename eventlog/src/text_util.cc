@@ -1,6 +1,8 @@
 // UTF-8 sanitizing, JSON escaping, hex numbers.
 #include "text_util.h"
 
+#include "nestrr/eventlog/json_text.h"
+
 #include <cstdio>
 
 namespace nestrr::eventlog::detail {
@@ -57,8 +59,12 @@ std::string sanitize_utf8(std::string_view bytes) {
   return out;
 }
 
-void append_json_escaped(std::string& out, std::string_view raw) {
-  const std::string text = sanitize_utf8(raw);
+}  // namespace nestrr::eventlog::detail
+
+namespace nestrr::eventlog {
+
+void append_json_escaped(std::string& out, std::string_view raw, JsonEscape mode) {
+  const std::string text = detail::sanitize_utf8(raw);
   for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
@@ -69,6 +75,12 @@ void append_json_escaped(std::string& out, std::string_view raw) {
       case '\t': out += "\\t"; break;
       case '\b': out += "\\b"; break;
       case '\f': out += "\\f"; break;
+      case '<':
+        if (mode == JsonEscape::kHtmlSafe)
+          out += "\\u003c";
+        else
+          out.push_back(ch);
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -80,6 +92,10 @@ void append_json_escaped(std::string& out, std::string_view raw) {
     }
   }
 }
+
+}  // namespace nestrr::eventlog
+
+namespace nestrr::eventlog::detail {
 
 std::string hex(uint64_t value) {
   char buf[24];

@@ -12,10 +12,6 @@ namespace nestrr::eventlog::detail {
 // fields stay valid.
 std::string sanitize_utf8(std::string_view bytes);
 
-// Body of a JSON string literal (without quotes); invalid UTF-8 is
-// sanitized first, so the result is always valid JSON.
-void append_json_escaped(std::string& out, std::string_view text);
-
 std::string hex(uint64_t value);  // "0x1234"
 
 }  // namespace nestrr::eventlog::detail

@@ -1,6 +1,9 @@
 // JsonWriter (see json_writer.h). Strings are safe inside an HTML <script>
-// element: "<" is written as \u003c, so no "</script>" can appear.
+// element: "<" is written as \u003c, so no "</script>" can appear; invalid
+// UTF-8 shows as "\xNN" (eventlog's escaping).
 #include "json_writer.h"
+
+#include "nestrr/eventlog/json_text.h"
 
 #include <cmath>
 #include <cstdio>
@@ -52,24 +55,7 @@ JsonWriter& JsonWriter::key(std::string_view k) {
 JsonWriter& JsonWriter::value(std::string_view s) {
   comma();
   std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '<': out += "\\u003c"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
+  eventlog::append_json_escaped(out, s, eventlog::JsonEscape::kHtmlSafe);
   out += '"';
   out_ << out;
   return *this;
