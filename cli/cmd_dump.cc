@@ -136,7 +136,7 @@ void register_dump(CLI::App& app, Run& run) {
       filter.tsc_max = o->to_tsc;
       auto print = [&](const eventlog::Event& e) {
         if (!filter.matches(e, base)) return;
-        std::cout << (o->json ? eventlog::format_json_line(e, base) : eventlog::format_event(e, base, names.namer))
+        std::cout << (o->json ? eventlog::format_json_line(e, base, names.namer) : eventlog::format_event(e, base, names.namer))
                   << '\n';
       };
       if (o->by_cpu) {

@@ -158,7 +158,35 @@ std::string format_event(const Event& e, const TimeBase& base, const CodeNamer& 
   return out;
 }
 
-std::string format_json_line(const Event& e, const TimeBase& base) {
+namespace {
+
+// "symbols":{...} for the code addresses of a record the namer can name.
+std::string json_symbols(const nestrr::v1::Record& r, const CodeNamer& namer) {
+  std::vector<std::pair<uint64_t, bool>> addrs;  // address, follows a call
+  if (r.has_nmi_received()) addrs.push_back({r.nmi_received().interrupted_rip(), false});
+  if (r.has_assertion_failure()) {
+    const auto& a = r.assertion_failure();
+    addrs.push_back({a.rip(), true});
+    if (a.has_registers()) addrs.push_back({a.registers().rip(), true});
+    for (uint64_t ra : a.return_address()) addrs.push_back({ra, true});
+  }
+  std::string out;
+  std::set<uint64_t> seen;
+  for (auto [addr, ret] : addrs) {
+    if (!addr || !seen.insert(addr).second) continue;
+    std::string name = namer(addr, ret);
+    if (name.empty()) continue;
+    out += out.empty() ? ",\"symbols\":{\"" : ",\"";
+    out += hex(addr) + "\":\"";
+    append_json_escaped(out, name);
+    out += "\"";
+  }
+  return out.empty() ? out : out + "}";
+}
+
+}  // namespace
+
+std::string format_json_line(const Event& e, const TimeBase& base, const CodeNamer& namer) {
   std::string record;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
@@ -175,8 +203,9 @@ std::string format_json_line(const Event& e, const TimeBase& base) {
   out += event_kind(e.record);
   out += "\"";
   if (e.record.has_vm_exit()) out += ",\"guest_rip\":" + std::to_string(e.guest_rip);
-  out += ",\"record\":" + record + "}";
-  return out;
+  out += ",\"record\":" + record;
+  if (namer) out += json_symbols(e.record, namer);
+  return out + "}";
 }
 
 bool Filter::matches(const Event& e, const TimeBase& base) const {

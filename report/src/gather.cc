@@ -1,8 +1,31 @@
 // gather_report: merge, then each part of the report in turn (see
 // report_data.h and gather_parts.h).
+#include <memory>
+
 #include "gather_parts.h"
+#include "nestrr/symbolize/addr2line_format.h"
+#include "nestrr/symbolize/module_set.h"
 
 namespace nestrr::report {
+namespace {
+
+// The logged modules' ELF files, when the options name any; null when none
+// of them belongs to the log (the failure panel says why).
+std::unique_ptr<symbolize::Symbolizer> open_symbolizer(const eventlog::Log& log, const ReportOptions& options) {
+  if (options.elf_files.empty() && options.debug_dirs.empty()) return nullptr;
+  symbolize::ModuleSetOptions mo;
+  mo.elf_files = options.elf_files;
+  mo.debug_dirs = options.debug_dirs;
+  try {
+    auto modules = symbolize::ModuleSet::from_log(log.header ? &*log.header : nullptr, mo);
+    if (modules.empty()) return nullptr;
+    return std::make_unique<symbolize::Symbolizer>(modules);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+}  // namespace
 
 ReportData gather_report(const eventlog::Log& log, const ReportOptions& options) {
   auto progress = [&](const std::string& what) {
@@ -13,7 +36,13 @@ ReportData gather_report(const eventlog::Log& log, const ReportOptions& options)
   eventlog::Timeline timeline = eventlog::merge(log);
   detail::EventIndex index(log);
   progress("building the timeline");
-  detail::build_timeline(log, timeline, data, index);
+  std::unique_ptr<symbolize::Symbolizer> sym = open_symbolizer(log, options);
+  eventlog::CodeNamer namer;
+  if (sym)
+    namer = [&sym](uint64_t address, bool return_address) {
+      return symbolize::short_name(*sym, address, return_address);
+    };
+  detail::build_timeline(log, timeline, data, index, namer);
   detail::build_summary(log, timeline, data);
   progress("rebuilding each CPU's state and checking invariants");
   detail::build_states(log, timeline, index, data);

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "nestrr/eventlog/format.h"
 #include "nestrr/eventlog/merge.h"
 #include "nestrr/report/report_data.h"
 
@@ -23,8 +24,10 @@ class EventIndex {
 };
 
 // Lanes, kinds, event columns (sorted by time), NMIs and quiesce spans.
+// With a namer, hypervisor code addresses in the event texts are named as
+// in `nestrr dump --elf`.
 void build_timeline(const eventlog::Log& log, const eventlog::Timeline& timeline, ReportData& data,
-                    EventIndex& index);
+                    EventIndex& index, const eventlog::CodeNamer& namer = {});
 
 // Per-lane state changes, violations and the invariants' summary rows.
 void build_states(const eventlog::Log& log, const eventlog::Timeline& timeline, const EventIndex& index,

@@ -22,8 +22,8 @@ namespace {
 
 // The fields of an event as `nestrr dump` prints them, without time, CPU,
 // sequence number and kind.
-std::string fields_text(const el::Event& e, const el::TimeBase& base) {
-  std::string line = el::format_event(e, base);
+std::string fields_text(const el::Event& e, const el::TimeBase& base, const el::CodeNamer& namer) {
+  std::string line = el::format_event(e, base, namer);
   std::string head = " #" + std::to_string(e.seq) + " " + std::string(el::event_kind(e.record));
   size_t at = line.find(head);
   if (at == std::string::npos) return line;
@@ -77,7 +77,8 @@ std::string take_numbers(const std::string& text, std::vector<std::string>& args
 
 }  // namespace
 
-void build_timeline(const el::Log& log, const el::Timeline& timeline, ReportData& data, EventIndex& index) {
+void build_timeline(const el::Log& log, const el::Timeline& timeline, ReportData& data, EventIndex& index,
+                    const el::CodeNamer& namer) {
   const el::TimeBase base = el::time_base(log);
   data.time_unit = base.tsc_hz ? "us" : "ticks";
   std::map<uint32_t, uint32_t> lane_of;
@@ -106,7 +107,7 @@ void build_timeline(const el::Log& log, const el::Timeline& timeline, ReportData
     auto k = kind_of.try_emplace(kind, static_cast<uint16_t>(data.kinds.size()));
     if (k.second) data.kinds.push_back(kind);
     c.arg_start.push_back(static_cast<uint32_t>(c.args.size()));
-    auto d = detail_of.try_emplace(take_numbers(fields_text(e, base), c.args), static_cast<uint32_t>(c.details.size()));
+    auto d = detail_of.try_emplace(take_numbers(fields_text(e, base, namer), c.args), static_cast<uint32_t>(c.details.size()));
     if (d.second) c.details.push_back(d.first->first);
     c.t.push_back(t[by_time[i]]);
     c.lane.push_back(lane_of[e.cpu]);

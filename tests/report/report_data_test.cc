@@ -166,6 +166,14 @@ TEST(ReportData, AssertionWithElfHasStackAndListing) {
   };
   EXPECT_TRUE(frame("find_current_vmcs12")) << f.stack_note;
   EXPECT_TRUE(frame("nmi_check_quiesce")) << f.stack_note;
+  // The timeline's event texts name code addresses as `dump --elf` does:
+  // the NMI's interrupted RIP; without the ELF they stay bare.
+  auto named = [](const rp::ReportData& r, const std::string& what) {
+    return std::any_of(r.events.details.begin(), r.events.details.end(),
+                       [&](const std::string& t) { return t.find(what) != std::string::npos; });
+  };
+  EXPECT_TRUE(named(d, "<nmi_check_quiesce+"));
+  EXPECT_FALSE(named(bare, "<nmi_check_quiesce+"));
   EXPECT_TRUE(frame("main")) << f.stack_note;
   EXPECT_TRUE(std::any_of(f.listing.begin(), f.listing.end(),
                           [](const std::string& l) { return l.rfind("->", 0) == 0; }))

@@ -227,6 +227,32 @@ TEST_F(StackTest, DumpNamesHypervisorCodeAddressesGivenTheElf) {
   EXPECT_TRUE(nmi && assertion) << named.out;
 }
 
+// JSON lines carry the same names in a "symbols" map, for every code
+// address of the record (the assertion's return addresses too).
+TEST_F(StackTest, DumpJsonNamesCodeAddressesGivenTheElf) {
+  auto bare = nestrr("dump run.nrr --json");
+  ASSERT_EQ(bare.code, 0) << bare.err;
+  EXPECT_EQ(bare.out.find("\"symbols\""), std::string::npos) << bare.out;
+  auto named = nestrr("dump run.nrr --json --elf '" ASSERT_PROGRAM "'");
+  ASSERT_EQ(named.code, 0) << named.err;
+  std::istringstream lines(named.out);
+  bool nmi = false, assertion = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"kind\":\"nmi_received\"") != std::string::npos) {
+      nmi = true;
+      EXPECT_NE(line.find("\"symbols\":{\"0x"), std::string::npos) << line;
+      EXPECT_NE(line.find(":\"nmi_check_quiesce+4 assert_program.cc:"), std::string::npos) << line;
+    }
+    if (line.find("\"kind\":\"assertion_failure\"") != std::string::npos) {
+      assertion = true;
+      EXPECT_NE(line.find("[inlined find_current_vmcs12] assert_program.cc:64"), std::string::npos) << line;
+      EXPECT_NE(line.find("nmi_check_quiesce"), std::string::npos) << "a return address: " << line;
+      EXPECT_NE(line.find(":\"main+"), std::string::npos) << "the outermost return address: " << line;
+    }
+  }
+  EXPECT_TRUE(nmi && assertion) << named.out;
+}
+
 TEST_F(StackTest, InfoNamesTheAssertionSiteAndTheModuleFile) {
   auto r = nestrr("info run.nrr --elf '" ASSERT_PROGRAM "'");
   ASSERT_EQ(r.code, 0) << r.err;

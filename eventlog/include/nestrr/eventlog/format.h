@@ -35,7 +35,10 @@ using CodeNamer = std::function<std::string(uint64_t address, bool return_addres
 std::string format_event(const Event& event, const TimeBase& base, const CodeNamer& namer = {});
 // {"cpu":1,"seq":42,"tsc":...,"time_us":...,"offset":...,"kind":"vm_exit",
 //  "guest_rip":...,"record":{...protobuf JSON...}}
-std::string format_json_line(const Event& event, const TimeBase& base);
+// With a namer, the hypervisor code addresses of the record it can name
+// (an NMI's interrupted RIP; an assertion's RIP, register RIP and return
+// addresses) are added as "symbols":{"0x1234":"handle_vmxon+631 vmx.c:123"}.
+std::string format_json_line(const Event& event, const TimeBase& base, const CodeNamer& namer = {});
 
 struct Filter {
   std::set<uint32_t> cpus;         // empty: all
