@@ -19,22 +19,14 @@
 
 #include "nestrr/eventlog/log.h"
 #include "nestrr/eventlog/writer.h"
+#include "run_command.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using nestrr::test_cli::slurp;
+using Result = nestrr::test_cli::CliResult;
 
 class Cli : public ::testing::Test {
  protected:
@@ -48,15 +40,7 @@ class Cli : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   // Runs a shell command line with `nestrr` standing for the binary.
-  Result sh(const std::string& cmd) {
-    std::string line = "cd '" + dir_.string() + "' && NESTRR='" NESTRR_BIN "' && " + cmd + " >out.txt 2>err.txt";
-    int st = std::system(line.c_str());
-    Result r;
-    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    r.out = slurp(dir_ / "out.txt");
-    r.err = slurp(dir_ / "err.txt");
-    return r;
-  }
+  Result sh(const std::string& cmd) { return nestrr::test_cli::run_in(dir_, "NESTRR='" NESTRR_BIN "' && " + cmd); }
 
   // A small clean log: header, two CPUs' chunks, trailers.
   fs::path write_log(const std::string& name) {

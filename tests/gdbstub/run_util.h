@@ -10,26 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "run_command.h"
+
 namespace nestrr::gdbstub::testing {
 
-// stdout and stderr of `sh -c command`, with its exit status.
-inline std::string run(const std::string& command, int* status = nullptr) {
-  std::string out;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int s = ::pclose(p);
-  if (status) *status = WIFEXITED(s) ? WEXITSTATUS(s) : -1;
-  return out;
-}
-
-inline std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using nestrr::test_cli::quote;
+using nestrr::test_cli::run;
 
 // A fresh directory for one test's files.
 inline std::filesystem::path temp_dir() {

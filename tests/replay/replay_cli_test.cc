@@ -1,33 +1,19 @@
 // `nestrr record` then `nestrr replay` on the binary, as a user runs them.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "run_command.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using Result = nestrr::test_cli::CliResult;
 
 Result sh(const fs::path& dir, const std::string& args) {
-  std::string line = "cd '" + dir.string() + "' && '" NESTRR_BIN "' " + args + " >out.txt 2>err.txt";
-  int st = std::system(line.c_str());
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(dir / "out.txt"), slurp(dir / "err.txt")};
+  return nestrr::test_cli::run_in(dir, "'" NESTRR_BIN "' " + args);
 }
 
 TEST(ReplayCli, RecordThenReplayReproducesTheRace) {

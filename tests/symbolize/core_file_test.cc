@@ -11,21 +11,13 @@
 #include <regex>
 #include <sstream>
 
+#include "run_command.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct Result {
-  int code;
-  std::string out, err;
-};
+using Result = nestrr::test_cli::CliResult;
 
 // "(anonymous namespace)::Flusher::flush_ept02" -> "flush_ept02".
 std::string short_name(std::string name) {
@@ -65,12 +57,7 @@ class CoreTest : public ::testing::Test {
     fs::remove_all(*dir_);
     delete dir_;
   }
-  static Result sh(const std::string& command) {
-    fs::path out = *dir_ / "out.txt", err = *dir_ / "err.txt";
-    std::string cmd = "cd '" + dir_->string() + "' && " + command + " >'" + out.string() + "' 2>'" + err.string() + "'";
-    int st = std::system(cmd.c_str());
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
-  }
+  static Result sh(const std::string& command) { return nestrr::test_cli::run_in(*dir_, command); }
   static Result nestrr(const std::string& args) { return sh(std::string("'") + NESTRR_BIN + "' " + args); }
   static Result gdb(const std::string& core, const std::string& commands) {
     return sh(std::string("gdb -nx -batch ") + commands + " '" + ASSERT_PROGRAM + "' '" + core + "'");

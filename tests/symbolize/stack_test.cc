@@ -15,18 +15,12 @@
 #include "nestrr/symbolize/listing.h"
 #include "nestrr/symbolize/stack.h"
 #include "nestrr/symbolize/stack_format.h"
+#include "run_command.h"
 
 namespace fs = std::filesystem;
 namespace ns = nestrr::symbolize;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // One log for the whole suite: the program runs once.
 class StackTest : public ::testing::Test {
@@ -57,16 +51,9 @@ class StackTest : public ::testing::Test {
     return {};
   }
 
-  struct Result {
-    int code;
-    std::string out, err;
-  };
+  using Result = nestrr::test_cli::CliResult;
   static Result nestrr(const std::string& args) {
-    fs::path out = *dir_ / "out.txt", err = *dir_ / "err.txt";
-    std::string cmd = std::string("cd '") + dir_->string() + "' && '" + NESTRR_BIN + "' " + args + " >'" +
-                      out.string() + "' 2>'" + err.string() + "'";
-    int st = std::system(cmd.c_str());
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
+    return nestrr::test_cli::run_in(*dir_, std::string("'") + NESTRR_BIN + "' " + args);
   }
 
   static fs::path* dir_;

@@ -20,6 +20,7 @@
 #include "nestrr/eventlog/noise.h"
 #include "nestrr/eventlog/noise_truth.h"
 #include "nestrr/replay/replayer.h"
+#include "run_command.h"
 
 namespace fs = std::filesystem;
 
@@ -27,18 +28,12 @@ namespace {
 
 struct Ran {
   int status = -1;
-  std::string out;
+  std::string out;  // stdout and stderr
 };
 
 Ran run(const std::string& cmd) {
   Ran r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.out = nestrr::test_cli::run(cmd, &r.status);
   return r;
 }
 
