@@ -15,6 +15,10 @@ namespace {
 
 // The log's module table must name the image that ran (its build-id).
 void check_module(const eventlog::Log& log, const std::string& image) {
+  if (!log.header && log.event_count() == 0) {
+    spdlog::info("the capture holds console text only (the image ran no logger)");
+    return;
+  }
   if (!log.header || log.header->module_size() == 0) {
     spdlog::warn("the captured log has no module table");
     return;
