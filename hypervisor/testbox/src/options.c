@@ -65,7 +65,10 @@ static void set_err(char *err, uint32_t len, const char *what, const char *word,
     digits[nd++] = (char)('0' + col % 10);
     col /= 10;
   } while (col);
-  while (nd) PUT(digits[--nd]);
+  while (nd) { /* not PUT(digits[--nd]): PUT skips its argument when full */
+    nd--;
+    PUT(digits[nd]);
+  }
 #undef PUT
   if (len) err[k] = 0;
 }
