@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "capture_progress.h"
 #include "commands.h"
 #include "nestrr/eventlog/capture.h"
 #include "nestrr/eventlog/source.h"
@@ -72,17 +73,10 @@ void register_capture(CLI::App& app, Run& run) {
       opts.append = o->append;
       if (o->timeout_s)
         opts.timeout = std::chrono::milliseconds(static_cast<int64_t>(*o->timeout_s * 1000));
-      bool live = !o->quiet && isatty(STDERR_FILENO);
-      if (live) {
-        opts.progress = [](const eventlog::CaptureProgress& p) {
-          std::fprintf(stderr, "\r%llu bytes  %llu frames  %llu damaged  %llu records lost   ",
-                       (unsigned long long)p.bytes, (unsigned long long)p.frames,
-                       (unsigned long long)p.damaged_frames, (unsigned long long)p.records_lost);
-        };
-      }
+      opts.progress = capture_progress_line(o->quiet);
       spdlog::info("capturing {} into {}", source->describe(), o->out);
       eventlog::CaptureResult r = eventlog::capture(*source, o->out, opts);
-      if (live) std::fputc('\n', stderr);
+      end_capture_progress_line(opts.progress);
       const auto& st = r.log.stats;
       spdlog::info("{}: {} bytes, {} frames ok, {} damaged, {} records, {} lost in transport, "
                    "{} dropped by the logger",

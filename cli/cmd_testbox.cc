@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "capture_progress.h"
 #include "commands.h"
 #include "nestrr/symbolize/module_set.h"
 #include "testbox_run.h"
@@ -91,19 +92,10 @@ void register_testbox(CLI::App& app, Run& run) {
       o->t.image = o->image;
       o->t.timeout = std::chrono::milliseconds(static_cast<int64_t>(o->timeout_s * 1000));
       if (o->gdb_port) o->t.gdb_port = o->gdb_port;
-      bool live = !o->quiet && isatty(STDERR_FILENO);
-      if (live) {
-        o->t.progress = [](const eventlog::CaptureProgress& p) {
-          std::fprintf(stderr, "\r%llu bytes  %llu frames  %llu damaged  %llu records lost   ",
-                       static_cast<unsigned long long>(p.bytes),
-                       static_cast<unsigned long long>(p.frames),
-                       static_cast<unsigned long long>(p.damaged_frames),
-                       static_cast<unsigned long long>(p.records_lost));
-        };
-      }
+      o->t.progress = capture_progress_line(o->quiet);
       if (o->gdb_port) spdlog::info("QEMU waits for gdb: target remote 127.0.0.1:{}", o->gdb_port);
       testbox::TestboxResult r = testbox::run_testbox(o->t, o->out);
-      if (live) std::fputc('\n', stderr);
+      end_capture_progress_line(o->t.progress);
       spdlog::info("{}: QEMU status {}, {} bytes captured into {}", testbox::end_name(r.end),
                    r.qemu_status, r.bytes, o->out);
       for (const auto& line : r.log.console) {
