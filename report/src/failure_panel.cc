@@ -37,8 +37,8 @@ std::string hex(uint64_t v) {
 class FailurePanel {
  public:
   FailurePanel(const el::Log& log, const el::Timeline& timeline, const EventIndex& index,
-               const ReportOptions& options, ReportData& data)
-      : log_(log), timeline_(timeline), index_(index), options_(options), data_(data) {
+               const ReportOptions& options, symbolize::Symbolizer* modules, ReportData& data)
+      : log_(log), timeline_(timeline), index_(index), options_(options), modules_(modules), data_(data) {
     for (uint32_t l = 0; l < data.cpus.size(); l++) lane_of_[data.cpus[l]] = l;
     for (const Nmi& n : data.nmis) sender_of_[n.to] = n.from;
   }
@@ -184,15 +184,11 @@ class FailurePanel {
       f_.stack_note = "the assertion record has no registers";
       return;
     }
-    symbolize::ModuleSetOptions mo;
-    mo.elf_files = options_.elf_files;
-    mo.debug_dirs = options_.debug_dirs;
-    auto modules = symbolize::ModuleSet::from_log(log_.header ? &*log_.header : nullptr, mo);
-    if (modules.empty()) {
+    if (!modules_) {
       f_.stack_note = "none of the --elf files belongs to the log's modules";
       return;
     }
-    symbolize::Symbolizer sym(modules);
+    symbolize::Symbolizer& sym = *modules_;
     symbolize::Stack stack = symbolize::build_stack(*snap, sym);
     f_.stack_source = "from the log's registers and stack bytes: DWARF CFI, then frame pointers";
     for (const auto& frame : stack.frames) {
@@ -289,6 +285,7 @@ class FailurePanel {
   const el::Timeline& timeline_;
   const EventIndex& index_;
   const ReportOptions& options_;
+  symbolize::Symbolizer* modules_;  // the log's ELF files, if given
   ReportData& data_;
   Failure f_;
   std::map<uint32_t, uint32_t> lane_of_;
@@ -301,8 +298,8 @@ class FailurePanel {
 }  // namespace
 
 void build_failure(const el::Log& log, const el::Timeline& timeline, const EventIndex& index,
-                   const ReportOptions& options, ReportData& data) {
-  FailurePanel(log, timeline, index, options, data).build();
+                   const ReportOptions& options, symbolize::Symbolizer* modules, ReportData& data) {
+  FailurePanel(log, timeline, index, options, modules, data).build();
 }
 
 }  // namespace nestrr::report::detail

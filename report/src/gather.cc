@@ -9,20 +9,17 @@
 namespace nestrr::report {
 namespace {
 
-// The logged modules' ELF files, when the options name any; null when none
-// of them belongs to the log (the failure panel says why).
+// The logged modules' ELF files, opened once for the timeline's names and
+// the failure's stack; null when the options name none or none of them
+// belongs to the log (the failure panel says which).
 std::unique_ptr<symbolize::Symbolizer> open_symbolizer(const eventlog::Log& log, const ReportOptions& options) {
   if (options.elf_files.empty() && options.debug_dirs.empty()) return nullptr;
   symbolize::ModuleSetOptions mo;
   mo.elf_files = options.elf_files;
   mo.debug_dirs = options.debug_dirs;
-  try {
-    auto modules = symbolize::ModuleSet::from_log(log.header ? &*log.header : nullptr, mo);
-    if (modules.empty()) return nullptr;
-    return std::make_unique<symbolize::Symbolizer>(modules);
-  } catch (const std::exception&) {
-    return nullptr;
-  }
+  auto modules = symbolize::ModuleSet::from_log(log.header ? &*log.header : nullptr, mo);
+  if (modules.empty()) return nullptr;
+  return std::make_unique<symbolize::Symbolizer>(modules);
 }
 
 }  // namespace
@@ -46,7 +43,7 @@ ReportData gather_report(const eventlog::Log& log, const ReportOptions& options)
   detail::build_summary(log, timeline, data);
   progress("rebuilding each CPU's state and checking invariants");
   detail::build_states(log, timeline, index, data);
-  detail::build_failure(log, timeline, index, options, data);
+  detail::build_failure(log, timeline, index, options, sym.get(), data);
   return data;
 }
 

@@ -9,6 +9,7 @@
 #include "nestrr/eventlog/format.h"
 #include "nestrr/eventlog/merge.h"
 #include "nestrr/report/report_data.h"
+#include "nestrr/symbolize/symbolizer.h"
 
 namespace nestrr::report::detail {
 
@@ -38,7 +39,9 @@ void build_summary(const eventlog::Log& log, const eventlog::Timeline& timeline,
 
 // The failure: first assertion failure, else first violation. Replays the
 // run when it can (and options.replay), else builds the view from the log.
+// `modules`: the log's ELF files when the options gave any that belong to
+// it (null otherwise).
 void build_failure(const eventlog::Log& log, const eventlog::Timeline& timeline, const EventIndex& index,
-                   const ReportOptions& options, ReportData& data);
+                   const ReportOptions& options, symbolize::Symbolizer* modules, ReportData& data);
 
 }  // namespace nestrr::report::detail
