@@ -222,4 +222,17 @@ TEST_F(Cli, DemoChecksItselfAgainstTheNoise) {
   EXPECT_EQ(log.streams.size(), 2u);
 }
 
+// Without QEMU the demo says so and still succeeds; --no-testbox skips the
+// part without a word about QEMU.
+TEST_F(Cli, DemoWithoutQemuSkipsTheTestboxSayingWhy) {
+  Result r = sh("PATH=/nonexistent $NESTRR demo --seed 3 --testbox-output tb.nrr");
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("skipped: qemu-system-x86_64 is not installed"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir_ / "tb.nrr"));
+  Result off = sh("$NESTRR demo --seed 3 --no-testbox --testbox-output tb.nrr");
+  EXPECT_EQ(off.code, 0) << off.out << off.err;
+  EXPECT_EQ(off.out.find("== 10."), std::string::npos) << off.out;
+  EXPECT_FALSE(fs::exists(dir_ / "tb.nrr"));
+}
+
 }  // namespace
