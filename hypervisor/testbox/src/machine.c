@@ -116,8 +116,6 @@ static uint64_t next_random(struct tb_cpu *c) { /* xorshift64 */
   return x;
 }
 
-/* Widening: spin half to all of the configured time at the chosen point,
- * outside NMI handlers; timing only, nothing replay needs. */
 /* log=paced: at a yield point, a CPU whose ring is over half full waits
  * until the console CPU has drained it below a quarter. */
 static void pace(uint32_t cpu) {
@@ -128,6 +126,8 @@ static void pace(uint32_t cpu) {
   }
 }
 
+/* Widening: spin half to all of the configured time at the chosen point,
+ * outside NMI handlers; timing only, nothing replay needs. */
 static void p_point(void *ctx, uint32_t cpu, uint32_t id) {
   (void)ctx;
   struct tb_cpu *c = &cpus[cpu];
