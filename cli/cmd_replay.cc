@@ -47,7 +47,7 @@ void register_replay(CLI::App& app, Run& run) {
       }
       std::cout << (r.failure ? "\n" : "") << "Replay matched the log: " << r.events_checked
                 << " records checked";
-      if (r.attempts > 1) std::cout << " (" << r.attempts << " re-executions to place the NMIs)";
+      std::cout << " (attempts: " << r.attempts << ")";
       std::cout << "\n";
       return kExitOk;
     };

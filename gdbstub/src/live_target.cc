@@ -244,7 +244,7 @@ std::string LiveTarget::describe(uint64_t position) {
 std::string LiveTarget::when() {
   std::string out = fmt::format("step {} of {}; {} records of the log re-executed and checked",
                                 replay_.steps(), step_cpu_.size(), replay_.records_checked());
-  if (replay_.divergence()) out += "; the replay diverges later: " + replay_.divergence()->message();
+  if (replay_.divergence()) out += "; the replay diverged: " + replay_.divergence()->message();
   return out;
 }
 

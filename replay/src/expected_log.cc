@@ -13,6 +13,12 @@ ExpectedLog expected_from(const eventlog::Log& log) {
   if (!log.header) throw std::invalid_argument("the log has no header");
   if (!log.header->has_scenario())
     throw std::invalid_argument("the log's header has no scenario: it does not come from a run of the core");
+  if (log.header->format_version() < kReplayFormatVersion)
+    throw std::invalid_argument(
+        "the log is in format version " + std::to_string(log.header->format_version()) +
+        ", whose NMI positions do not name one delivery point and whose CPU ends are not "
+        "marked; replay needs version " + std::to_string(kReplayFormatVersion) +
+        " or later: record the run again with this nestrr");
   ExpectedLog out;
   out.scenario = from_proto(log.header->scenario());
   if (log.header->cpu_count() != out.scenario.cpu_count())
@@ -43,8 +49,15 @@ ExpectedLog expected_from(const eventlog::Log& log) {
       // Memory snapshots are state dumped for the debugger (the testbox
       // logs the failing VCPU after its assertion), not steps of the run.
       if (r.has_records_lost() || r.has_console_text() || r.has_memory_snapshot()) continue;
+      if (cpu.cut)
+        throw std::invalid_argument("cpu " + std::to_string(stream.cpu) + " has records after its cut (seq " +
+                                    std::to_string(cpu.cut->seq) + "): a cut is a CPU's last record");
       normalize(&r, ev.guest_rip);
       uint64_t index = cpu.records.size();
+      if (r.has_sync_point() && r.sync_point().kind() == nestrr::v1::SyncPoint::KIND_CUT) {
+        cpu.cut = ExpectedCut{r.sync_point().progress(), r.sync_point().object(), index, ev.seq};
+        continue;
+      }
       if (r.has_nmi_received()) {
         const auto& n = r.nmi_received();
         cpu.nmis.push_back({n.progress(), n.has_source_cpu() ? n.source_cpu() : 0xffffffffu, index});

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "nestrr.pb.h"
@@ -25,11 +26,20 @@ struct LockTurn {
   uint64_t index = 0;     // of the SyncPoint record in the CPU's stream
 };
 
+// Where the recording stopped a CPU for good (SyncPoint KIND_CUT).
+struct ExpectedCut {
+  uint64_t progress = 0;  // the count of the point it entered last
+  uint32_t point = 0;     // that point's id
+  uint64_t index = 0;     // records before it (it is the last)
+  uint64_t seq = 0;
+};
+
 struct ExpectedCpu {
   std::vector<nestrr::v1::Record> records;  // normalized
   std::vector<uint64_t> seqs;
   std::vector<uint64_t> tscs;               // recorded TSC (scheduling hint)
   std::vector<ExpectedNmi> nmis;            // in delivery order
+  std::optional<ExpectedCut> cut;           // none: ran to its end or halted
 };
 
 struct ExpectedLog {
@@ -40,6 +50,9 @@ struct ExpectedLog {
   // taken, so the clock order of two acquisitions is their real order).
   std::map<uint32_t, std::vector<LockTurn>> lock_order;
 };
+
+// The first format version whose NMI positions and CPU ends are exact.
+inline constexpr uint32_t kReplayFormatVersion = 2;
 
 // Throws std::invalid_argument when the log cannot be replayed.
 ExpectedLog expected_from(const eventlog::Log& log);

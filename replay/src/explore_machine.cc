@@ -148,6 +148,7 @@ void ExploreMachine::assert_failed(uint32_t cpu, const char* cond, const char* f
 void ExploreMachine::cpu_body(uint32_t cpu) {
   while (core_workload_step(&core_, cpu)) {
   }
+  core_idle_enter(&core_, cpu);
   VCpu& c = cpus_[cpu];
   for (;;) {  // idle: still takes NMIs
     c.idle = true;
@@ -243,6 +244,16 @@ ExploredRun ExploreMachine::run(Strategy& strategy) {
                     (c.waiting ? " waits in " + point_name(c.wait_point) : " cannot go on") +
                     " at progress " + std::to_string(core_.vcpu[i].progress);
     }
+  }
+  // Every CPU left parked at a point (the run ended elsewhere) is cut
+  // there, so the log says where it stopped and replay stops it there too.
+  for (uint32_t i = 0; i < cpus_.size(); ++i) {
+    const VCpu& c = cpus_[i];
+    if (c.halted || (c.idle && !c.in_nmi)) continue;  // never started: cut at progress 0
+    const core_vcpu& v = core_.vcpu[i];
+    nestrr_log_sync_point(&lg_, i, core_vcpu_point(&v), core_vcpu_progress(&v),
+                          NESTRR_SYNC_POINT_KIND_CUT);
+    nestrr_logger_flush(&lg_, i);
   }
   nestrr_logger_finish(&lg_);
   // Fibers that never finished (halted, waiting, idle) are dropped here:

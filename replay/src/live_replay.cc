@@ -4,13 +4,11 @@
 #include "expected_log.h"
 #include "nestrr/replay/point_names.h"
 #include "replay_machine.h"
-#include "replay_search.h"
 
 namespace nestrr::replay {
 
 struct LiveReplay::Impl {
   ExpectedLog exp;
-  NmiSlots slots;
   ReplayOptions options;
   std::unique_ptr<ReplayMachine> machine;
   bool over = false;
@@ -20,10 +18,6 @@ LiveReplay::LiveReplay(const eventlog::Log& log) : impl_(std::make_unique<Impl>(
   impl_->exp = expected_from(log);
   impl_->options.symbolize = false;
   impl_->options.trace_limit = 1;  // the debugger does not need the trace
-  SearchResult found = search_nmi_placement(impl_->exp, impl_->options);
-  impl_->slots = std::move(found.slots);
-  divergence_ = std::move(found.best.divergence);
-  attempts_ = found.attempts;
   restart();
 }
 
@@ -33,7 +27,7 @@ uint32_t LiveReplay::cpu_count() const { return impl_->exp.scenario.cpu_count();
 
 void LiveReplay::restart() {
   impl_->machine.reset();  // its fibers' stacks go with it
-  impl_->machine = std::make_unique<ReplayMachine>(impl_->exp, impl_->slots, impl_->options);
+  impl_->machine = std::make_unique<ReplayMachine>(impl_->exp, impl_->options);
   impl_->machine->start();
   impl_->over = false;
   steps_ = 0;
@@ -58,6 +52,10 @@ std::optional<uint32_t> LiveReplay::last_cpu() const {
 uint64_t LiveReplay::records_checked() const { return impl_->machine->records_checked(); }
 
 const core& LiveReplay::core_state() const { return impl_->machine->core_state(); }
+
+const std::optional<Divergence>& LiveReplay::divergence() const {
+  return impl_->machine->divergence();
+}
 
 ParkedVcpu LiveReplay::vcpu(uint32_t cpu) const {
   ReplayMachine::VcpuView v = impl_->machine->view(cpu);

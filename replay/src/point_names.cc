@@ -45,6 +45,7 @@ constexpr PointInfo kPoints[] = {
     {CORE_POINT_NMI_RESUMED, "nmi_resumed", "report flushed", 0},
     {CORE_POINT_PAL_LOCK, "pal_lock", "take the PAL lock", CORE_LOCK_PAL},
     {CORE_POINT_PAL_UNLOCK, "pal_unlock", "give back the PAL lock", 0},
+    {CORE_POINT_IDLE, "idle", "idle, workload done", 0},
 };
 
 const PointInfo* find(uint32_t id) {

@@ -27,8 +27,11 @@ struct RecorderCpu {
   pthread_t thread{};
   sigjmp_buf exit_jmp;
   StackBounds stack;
-  volatile sig_atomic_t in_nmi = 0;
-  uint64_t nmi_rip = 0;  // RIP the current NMI interrupted
+  // RIPs the latched NMIs interrupted, oldest first: the signal handler
+  // pushes, the NMI record pops (same thread, so only ordering matters).
+  static constexpr uint32_t kRips = 16;
+  uint64_t nmi_rips[kRips] = {};
+  std::atomic<uint32_t> rip_head{0}, rip_tail{0};
   std::atomic<bool> done{false};
   std::atomic<uint64_t> nmis{0};
   std::mt19937_64 rng;
@@ -49,6 +52,7 @@ struct Recorder {
   HostMemory* mem = nullptr;
   std::ostream* out = nullptr;
   std::atomic<uint64_t> bytes{0};
+  uint32_t pace_room = 0;  // a CPU with less room than this waits for the drain
 };
 
 std::atomic<Recorder*> g_active{nullptr};
@@ -84,20 +88,48 @@ uint64_t p_tsc(void*, uint32_t) { return __rdtsc(); }
   siglongjmp(r->cpus[cpu].exit_jmp, 1);
 }
 
+// The recording stops this CPU for good at the entry of yield point `id`:
+// the cut record says where, so replay stops it at the same place.
+[[noreturn]] void cut(Recorder* r, uint32_t cpu, uint32_t id) {
+  if (r->log_events)
+    nestrr_log_sync_point(&r->lg, cpu, id, core_vcpu_progress(&r->c.vcpu[cpu]),
+                          NESTRR_SYNC_POINT_KIND_CUT);
+  siglongjmp(r->cpus[cpu].exit_jmp, 1);
+}
+
+bool stopping(const Recorder* r) { return r->stop.load(std::memory_order_relaxed); }
+
+// Waits while this CPU's ring is more than half full, so nothing is dropped
+// when the CPUs outrun the drain.
+void pace(Recorder* r, uint32_t cpu, uint32_t id) {
+  uint32_t spins = 0;
+  while (nestrr_logger_room(&r->lg, cpu) < r->pace_room) {
+    if (stopping(r)) cut(r, cpu, id);
+    relax(&spins);
+  }
+}
+
 void p_point(void* ctx, uint32_t cpu, uint32_t id) {
   Recorder* r = self(ctx);
   RecorderCpu& c = r->cpus[cpu];
-  if (id != r->widen.point || c.in_nmi) return;
+  if (stopping(r)) cut(r, cpu, id);
+  pace(r, cpu, id);
+  if (id != r->widen.point || core_vcpu_in_nmi(&r->c.vcpu[cpu])) return;
   uint64_t ns = r->widen.nanoseconds / 2 + c.rng() % (r->widen.nanoseconds / 2 + 1);
   uint64_t end = now_ns() + ns;
-  while (now_ns() < end && !r->stop.load(std::memory_order_relaxed)) _mm_pause();
+  while (now_ns() < end && !stopping(r)) _mm_pause();
 }
 
+// Spins with NMIs taken between evaluations of the predicate; a stop cuts
+// the CPU at the current count (after any NMI taken in this wait).
 void p_wait(void* ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg) {
   Recorder* r = self(ctx);
   uint32_t spins = 0;
-  while (!pred(arg)) {
-    if (r->stop.load(std::memory_order_relaxed)) siglongjmp(r->cpus[cpu].exit_jmp, 1);
+  pace(r, cpu, id);
+  for (;;) {
+    if (stopping(r)) cut(r, cpu, id);
+    core_nmi_poll(&r->c, cpu);
+    if (pred(arg)) break;
     relax(&spins);
   }
   if (r->log_events) forward_wait_done(&r->lg, cpu, id, core_vcpu_progress(&r->c.vcpu[cpu]));
@@ -110,7 +142,16 @@ void p_lock_acquired(void* ctx, uint32_t cpu, uint32_t lock) {
 
 void p_event(void* ctx, uint32_t cpu, const core_event* ev) {
   Recorder* r = self(ctx);
-  if (r->log_events) forward_event(&r->lg, cpu, *ev, r->cpus[cpu].nmi_rip);
+  uint64_t rip = 0;
+  if (ev->kind == CORE_EV_NMI_RECEIVED) {
+    RecorderCpu& c = r->cpus[cpu];
+    uint32_t tail = c.rip_tail.load(std::memory_order_relaxed);
+    if (tail != c.rip_head.load(std::memory_order_acquire)) {
+      rip = c.nmi_rips[tail % RecorderCpu::kRips];
+      c.rip_tail.store(tail + 1, std::memory_order_relaxed);
+    }
+  }
+  if (r->log_events) forward_event(&r->lg, cpu, *ev, rip);
 }
 
 void p_assert(void* ctx, uint32_t cpu, const char* cond, const char* file, uint32_t line) {
@@ -128,18 +169,20 @@ void p_assert(void* ctx, uint32_t cpu, const char* cond, const char* file, uint3
   }
 }
 
-// The NMI: runs the core's handler on the interrupted thread. The signal
-// stays blocked while the handler runs (no nesting); one that arrives
-// meanwhile is held by the kernel and taken right after, as a latched NMI.
+// The NMI arrives: note where, latch it for the core (taken at this
+// thread's next yield point). Nothing else runs in signal context.
 void on_nmi_signal(int, siginfo_t*, void* uc) {
   RecorderCpu* c = tls_cpu;
   Recorder* r = g_active.load(std::memory_order_relaxed);
   if (!c || !r) return;
-  c->nmi_rip = static_cast<uint64_t>(static_cast<ucontext_t*>(uc)->uc_mcontext.gregs[REG_RIP]);
-  c->in_nmi = 1;
+  uint64_t rip = static_cast<uint64_t>(static_cast<ucontext_t*>(uc)->uc_mcontext.gregs[REG_RIP]);
+  uint32_t head = c->rip_head.load(std::memory_order_relaxed);
+  if (head - c->rip_tail.load(std::memory_order_relaxed) < RecorderCpu::kRips) {
+    c->nmi_rips[head % RecorderCpu::kRips] = rip;
+    c->rip_head.store(head + 1, std::memory_order_release);
+  }
   c->nmis.fetch_add(1, std::memory_order_relaxed);
-  core_nmi(&r->c, c->id);
-  c->in_nmi = 0;
+  core_nmi_latch(&r->c, c->id);
 }
 
 void block_signal(int signo, int how) {
@@ -157,11 +200,16 @@ void cpu_main(Recorder* r, uint32_t id) {
   while (!r->go.load()) relax(&spins);
   if (sigsetjmp(c.exit_jmp, 1) == 0) {  // saved mask: NMI blocked
     block_signal(r->signo, SIG_UNBLOCK);
-    while (!r->stop.load(std::memory_order_relaxed)) {
-      if (!core_workload_step(&r->c, id)) break;
+    // A stop is noticed at the next yield point (a cut), not between
+    // steps: the log then says where every CPU ended.
+    while (core_workload_step(&r->c, id)) {
     }
+    core_idle_enter(&r->c, id);
     c.done.store(true);
-    while (!r->stop.load(std::memory_order_relaxed)) relax(&spins);  // still answers NMIs
+    while (!stopping(r)) {  // still answers NMIs
+      core_nmi_poll(&r->c, id);
+      relax(&spins);
+    }
   }
   block_signal(r->signo, SIG_BLOCK);
   tls_cpu = nullptr;
@@ -192,6 +240,7 @@ const char* end_name(RecordResult::End end) {
     case RecordResult::End::kAssertion: return "assertion";
     case RecordResult::End::kCompleted: return "completed";
     case RecordResult::End::kTimeLimit: return "time limit";
+    case RecordResult::End::kInterrupted: return "interrupted";
   }
   return "?";
 }
@@ -242,6 +291,7 @@ RecordResult record(const RecordOptions& options, std::ostream& out) {
   lc.description = description.c_str();
   lc.scenario = header.get();
   if (!nestrr_logger_init(&r->lg, &lc)) throw std::invalid_argument("logger refused its config");
+  r->pace_room = options.ring_bytes / 2;
 
   struct sigaction sa {}, old {};
   sa.sa_sigaction = on_nmi_signal;
@@ -293,6 +343,10 @@ RecordResult record(const RecordOptions& options, std::ostream& out) {
     }
     if (now - t0 >= options.time_limit) {
       result.end = RecordResult::End::kTimeLimit;
+      break;
+    }
+    if (options.interrupt && options.interrupt->load()) {
+      result.end = RecordResult::End::kInterrupted;
       break;
     }
     if (options.progress && now >= next_progress) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <string>
 #include <stdexcept>
 
 #include "nestrr/replay/log_forward.h"
@@ -39,9 +40,8 @@ void fiber_entry(void* arg) {
 
 }  // namespace
 
-ReplayMachine::ReplayMachine(const ExpectedLog& expected, const NmiSlots& slots,
-                             const ReplayOptions& options)
-    : exp_(expected), slots_(slots), options_(options),
+ReplayMachine::ReplayMachine(const ExpectedLog& expected, const ReplayOptions& options)
+    : exp_(expected), options_(options),
       decoder_(expected.scenario.cpu_count()), cpus_(expected.scenario.cpu_count()) {
   cfg_ = to_core_config(exp_.scenario);
   memory_ = std::make_unique<HostMemory>(cfg_);
@@ -92,14 +92,29 @@ void ReplayMachine::trace(TraceEntry::Kind kind, uint32_t cpu, uint32_t point, u
   std::abort();
 }
 
-void ReplayMachine::block(uint32_t cpu, std::string reason) {
+void ReplayMachine::block(uint32_t cpu, Block why) {
   VCpu& c = cpus_[cpu];
   c.blocked = true;
   c.blocked_epoch = epoch_;
-  c.block_reason = std::move(reason);
+  c.block = why;
   c.fiber->suspend();
   c.blocked = false;
   if (stop_) leave(cpu);
+}
+
+std::string ReplayMachine::block_text(const Block& b) const {
+  switch (b.why) {
+    case Block::Why::kNone: return "";
+    case Block::Why::kNmiNotSent:
+      return "waiting for NMI #" + std::to_string(b.a) + " (from cpu" + std::to_string(b.b) +
+             ") to be sent";
+    case Block::Why::kLockTurn:
+      return "waiting for its turn at lock " + lock_name(b.a) + " (cpu" + std::to_string(b.b) +
+             " takes it first, at progress " + std::to_string(b.c) + ")";
+    case Block::Why::kSpinning: return "spinning in " + point_name(b.a);
+    case Block::Why::kIdle: return "idle (workload done)";
+  }
+  return "";
 }
 
 void ReplayMachine::diverge(uint32_t cpu, size_t index, std::string got) {
@@ -112,6 +127,10 @@ void ReplayMachine::diverge(uint32_t cpu, size_t index, std::string got) {
   if (index < e.records.size()) {
     d.seq = e.seqs[index];
     d.expected = describe(e.records[index]);
+  } else if (e.cut && index == e.cut->index) {
+    d.seq = e.cut->seq;
+    d.expected = "the recording's cut of cpu" + std::to_string(cpu) + " at " +
+                 point_name(e.cut->point) + ", progress " + std::to_string(e.cut->progress);
   } else {
     d.seq = e.seqs.empty() ? 0 : e.seqs.back() + 1;
     d.expected = "nothing (end of the cpu's log)";
@@ -123,52 +142,47 @@ void ReplayMachine::diverge(uint32_t cpu, size_t index, std::string got) {
 
 // ---- NMIs ----
 
-void ReplayMachine::deliver(uint32_t cpu, uint32_t adjust) {
+void ReplayMachine::deliver(uint32_t cpu) {
   VCpu& c = cpus_[cpu];
   const ExpectedNmi& n = exp_.cpus[cpu].nmis[c.next_nmi];
-  out_.delivered.push_back({cpu, c.next_nmi});
   c.next_nmi++;
-  core_.vcpu[cpu].progress -= adjust;  // the NMI came before this point
   c.in_nmi = true;
   trace(TraceEntry::Kind::kNmiDelivered, cpu, c.last_point, n.source, "");
   core_nmi(&core_, cpu);
   c.in_nmi = false;
   trace(TraceEntry::Kind::kNmiReturn, cpu, c.last_point, n.source, "");
-  core_.vcpu[cpu].progress += adjust;
   epoch_++;
 }
 
-void ReplayMachine::nmi_hook(uint32_t cpu, uint32_t adjust, bool idle) {
+// The recorded count of an NMI names one position (platform.h): the point
+// with that count, an iteration of the wait with that count, or the idle
+// point. So when the CPU's count equals it, here it is delivered; when the
+// count has passed it, the re-execution went another way.
+void ReplayMachine::deliver_due(uint32_t cpu) {
   VCpu& c = cpus_[cpu];
   const auto& nmis = exp_.cpus[cpu].nmis;
   if (c.in_nmi || c.halted) return;
-  for (;;) {
-    if (c.next_nmi >= nmis.size()) return;
-    uint64_t eff = progress(cpu) - adjust;
+  while (c.next_nmi < nmis.size()) {
     const ExpectedNmi& n = nmis[c.next_nmi];
-    if (n.progress < eff) {
+    const uint64_t now = progress(cpu);
+    if (n.progress > now) return;
+    if (n.progress < now) {
       diverge(cpu, n.index,
-              "cpu" + std::to_string(cpu) + " went on to progress " + std::to_string(eff) +
-                  " without taking this NMI (position " +
-                  std::to_string(slots_[cpu][c.next_nmi]) + " of its count was not reached)");
+              "cpu" + std::to_string(cpu) + " passed progress " + std::to_string(n.progress) +
+                  " without taking this NMI (it is at " + point_name(c.last_point) +
+                  ", progress " + std::to_string(now) + ")");
       leave(cpu);
     }
-    // A position qualifies when the count matches and every record the
-    // interrupted code logged before the NMI is out: the log says so.
-    if (n.progress != eff || c.next_record != n.index) return;
-    if (eff != c.slot_progress) {
-      c.slot_progress = eff;
-      c.slot_index = 0;
-    } else if (!idle) {
-      c.slot_index++;
+    if (c.next_record != n.index) {
+      diverge(cpu, c.next_record,
+              "nothing: cpu" + std::to_string(cpu) + " takes NMI #" + std::to_string(c.next_nmi) +
+                  " at " + point_name(c.last_point) + ", progress " + std::to_string(now) +
+                  ", before logging this");
+      leave(cpu);
     }
-    if (!idle && c.slot_index != slots_[cpu][c.next_nmi]) return;
     while (c.nmis_sent_to <= c.next_nmi)
-      block(cpu, "waiting for NMI #" + std::to_string(c.next_nmi) + " (from cpu" +
-                     std::to_string(n.source) + ") to be sent");
-    deliver(cpu, adjust);
-    c.slot_progress = ~0ull;  // after the handler: a fresh position
-    if (idle) return;
+      block(cpu, {Block::Why::kNmiNotSent, c.next_nmi, n.source, 0});
+    deliver(cpu);
   }
 }
 
@@ -178,6 +192,30 @@ void ReplayMachine::send_nmi(uint32_t from, uint32_t to) {
   trace(TraceEntry::Kind::kNmiSent, from, cpus_[from].last_point, to, "");
 }
 
+// ---- cuts ----
+
+void ReplayMachine::cut_here(uint32_t cpu, uint32_t point) {
+  const auto& cut = exp_.cpus[cpu].cut;
+  if (!cut || cut->progress != progress(cpu)) return;
+  VCpu& c = cpus_[cpu];
+  if (cut->point != point) {
+    diverge(cpu, cut->index,
+            "cpu" + std::to_string(cpu) + " at " + point_name(point) + ", progress " +
+                std::to_string(progress(cpu)));
+    leave(cpu);
+  }
+  if (c.next_record != cut->index) {
+    diverge(cpu, c.next_record,
+            "nothing: cpu" + std::to_string(cpu) + " reached the recording's cut at " +
+                point_name(point) + ", progress " + std::to_string(progress(cpu)));
+    leave(cpu);
+  }
+  c.parked = true;
+  out_.cut.push_back(cpu);
+  epoch_++;
+  leave(cpu);
+}
+
 // ---- points, waits, locks ----
 
 void ReplayMachine::point(uint32_t cpu, uint32_t id) {
@@ -185,13 +223,39 @@ void ReplayMachine::point(uint32_t cpu, uint32_t id) {
   c.last_point = id;
   if (!in_fiber(cpu)) return;  // core_init runs outside the fibers
   trace(TraceEntry::Kind::kPoint, cpu, id, 0, "");
-  nmi_hook(cpu, 1, false);
+  cut_here(cpu, id);
   epoch_++;
   c.fiber->suspend();
   if (stop_) leave(cpu);
-  nmi_hook(cpu, 0, false);
+  deliver_due(cpu);
 }
 
+// A lock is taken in the order the log recorded: wait for this CPU's turn.
+void ReplayMachine::lock_turn(uint32_t cpu, uint32_t lock) {
+  const auto it = exp_.lock_order.find(lock);
+  for (;;) {
+    size_t pos = lock < lock_pos_.size() ? lock_pos_[lock] : 0;
+    auto got = [&] {
+      return "cpu" + std::to_string(cpu) + " takes lock " + lock_name(lock) + " at progress " +
+             std::to_string(progress(cpu));
+    };
+    if (it == exp_.lock_order.end() || pos >= it->second.size()) {
+      diverge(cpu, cpus_[cpu].next_record, got() + ", but the log has no more acquisitions of it");
+      leave(cpu);
+    }
+    const LockTurn& turn = it->second[pos];
+    if (turn.cpu == cpu && turn.progress == progress(cpu)) return;
+    if (turn.cpu == cpu) {
+      diverge(cpu, turn.index, got());
+      leave(cpu);
+    }
+    block(cpu, {Block::Why::kLockTurn, lock, turn.cpu, turn.progress});
+  }
+}
+
+// One point however long it spins. NMIs are taken between evaluations of
+// the predicate, as the recorder's spin loop takes them; a cut can come
+// after them (at the count they leave).
 void ReplayMachine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg) {
   VCpu& c = cpus_[cpu];
   c.last_point = id;
@@ -200,33 +264,19 @@ void ReplayMachine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, v
     return;
   }
   trace(TraceEntry::Kind::kPoint, cpu, id, 0, "");
-  nmi_hook(cpu, 1, false);
+  cut_here(cpu, id);
   epoch_++;
   c.fiber->suspend();
   if (stop_) leave(cpu);
-  nmi_hook(cpu, 0, false);
-  if (uint32_t lock = point_lock(id); lock && !c.in_nmi) {
-    const auto it = exp_.lock_order.find(lock);
-    for (;;) {
-      size_t pos = lock_pos_[lock];
-      std::string got = "cpu" + std::to_string(cpu) + " takes lock " + lock_name(lock) +
-                        " at progress " + std::to_string(progress(cpu));
-      if (it == exp_.lock_order.end() || pos >= it->second.size()) {
-        diverge(cpu, c.next_record, got + ", but the log has no more acquisitions of it");
-        leave(cpu);
-      }
-      const LockTurn& turn = it->second[pos];
-      if (turn.cpu == cpu && turn.progress == progress(cpu)) break;
-      if (turn.cpu == cpu) {
-        diverge(cpu, turn.index, got);
-        leave(cpu);
-      }
-      block(cpu, "waiting for its turn at lock " + lock_name(lock) + " (cpu" +
-                     std::to_string(turn.cpu) + " takes it first, at progress " +
-                     std::to_string(turn.progress) + ")");
-    }
+  const uint32_t lock = c.in_nmi ? 0 : point_lock(id);
+  for (;;) {
+    deliver_due(cpu);
+    c.last_point = id;
+    cut_here(cpu, id);
+    if (lock) lock_turn(cpu, lock);
+    if (pred(arg)) break;
+    block(cpu, {Block::Why::kSpinning, id, 0, 0});
   }
-  while (!pred(arg)) block(cpu, "spinning in " + point_name(id));
   trace(TraceEntry::Kind::kWaitDone, cpu, id, 0, "");
   epoch_++;
   forward_wait_done(&lg_, cpu, id, progress(cpu));
@@ -234,17 +284,16 @@ void ReplayMachine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, v
 }
 
 void ReplayMachine::lock_acquired(uint32_t cpu, uint32_t lock) {
+  if (lock >= lock_pos_.size()) lock_pos_.resize(lock + 1, 0);
   lock_pos_[lock]++;
   epoch_++;
   forward_lock_acquired(&lg_, cpu, lock, progress(cpu));
   check_records(cpu);
-  if (in_fiber(cpu)) nmi_hook(cpu, 0, false);
 }
 
 // ---- records ----
 
 void ReplayMachine::event(uint32_t cpu, const core_event& ev) {
-  if (in_fiber(cpu)) nmi_hook(cpu, 0, false);
   forward_event(&lg_, cpu, ev, 0);
   check_records(cpu);
 }
@@ -257,21 +306,15 @@ void ReplayMachine::check_records(uint32_t cpu) {
   while (!got.empty()) {
     nestrr::v1::Record r = std::move(got.front());
     got.pop_front();
-    if (c.next_record >= e.records.size()) {  // the recording stopped this CPU here
-      c.parked = true;
-      out_.cut.push_back(cpu);
+    if (c.next_record >= e.records.size() || !same(r, e.records[c.next_record])) {
+      diverge(cpu, c.next_record, describe(r));
       if (in_fiber(cpu)) leave(cpu);
       return;
     }
-    std::string text = describe(r);
-    if (!same(r, e.records[c.next_record])) {
-      diverge(cpu, c.next_record, text);
-      if (in_fiber(cpu)) leave(cpu);
-      return;
-    }
+    trace(TraceEntry::Kind::kEvent, cpu, c.last_point, 0, "");
+    out_.trace.back().record = c.next_record;
     c.next_record++;
     out_.events_checked++;
-    trace(TraceEntry::Kind::kEvent, cpu, c.last_point, 0, std::move(text));
   }
 }
 
@@ -295,15 +338,19 @@ void ReplayMachine::assert_failed(uint32_t cpu, const char* cond, const char* fi
 // ---- fibers and the scheduler ----
 
 void ReplayMachine::cpu_body(uint32_t cpu) {
+  cut_here(cpu, CORE_POINT_NONE);  // a CPU the recording stopped before it ran
   while (core_workload_step(&core_, cpu)) {
   }
+  core_idle_enter(&core_, cpu);
   VCpu& c = cpus_[cpu];
   c.finished = true;
+  c.last_point = CORE_POINT_IDLE;
   epoch_++;
   for (;;) {  // idle: still takes NMIs
-    nmi_hook(cpu, 0, true);
+    deliver_due(cpu);
+    c.last_point = CORE_POINT_IDLE;
     if (c.next_nmi >= exp_.cpus[cpu].nmis.size()) c.idle_done = true;
-    block(cpu, "idle (workload done)");
+    block(cpu, {Block::Why::kIdle, 0, 0, 0});
   }
 }
 
@@ -317,8 +364,13 @@ void ReplayMachine::finish_checks() {
   if (out_.divergence) return;
   for (uint32_t cpu = 0; cpu < cpus_.size(); ++cpu) {
     const VCpu& c = cpus_[cpu];
-    if (c.parked || c.next_record >= exp_.cpus[cpu].records.size()) continue;
-    std::string state = c.halted ? "halted" : c.blocked ? c.block_reason : "stopped";
+    const ExpectedCpu& e = exp_.cpus[cpu];
+    if (c.parked) continue;
+    const bool records_left = c.next_record < e.records.size();
+    const bool cut_left = e.cut.has_value();
+    const bool nmis_left = c.next_nmi < e.nmis.size();
+    if (!records_left && !cut_left && !nmis_left) continue;
+    std::string state = c.halted ? "halted" : c.blocked ? block_text(c.block) : "stopped";
     diverge(cpu, c.next_record,
             "nothing: cpu" + std::to_string(cpu) + " is " + state + " at progress " +
                 std::to_string(progress(cpu)));
@@ -363,6 +415,10 @@ bool ReplayMachine::step() {
 Attempt ReplayMachine::finish() {
   finish_checks();
   for (uint32_t i = 0; i < cpus_.size(); ++i) out_.progress.push_back(progress(i));
+  // Matched records equal the log's: describe the kept ones from it.
+  for (TraceEntry& t : out_.trace)
+    if (t.kind == TraceEntry::Kind::kEvent && t.text.empty())
+      t.text = describe(exp_.cpus[t.cpu].records[t.record]);
   return std::move(out_);
 }
 
@@ -382,7 +438,7 @@ ReplayMachine::VcpuView ReplayMachine::view(uint32_t cpu) const {
   v.cut = c.parked;
   v.blocked = c.blocked;
   v.in_nmi = c.in_nmi;
-  v.block_reason = c.block_reason;
+  v.block_reason = block_text(c.block);
   v.last_point = c.last_point;
   v.progress = progress(cpu);
   v.next_record = c.next_record;

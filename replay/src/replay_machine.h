@@ -1,10 +1,10 @@
-// One re-execution of a log: the core on fibers under the deterministic
-// scheduler, with a fixed choice of where each NMI lands among the
-// positions its recorded progress count allows.
+// The re-execution of a log: the core on fibers under the deterministic
+// scheduler. Every NMI is delivered at the one position its recorded
+// progress count names (platform.h, "NMIs"), every CPU the recording cut is
+// stopped where its cut record says: one pass, nothing searched.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,20 +22,6 @@ extern "C" {
 
 namespace nestrr::replay {
 
-// Per CPU, per recorded NMI: which of the positions that qualify it is
-// delivered at. A position qualifies when the CPU's count equals the NMI's
-// recorded progress and the CPU's next expected record is the NMI's own
-// (so the records logged before it are out). 0 = the first of them: inside
-// the point itself, before the access that follows it, when the log allows;
-// later ones are event and lock callbacks and the entry of the next point,
-// i.e. after that access.
-using NmiSlots = std::vector<std::vector<uint32_t>>;
-
-struct DeliveredNmi {
-  uint32_t cpu = 0;
-  uint32_t index = 0;  // into ExpectedCpu::nmis
-};
-
 struct Attempt {
   std::optional<Divergence> divergence;
   std::optional<ReproducedFailure> failure;
@@ -43,7 +29,6 @@ struct Attempt {
   std::vector<uint64_t> progress;
   std::vector<uint64_t> stack;
   uint64_t events_checked = 0;
-  std::vector<DeliveredNmi> delivered;  // in delivery order
   std::vector<uint32_t> cut;
 };
 
@@ -54,7 +39,7 @@ struct FiberArgs {
 
 class ReplayMachine {
  public:
-  ReplayMachine(const ExpectedLog& expected, const NmiSlots& slots, const ReplayOptions& options);
+  ReplayMachine(const ExpectedLog& expected, const ReplayOptions& options);
   ~ReplayMachine();
   Attempt run();
   // run() in pieces, for a debugger that stops between steps: start(),
@@ -76,6 +61,7 @@ class ReplayMachine {
   int last_stepped() const { return last_stepped_; }
   uint64_t records_checked() const { return out_.events_checked; }
   const struct core& core_state() const { return core_; }
+  const std::optional<Divergence>& divergence() const { return out_.divergence; }
 
   // Platform callbacks (platform.h).
   void* phys(uint64_t pa, uint64_t len) { return memory_->at(pa, len); }
@@ -91,29 +77,37 @@ class ReplayMachine {
   void cpu_body(uint32_t cpu);
 
  private:
+  // Why a vCPU cannot go on; the text is made only when someone asks.
+  struct Block {
+    enum class Why : uint8_t { kNone, kNmiNotSent, kLockTurn, kSpinning, kIdle } why = Why::kNone;
+    uint32_t a = 0;  // NMI index, lock id, point id
+    uint32_t b = 0;  // NMI source, cpu whose turn it is
+    uint64_t c = 0;  // that cpu's progress at its turn
+  };
   struct VCpu {
     std::unique_ptr<Fiber> fiber;
     bool finished = false, halted = false, parked = false, idle_done = false;
     bool blocked = false;
     uint64_t blocked_epoch = 0;
-    std::string block_reason;
+    Block block;
     bool in_nmi = false;
     size_t next_record = 0;
     uint32_t next_nmi = 0;
     uint64_t nmis_sent_to = 0;
-    uint64_t slot_progress = ~0ull;
-    uint32_t slot_index = 0;
     uint32_t last_point = 0;
   };
 
   uint64_t progress(uint32_t cpu) const { return core_.vcpu[cpu].progress; }
   bool in_fiber(uint32_t cpu) const { return current_ == static_cast<int>(cpu); }
   void trace(TraceEntry::Kind kind, uint32_t cpu, uint32_t point, uint32_t other, std::string text);
-  // A position where an NMI may land; `adjust` = 1 at the entry of a point
-  // (the count already includes it) to offer the previous count's last slot.
-  void nmi_hook(uint32_t cpu, uint32_t adjust, bool idle);
-  void deliver(uint32_t cpu, uint32_t adjust);
-  void block(uint32_t cpu, std::string reason);
+  // Delivers every NMI whose recorded count is the CPU's count now.
+  void deliver_due(uint32_t cpu);
+  void deliver(uint32_t cpu);
+  // Stops the CPU for good if the recording cut it here.
+  void cut_here(uint32_t cpu, uint32_t point);
+  void lock_turn(uint32_t cpu, uint32_t lock);
+  void block(uint32_t cpu, Block why);
+  std::string block_text(const Block& b) const;
   void check_records(uint32_t cpu);
   void diverge(uint32_t cpu, size_t index, std::string got);
   [[noreturn]] void leave(uint32_t cpu);  // suspend this fiber for good
@@ -121,7 +115,6 @@ class ReplayMachine {
   void finish_checks();
 
   const ExpectedLog& exp_;
-  const NmiSlots& slots_;
   ReplayOptions options_;
   core_config cfg_{};
   core_platform plat_{};
@@ -131,7 +124,7 @@ class ReplayMachine {
   nestrr_logger lg_{};
   RecordDecoder decoder_;
   std::vector<VCpu> cpus_;
-  std::map<uint32_t, size_t> lock_pos_;
+  std::vector<size_t> lock_pos_;  // per lock id: acquisitions done
   uint64_t epoch_ = 1;
   int current_ = -1;
   int last_stepped_ = -1;

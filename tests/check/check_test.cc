@@ -61,7 +61,7 @@ el::Log write(const std::vector<std::pair<uint64_t, Cpu>>& cpus) {
   std::ostringstream out;
   el::StreamWriter w(out);
   nestrr::v1::Header h;
-  h.set_format_version(1);
+  h.set_format_version(2);
   h.set_cpu_count(static_cast<uint32_t>(cpus.size()));
   w.header(h);
   for (uint32_t i = 0; i < cpus.size(); i++) w.chunk(i, 0, cpus[i].first, cpus[i].second.recs);

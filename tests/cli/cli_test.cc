@@ -47,7 +47,7 @@ class Cli : public ::testing::Test {
     std::ofstream f(dir_ / name, std::ios::binary);
     nestrr::eventlog::StreamWriter w(f);
     nestrr::v1::Header h;
-    h.set_format_version(1);
+    h.set_format_version(2);
     h.set_cpu_count(2);
     h.set_tsc_hz(1000000000);
     w.header(h);

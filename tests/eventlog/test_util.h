@@ -32,7 +32,7 @@ inline nestrr::v1::Record entry(int64_t dt) {
 
 inline nestrr::v1::Header header(uint32_t cpus, uint64_t hz = 1'000'000'000) {
   nestrr::v1::Header h;
-  h.set_format_version(1);
+  h.set_format_version(2);
   h.set_cpu_count(cpus);
   h.set_tsc_hz(hz);
   h.set_description("test");

@@ -16,7 +16,7 @@ nestrr::eventlog::Log make_log() {
   using nestrr::eventlog::Event;
   nestrr::eventlog::Log log;
   log.header.emplace();
-  log.header->set_format_version(1);
+  log.header->set_format_version(2);
   log.header->set_cpu_count(2);
   log.streams.resize(2);
   for (uint32_t cpu = 0; cpu < 2; ++cpu) log.streams[cpu].cpu = cpu;

@@ -11,7 +11,7 @@ using namespace nestrr::eventlog;
 
 static nestrr::v1::Header make_header() {
   nestrr::v1::Header h;
-  h.set_format_version(1);
+  h.set_format_version(2);
   h.set_cpu_count(2);
   h.set_tsc_hz(2'000'000'000);
   h.set_description("seed");

@@ -285,7 +285,7 @@ TEST(LoggerRoundTrip, RandomEventsAllKinds) {
     std::vector<nestrr::v1::Header> headers;
     auto cpus = nestrr_test::Reconstruct(nestrr_test::DecodePackets(sink.bytes), &headers);
     ASSERT_EQ(headers.size(), 1u);
-    EXPECT_EQ(headers[0].format_version(), 1u);
+    EXPECT_EQ(headers[0].format_version(), 2u);
     EXPECT_EQ(headers[0].cpu_count(), kCpus);
     EXPECT_EQ(headers[0].tsc_hz(), 2'400'000'000ull);
     EXPECT_EQ(headers[0].description(), "roundtrip");

@@ -54,15 +54,18 @@ void core_assert_fail(struct core_vcpu *v, const char *cond, const char *file,
 void core_point(struct core_vcpu *v, enum core_point id) {
   const struct core_platform *p = core_plat(v);
   v->progress++;
+  v->point = (uint32_t)id;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   p->point(p->ctx, v->id, (uint32_t)id);
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  core_nmi_poll(v->core, v->id); /* before the access this point guards */
 }
 
 void core_wait(struct core_vcpu *v, enum core_point id, core_wait_pred pred,
                void *arg) {
   const struct core_platform *p = core_plat(v);
   v->progress++;
+  v->point = (uint32_t)id;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   p->wait_until(p->ctx, v->id, (uint32_t)id, pred, arg);
   __atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -82,3 +82,24 @@ void nmi_handler(struct core_vcpu *v) {
 }
 
 void core_nmi(struct core *c, uint32_t cpu) { nmi_handler(&c->vcpu[cpu]); }
+
+void core_nmi_latch(struct core *c, uint32_t cpu) {
+  __atomic_fetch_add(&c->vcpu[cpu].nmi_latched, 1u, __ATOMIC_ACQ_REL);
+}
+
+uint32_t core_nmi_poll(struct core *c, uint32_t cpu) {
+  struct core_vcpu *v = &c->vcpu[cpu];
+  uint32_t taken = 0;
+  while (!v->in_nmi && __atomic_load_n(&v->nmi_latched, __ATOMIC_ACQUIRE) != 0) {
+    __atomic_fetch_sub(&v->nmi_latched, 1u, __ATOMIC_ACQ_REL);
+    nmi_handler(v);
+    taken++;
+  }
+  return taken;
+}
+
+void core_idle_enter(struct core *c, uint32_t cpu) {
+  struct core_vcpu *v = &c->vcpu[cpu];
+  v->progress++;
+  v->point = CORE_POINT_IDLE;
+}

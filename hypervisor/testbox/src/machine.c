@@ -29,7 +29,7 @@
 #define STOP_WAIT_US 500000u
 
 struct tb_cpu {
-  volatile uint32_t parked, done, in_nmi;
+  volatile uint32_t parked, done;
   uint64_t nmi_rip; /* RIP the current NMI interrupted */
   volatile uint64_t nmis;
   uint64_t rng;
@@ -83,6 +83,17 @@ static void park(uint32_t cpu) {
   for (;;) hlt(); /* NMIs still come: machine_nmi returns at once */
 }
 
+/* Stopped for good at the entry of yield point `id`: the cut record tells
+ * replay to stop this CPU at the same place. */
+static void cut(uint32_t cpu, uint32_t id) __attribute__((noreturn));
+static void cut(uint32_t cpu, uint32_t id) {
+  nestrr_log_sync_point(&lg, cpu, id, core_vcpu_progress(&core.vcpu[cpu]),
+                        NESTRR_SYNC_POINT_KIND_CUT);
+  park(cpu);
+}
+
+static bool in_nmi(uint32_t cpu) { return core_vcpu_in_nmi(&core.vcpu[cpu]); }
+
 static void *p_phys(void *ctx, uint64_t pa, uint64_t len) {
   (void)ctx;
   if (pa > phys_size || len > phys_size - pa) return 0;
@@ -118,10 +129,10 @@ static uint64_t next_random(struct tb_cpu *c) { /* xorshift64 */
 
 /* log=paced: at a yield point, a CPU whose ring is over half full waits
  * until the console CPU has drained it below a quarter. */
-static void pace(uint32_t cpu) {
-  if (!paced || cpus[cpu].in_nmi || nestrr_logger_room(&lg, cpu) >= RING_BYTES / 2) return;
+static void pace(uint32_t cpu, uint32_t id) {
+  if (!paced || in_nmi(cpu) || nestrr_logger_room(&lg, cpu) >= RING_BYTES / 2) return;
   while (nestrr_logger_room(&lg, cpu) < RING_BYTES / 4 * 3) {
-    if (stop || freeze) park(cpu);
+    if (stop || freeze) cut(cpu, id);
     cpu_relax();
   }
 }
@@ -131,17 +142,20 @@ static void pace(uint32_t cpu) {
 static void p_point(void *ctx, uint32_t cpu, uint32_t id) {
   (void)ctx;
   struct tb_cpu *c = &cpus[cpu];
-  if (stop || freeze) park(cpu);
-  pace(cpu);
-  if (id != widen_point || c->in_nmi || !widen_ticks) return;
+  if (stop || freeze) cut(cpu, id);
+  pace(cpu, id);
+  if (id != widen_point || in_nmi(cpu) || !widen_ticks) return;
   uint64_t end = rdtsc() + widen_ticks / 2 + next_random(c) % (widen_ticks / 2 + 1);
   while (rdtsc() < end && !stop) cpu_relax();
 }
 
+/* NMIs latched while spinning are taken between evaluations of pred. */
 static void p_wait(void *ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, void *arg) {
   (void)ctx;
-  while (!pred(arg)) {
-    if (stop || freeze) park(cpu);
+  for (;;) {
+    if (stop || freeze) cut(cpu, id);
+    core_nmi_poll(&core, cpu);
+    if (pred(arg)) break;
     cpu_relax();
   }
   glue_wait_done(&lg, cpu, id, core_vcpu_progress(&core.vcpu[cpu]));
@@ -221,14 +235,15 @@ static void p_assert(void *ctx, uint32_t cpu, const char *cond, const char *file
 
 /* ---- NMIs, timer ---- */
 
+/* The NMI entry only latches: the core takes the NMI at this CPU's next
+ * yield point (platform.h, "NMIs"), which is equivalent to taking it here,
+ * and makes its logged position exact. */
 void machine_nmi(uint32_t apic_id, const struct interrupt_frame *f) {
   if (apic_id == 0 || apic_id > cpu_count || !go || stop || freeze) return;
   struct tb_cpu *c = &cpus[apic_id - 1];
   c->nmi_rip = f->rip;
-  c->in_nmi = 1;
   c->nmis++;
-  core_nmi(&core, apic_id - 1);
-  c->in_nmi = 0;
+  core_nmi_latch(&core, apic_id - 1);
 }
 
 void testbox_timer(void) {
@@ -245,10 +260,15 @@ void machine_core_ap(uint32_t apic_id) {
   }
   uint32_t cpu = apic_id - 1;
   while (!go) cpu_relax();
-  while (!stop && core_workload_step(&core, cpu)) {
+  /* A stop is noticed at the next yield point (a cut), not between steps. */
+  while (core_workload_step(&core, cpu)) {
   }
+  core_idle_enter(&core, cpu);
   __atomic_store_n(&cpus[cpu].done, 1u, __ATOMIC_SEQ_CST);
-  while (!stop) cpu_relax(); /* still answers NMIs */
+  while (!stop) { /* still answers NMIs */
+    core_nmi_poll(&core, cpu);
+    cpu_relax();
+  }
   park(cpu);
 }
 

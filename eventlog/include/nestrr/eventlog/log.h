@@ -16,7 +16,7 @@
 namespace nestrr::eventlog {
 
 // Schema version this reader was written for.
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 
 struct CpuStream {
   uint32_t cpu = 0;

@@ -59,7 +59,7 @@ extern "C" {
 /* ABI of this header (struct layouts, slot payloads). Raised on change. */
 #define NESTRR_LOGGER_ABI_VERSION 2u
 /* Schema version written in Header.format_version. */
-#define NESTRR_FORMAT_VERSION 1u
+#define NESTRR_FORMAT_VERSION 2u
 /* NmiReceived source when the receiver cannot know it. */
 #define NESTRR_CPU_UNKNOWN 0xffffffffu
 

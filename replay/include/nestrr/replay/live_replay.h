@@ -32,9 +32,8 @@ struct ParkedVcpu {
 
 class LiveReplay {
  public:
-  // Finds where the NMIs land (as replay() does), then starts a fresh
-  // re-execution at step 0. Throws std::invalid_argument when the log
-  // cannot be replayed.
+  // Starts a re-execution at step 0 (nothing runs before the first step).
+  // Throws std::invalid_argument when the log cannot be replayed.
   explicit LiveReplay(const eventlog::Log& log);
   ~LiveReplay();
   LiveReplay(const LiveReplay&) = delete;
@@ -51,17 +50,13 @@ class LiveReplay {
   uint64_t records_checked() const;
   ParkedVcpu vcpu(uint32_t cpu) const;
   const core& core_state() const;
-  // What the placement search found (a divergence means the replay stops
-  // early), and how many re-executions it took.
-  const std::optional<Divergence>& divergence() const { return divergence_; }
-  uint32_t search_attempts() const { return attempts_; }
+  // The first difference from the log met so far (the replay stops there).
+  const std::optional<Divergence>& divergence() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   uint64_t steps_ = 0;
-  std::optional<Divergence> divergence_;
-  uint32_t attempts_ = 0;
 };
 
 }  // namespace nestrr::replay

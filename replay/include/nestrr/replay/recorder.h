@@ -1,11 +1,19 @@
 // Record: the core on real host threads, one per CPU, with real asynchrony.
 // NMIs are real-time signals sent to the target thread (pthread_kill); the
-// handler runs the core's NMI handler on that thread wherever it was, logs
-// the interrupted RIP (from the signal's ucontext) and the CPU's progress.
+// signal handler notes the interrupted RIP (from the signal's ucontext) and
+// latches the NMI, which the core takes at the thread's next yield point
+// (platform.h, "NMIs"), so the log names exactly where it ran.
 // Everything goes through the freestanding logger in stream mode, drained
-// by the calling thread into `out`.
+// by the calling thread into `out`. A CPU whose ring is half full waits at
+// its next yield point until the drain has caught up: no record is dropped
+// however many CPUs share however few cores.
+//
+// The log ends honestly: every CPU either completes its workload, halts on
+// an assertion, or is stopped at the entry of a yield point, where it logs
+// a SyncPoint of KIND_CUT as its last record; the trailers follow.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -36,6 +44,9 @@ struct RecordOptions {
   // are still logged), to measure what logging costs. Such a log cannot be
   // replayed.
   bool log_events = true;
+  // When set and it becomes true (e.g. from a SIGINT handler), the
+  // recording stops as at the time limit, with End::kInterrupted.
+  const std::atomic<bool>* interrupt = nullptr;
 };
 
 struct RecordedAssertion {
@@ -46,7 +57,7 @@ struct RecordedAssertion {
 };
 
 struct RecordResult {
-  enum class End { kAssertion, kCompleted, kTimeLimit } end = End::kCompleted;
+  enum class End { kAssertion, kCompleted, kTimeLimit, kInterrupted } end = End::kCompleted;
   std::optional<RecordedAssertion> assertion;
   RecordProgress final;
   uint64_t records_dropped = 0;  // by the logger (ring full): replay needs 0

@@ -1,9 +1,11 @@
-// Replay: re-executes the core under the interleaving a log recorded.
-// Each vCPU is a fiber; a deterministic scheduler lets lock acquisitions
-// happen in the recorded order and delivers every NMI at its recorded
-// progress count on the target fiber's own stack, so the handler's frames
-// sit on top of the interrupted ones. Every record the re-execution logs is
-// compared with the log; the first difference stops the replay.
+// Replay: re-executes the core under the interleaving a log recorded, in
+// one pass. Each vCPU is a fiber; a deterministic scheduler lets lock
+// acquisitions happen in the recorded order, delivers every NMI at the one
+// position its recorded progress count names, on the target fiber's own
+// stack (so the handler's frames sit on top of the interrupted ones), and
+// stops every CPU the recording cut where its cut record says. Every record
+// the re-execution logs is compared with the log; the first difference
+// stops the replay.
 #pragma once
 
 #include <cstdint>
@@ -21,11 +23,6 @@ namespace nestrr::replay {
 struct ReplayOptions {
   // Trace entries kept (the last ones); 0 = all.
   size_t trace_limit = 0;
-  // An NMI between two points can have landed before or after the access
-  // that follows the first one; replay tries the positions the log allows,
-  // in order, and backtracks on a divergence; it gives up after this many
-  // re-executions in a row that get no further into the log.
-  uint32_t max_attempts = 32;
   bool symbolize = true;  // host symbols for the failing stack
 };
 
@@ -56,12 +53,13 @@ struct ReplayResult {
   std::vector<uint64_t> stack;             // failing fiber: return addresses, innermost first
   std::vector<Symbol> stack_symbols;       // same order, when symbolized
   uint64_t events_checked = 0;
-  uint32_t attempts = 0;                   // re-executions the search used (all)
+  uint32_t attempts = 0;                   // re-executions of the log: always 1
   std::vector<uint32_t> cpus_cut;          // CPUs the recording stopped mid-way
 };
 
 // Throws std::invalid_argument when the log cannot be replayed: no header
-// or scenario, loss or damage, records no core run produces.
+// or scenario, a format version before 2, loss or damage, records no core
+// run produces.
 ReplayResult replay(const eventlog::Log& log, const ReplayOptions& options = {});
 
 }  // namespace nestrr::replay

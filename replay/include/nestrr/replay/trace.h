@@ -25,6 +25,8 @@ struct TraceEntry {
   uint32_t other_cpu = 0;  // NMI peer (0xffffffff unknown)
   uint32_t nmi_depth = 0;  // 1 inside the NMI handler
   std::string text;
+  // kEvent: index of the record in the CPU's stream of the log.
+  uint64_t record = 0;
 
   friend bool operator==(const TraceEntry&, const TraceEntry&) = default;
 };

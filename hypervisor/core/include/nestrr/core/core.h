@@ -193,6 +193,8 @@ struct core_vcpu {
   uint32_t ept02_pending_origin;
 
   volatile uint32_t in_nmi;
+  volatile uint32_t nmi_latched; /* arrived, not yet taken (core_nmi_latch) */
+  uint32_t point;           /* id of the last yield point entered */
   uint64_t nmi_count;
   uint64_t nmi_progress;    /* progress when the last NMI was taken */
   uint64_t quiesce_seen;    /* last quiesce generation handled */
@@ -282,9 +284,28 @@ enum core_l2_access core_l2_access(struct core_vcpu *v, uint64_t l2_gpa,
 
 /* ---- NMI ---- */
 
-/* The NMI handler of `cpu` (the platform calls it on that CPU's stack,
- * from a point or a wait_until). */
+/* Where an NMI is taken (platform.h, "NMIs"): always at a yield point,
+ * so its logged progress count names exactly one delivery position.
+ *
+ * core_nmi: the NMI handler of `cpu`, run now. For platforms that decide
+ * delivery themselves (replay, explore): call it on the CPU's own stack from
+ * inside `point` or `wait_until`, or while idle.
+ *
+ * core_nmi_latch: an NMI arrived asynchronously (a signal handler, the IDT's
+ * NMI entry) on `cpu`: count it, nothing else. NMI-safe. The core takes
+ * latched NMIs right after the platform's `point` returns, before the access
+ * that point guards; the platform's spin loops take them with core_nmi_poll.
+ *
+ * core_nmi_poll: take the NMIs latched on `cpu` now (inside wait_until's
+ * spin and the idle loop). Returns how many were taken; 0 while `cpu` is in
+ * its NMI handler (NMIs do not nest: they stay latched until it returns). */
 void core_nmi(struct core *c, uint32_t cpu);
+void core_nmi_latch(struct core *c, uint32_t cpu);
+uint32_t core_nmi_poll(struct core *c, uint32_t cpu);
+
+/* The CPU's workload is done (core_workload_step returned false): its last
+ * yield point, CORE_POINT_IDLE. The CPU idles there and still takes NMIs. */
+void core_idle_enter(struct core *c, uint32_t cpu);
 
 /* ---- EPT01 changes (quiesce) ---- */
 
@@ -323,6 +344,13 @@ uint64_t core_vmcs02_read(const struct core_vcpu *v, uint32_t encoding);
 uint64_t core_vmcs12_peek(const struct core_vcpu *v, uint32_t encoding);
 static inline uint64_t core_vcpu_progress(const struct core_vcpu *v) {
   return v->progress;
+}
+/* Id of the yield point the CPU entered last (enum core_point). */
+static inline uint32_t core_vcpu_point(const struct core_vcpu *v) {
+  return v->point;
+}
+static inline bool core_vcpu_in_nmi(const struct core_vcpu *v) {
+  return v->in_nmi != 0;
 }
 
 /* Workload memory map (L1 guest-physical), per CPU. */

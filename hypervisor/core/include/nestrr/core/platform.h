@@ -15,12 +15,19 @@
  *   - The core calls `point` before EVERY access to state that is shared
  *     with another CPU or with this CPU's NMI handler. Each call increments
  *     the CPU's progress counter (`core_vcpu_progress`). A platform may switch
- *     CPUs there and may deliver a pending NMI there (by calling `core_nmi`
- *     on the same stack before `point` returns).
+ *     CPUs there.
  *   - Spin waits go through `wait_until`, which counts as ONE point however
- *     long it spins. While spinning the CPU can take NMIs: the platform must
- *     deliver a pending NMI inside `wait_until` (unless the CPU is already in
- *     its NMI handler: NMIs do not nest, as on hardware).
+ *     long it spins.
+ *   - NMIs are taken only at points (core.h, core_nmi / core_nmi_latch): at
+ *     a `point`, after the callback returns and before the access it
+ *     guards; inside `wait_until`, between evaluations of the predicate; and
+ *     at the idle point. An NMI that arrives at any other instruction is
+ *     latched and taken at the CPU's next point, which is equivalent: by the
+ *     first rule, no shared access lies between the instruction it arrived
+ *     at and that point. So the progress count at which the handler runs
+ *     (NmiReceived.progress) names one position, and replay delivers it
+ *     there without searching. Never while the CPU is in its handler: NMIs
+ *     do not nest, as on hardware.
  *   - Lock acquisitions and releases are reported through `lock_acquired` /
  *     `lock_released` so a recorder can log their order.
  * Nothing else in the core is a scheduling point.
@@ -75,6 +82,8 @@ enum core_point {
   /* PAL registry (shared by all CPUs). */
   CORE_POINT_PAL_LOCK = 60,            /* wait_until: took the PAL lock */
   CORE_POINT_PAL_UNLOCK = 61,
+  /* The workload is done; the CPU idles here (core_idle_enter). */
+  CORE_POINT_IDLE = 70,
 };
 
 /* Lock ids reported to lock_acquired / lock_released. */
