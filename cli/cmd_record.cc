@@ -2,6 +2,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -11,6 +13,14 @@
 #include "nestrr/replay/recorder.h"
 
 namespace nestrr::cli {
+namespace {
+
+// SIGINT/SIGTERM end the recording as its time limit would: every CPU is
+// cut at its next yield point and the trailers are written.
+std::atomic<bool> g_interrupt{false};
+void on_interrupt(int) { g_interrupt.store(true); }
+
+}  // namespace
 
 void register_record(CLI::App& app, Run& run) {
   struct Opts {
@@ -35,7 +45,9 @@ void register_record(CLI::App& app, Run& run) {
   sub->add_option("--seed", o->seed, "Seed of the widening jitter")->capture_default_str();
   sub->add_option("--iterations", o->iterations, "Workload iterations per CPU (0: until stopped)")
       ->capture_default_str();
-  sub->add_option("--time-limit", o->time_limit_s, "Stop after this many seconds")
+  sub->add_option("--time-limit", o->time_limit_s,
+                  "Stop after this many seconds (Ctrl-C or SIGTERM stops the same way: each CPU "
+                  "at its next yield point, with the log complete and replayable)")
       ->capture_default_str();
   sub->add_option("--widen", o->widen,
                   "Widen a race window: POINT:NS spins NS nanoseconds at a yield point "
@@ -86,7 +98,12 @@ void register_record(CLI::App& app, Run& run) {
         spdlog::error("cannot write {}", o->out);
         return kExitBadInput;
       }
+      opts.interrupt = &g_interrupt;
+      auto old_int = std::signal(SIGINT, on_interrupt);
+      auto old_term = std::signal(SIGTERM, on_interrupt);
       replay::RecordResult r = replay::record(opts, out);
+      std::signal(SIGINT, old_int);
+      std::signal(SIGTERM, old_term);
       if (live) std::fputc('\n', stderr);
       if (!out) {
         spdlog::error("writing {} failed", o->out);

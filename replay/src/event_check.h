@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "nestrr.pb.h"
-#include "nestrr/eventlog/frame_reader.h"
+#include <string_view>
 
 namespace nestrr::replay {
 
@@ -21,20 +21,24 @@ void normalize(nestrr::v1::Record* record, uint64_t guest_rip);
 std::string describe(const nestrr::v1::Record& record);
 bool same(const nestrr::v1::Record& a, const nestrr::v1::Record& b);
 
-// Frames from the replay's own logger -> normalized records per CPU.
-class RecordDecoder : private eventlog::FrameSink {
+// Packets from the replay's own logger (its unframed packet sink) ->
+// each record's normalized serialized bytes, per CPU, comparable with
+// RecordTable's. A chunk of one record (the replay flushes after each) is
+// already normalized on the wire when the logger's clock stands still: its
+// bytes are taken as they are; other chunks are parsed and normalized.
+class RecordDecoder {
  public:
-  explicit RecordDecoder(uint32_t cpus);
-  void feed(const char* bytes, unsigned long n) { reader_.feed(std::string_view(bytes, n)); }
-  std::deque<nestrr::v1::Record>& cpu(uint32_t i) { return pending_[i]; }
+  explicit RecordDecoder(uint32_t cpus) : pending_(cpus) {}
+  void feed_packet(const char* bytes, unsigned long n);
+  std::deque<std::string>& cpu(uint32_t i) { return pending_[i]; }
 
  private:
-  void on_frame(const eventlog::Frame& frame) override;
-  void on_text(const eventlog::TextLine&) override {}
-  void on_damage(const eventlog::Damage&) override {}
-
-  eventlog::FrameReader reader_;
-  std::vector<std::deque<nestrr::v1::Record>> pending_;
+  std::vector<std::deque<std::string>> pending_;
 };
+
+// Does the re-executed record (bytes from RecordDecoder) equal the log's
+// (bytes from RecordTable)? Equal bytes, or else equal messages.
+bool same_bytes(std::string_view got, std::string_view expected);
+nestrr::v1::Record parse_record(std::string_view bytes);
 
 }  // namespace nestrr::replay

@@ -9,6 +9,18 @@
 
 namespace nestrr::replay {
 
+void RecordTable::push(const nestrr::v1::Record& normalized) {
+  normalized.AppendToString(&arena_);
+  ends_.push_back(arena_.size());
+}
+
+nestrr::v1::Record RecordTable::record(size_t i) const {
+  nestrr::v1::Record r;
+  std::string_view b = bytes(i);
+  r.ParseFromArray(b.data(), static_cast<int>(b.size()));
+  return r;
+}
+
 ExpectedLog expected_from(const eventlog::Log& log) {
   if (!log.header) throw std::invalid_argument("the log has no header");
   if (!log.header->has_scenario())
@@ -65,7 +77,7 @@ ExpectedLog expected_from(const eventlog::Log& log) {
       if (r.has_sync_point() && r.sync_point().kind() == nestrr::v1::SyncPoint::KIND_ACQUIRE)
         acquires.push_back({ev.tsc, stream.cpu, ev.seq, r.sync_point().object(),
                             {stream.cpu, r.sync_point().progress(), index}});
-      cpu.records.push_back(std::move(r));
+      cpu.records.push(r);
       cpu.seqs.push_back(ev.seq);
       cpu.tscs.push_back(ev.tsc);
     }

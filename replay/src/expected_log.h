@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "nestrr.pb.h"
@@ -34,8 +36,27 @@ struct ExpectedCut {
   uint64_t seq = 0;
 };
 
+// A CPU's records, normalized (event_check.h), each kept as its serialized
+// bytes: a few bytes a record instead of a message object. Parsed again
+// only to describe one.
+class RecordTable {
+ public:
+  void push(const nestrr::v1::Record& normalized);
+  size_t size() const { return ends_.size(); }
+  bool empty() const { return ends_.empty(); }
+  std::string_view bytes(size_t i) const {
+    size_t begin = i ? ends_[i - 1] : 0;
+    return std::string_view(arena_).substr(begin, ends_[i] - begin);
+  }
+  nestrr::v1::Record record(size_t i) const;
+
+ private:
+  std::string arena_;
+  std::vector<size_t> ends_;
+};
+
 struct ExpectedCpu {
-  std::vector<nestrr::v1::Record> records;  // normalized
+  RecordTable records;                      // normalized
   std::vector<uint64_t> seqs;
   std::vector<uint64_t> tscs;               // recorded TSC (scheduling hint)
   std::vector<ExpectedNmi> nmis;            // in delivery order

@@ -246,7 +246,17 @@ ExploredRun ExploreMachine::run(Strategy& strategy) {
     }
   }
   // Every CPU left parked at a point (the run ended elsewhere) is cut
-  // there, so the log says where it stopped and replay stops it there too.
+  // there, so the log says where it stopped and replay stops it there too;
+  // one that took an NMI and has not logged it yet first runs on to its
+  // next point (the handler logs it right after its first one).
+  for (uint32_t i = 0; i < cpus_.size(); ++i) {
+    VCpu& c = cpus_[i];
+    while (c.started && !c.halted && core_vcpu_nmi_unlogged(&core_.vcpu[i])) {
+      current_ = static_cast<int>(i);
+      c.fiber->resume();
+      current_ = -1;
+    }
+  }
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
     const VCpu& c = cpus_[i];
     if (c.halted || (c.idle && !c.in_nmi)) continue;  // never started: cut at progress 0

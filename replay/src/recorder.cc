@@ -99,12 +99,18 @@ uint64_t p_tsc(void*, uint32_t) { return __rdtsc(); }
 
 bool stopping(const Recorder* r) { return r->stop.load(std::memory_order_relaxed); }
 
+// A CPU is cut only where its log is complete: not inside an NMI handler
+// that has not logged its NmiReceived yet (it does so after its first point).
+bool cuttable(const Recorder* r, uint32_t cpu) {
+  return !core_vcpu_nmi_unlogged(&r->c.vcpu[cpu]);
+}
+
 // Waits while this CPU's ring is more than half full, so nothing is dropped
 // when the CPUs outrun the drain.
 void pace(Recorder* r, uint32_t cpu, uint32_t id) {
   uint32_t spins = 0;
   while (nestrr_logger_room(&r->lg, cpu) < r->pace_room) {
-    if (stopping(r)) cut(r, cpu, id);
+    if (stopping(r) && cuttable(r, cpu)) cut(r, cpu, id);
     relax(&spins);
   }
 }
@@ -112,7 +118,7 @@ void pace(Recorder* r, uint32_t cpu, uint32_t id) {
 void p_point(void* ctx, uint32_t cpu, uint32_t id) {
   Recorder* r = self(ctx);
   RecorderCpu& c = r->cpus[cpu];
-  if (stopping(r)) cut(r, cpu, id);
+  if (stopping(r) && cuttable(r, cpu)) cut(r, cpu, id);
   pace(r, cpu, id);
   if (id != r->widen.point || core_vcpu_in_nmi(&r->c.vcpu[cpu])) return;
   uint64_t ns = r->widen.nanoseconds / 2 + c.rng() % (r->widen.nanoseconds / 2 + 1);
@@ -127,7 +133,7 @@ void p_wait(void* ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg
   uint32_t spins = 0;
   pace(r, cpu, id);
   for (;;) {
-    if (stopping(r)) cut(r, cpu, id);
+    if (stopping(r) && cuttable(r, cpu)) cut(r, cpu, id);
     core_nmi_poll(&r->c, cpu);
     if (pred(arg)) break;
     relax(&spins);

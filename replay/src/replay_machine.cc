@@ -31,7 +31,10 @@ void p_event(void* ctx, uint32_t cpu, const core_event* ev) { self(ctx)->event(c
 void p_assert(void* ctx, uint32_t cpu, const char* c, const char* f, uint32_t l) {
   self(ctx)->assert_failed(cpu, c, f, l);
 }
-void p_write(void* ctx, const char* bytes, unsigned long n) { self(ctx)->write(bytes, n); }
+void p_packet(void* ctx, const char* bytes, unsigned long n) { self(ctx)->packet(bytes, n); }
+// The replay logger's clock stands still: every record's dt is 0, as in
+// the log's normalized records.
+uint64_t p_still_clock(void*) { return 0; }
 
 void fiber_entry(void* arg) {
   auto* a = static_cast<FiberArgs*>(arg);
@@ -63,8 +66,9 @@ ReplayMachine::ReplayMachine(const ExpectedLog& expected, const ReplayOptions& o
   lc.mode = NESTRR_MODE_STREAM;
   lc.memory = lg_mem_.data();
   lc.memory_bytes = lg_mem_.size() * 8;
-  lc.write = p_write;
-  lc.write_ctx = this;
+  lc.packet = p_packet;
+  lc.packet_ctx = this;
+  lc.clock = p_still_clock;
   if (!nestrr_logger_init(&lg_, &lc)) throw std::logic_error("replay logger refused its config");
 }
 
@@ -126,7 +130,7 @@ void ReplayMachine::diverge(uint32_t cpu, size_t index, std::string got) {
   d.progress = progress(cpu);
   if (index < e.records.size()) {
     d.seq = e.seqs[index];
-    d.expected = describe(e.records[index]);
+    d.expected = describe(e.records.record(index));
   } else if (e.cut && index == e.cut->index) {
     d.seq = e.cut->seq;
     d.expected = "the recording's cut of cpu" + std::to_string(cpu) + " at " +
@@ -194,20 +198,24 @@ void ReplayMachine::send_nmi(uint32_t from, uint32_t to) {
 
 // ---- cuts ----
 
+// A position is the count together with the point: the last point of an
+// NMI handler and the wait loop it returns to share a count.
 void ReplayMachine::cut_here(uint32_t cpu, uint32_t point) {
   const auto& cut = exp_.cpus[cpu].cut;
-  if (!cut || cut->progress != progress(cpu)) return;
+  if (!cut) return;
   VCpu& c = cpus_[cpu];
-  if (cut->point != point) {
+  const uint64_t now = progress(cpu);
+  if (now > cut->progress) {
     diverge(cpu, cut->index,
-            "cpu" + std::to_string(cpu) + " at " + point_name(point) + ", progress " +
-                std::to_string(progress(cpu)));
+            "cpu" + std::to_string(cpu) + " went on past it, to " + point_name(point) +
+                ", progress " + std::to_string(now));
     leave(cpu);
   }
+  if (now != cut->progress || point != cut->point) return;
   if (c.next_record != cut->index) {
     diverge(cpu, c.next_record,
             "nothing: cpu" + std::to_string(cpu) + " reached the recording's cut at " +
-                point_name(point) + ", progress " + std::to_string(progress(cpu)));
+                point_name(point) + ", progress " + std::to_string(now));
     leave(cpu);
   }
   c.parked = true;
@@ -304,10 +312,10 @@ void ReplayMachine::check_records(uint32_t cpu) {
   const ExpectedCpu& e = exp_.cpus[cpu];
   auto& got = decoder_.cpu(cpu);
   while (!got.empty()) {
-    nestrr::v1::Record r = std::move(got.front());
+    std::string r = std::move(got.front());
     got.pop_front();
-    if (c.next_record >= e.records.size() || !same(r, e.records[c.next_record])) {
-      diverge(cpu, c.next_record, describe(r));
+    if (c.next_record >= e.records.size() || !same_bytes(r, e.records.bytes(c.next_record))) {
+      diverge(cpu, c.next_record, describe(parse_record(r)));
       if (in_fiber(cpu)) leave(cpu);
       return;
     }
@@ -418,7 +426,7 @@ Attempt ReplayMachine::finish() {
   // Matched records equal the log's: describe the kept ones from it.
   for (TraceEntry& t : out_.trace)
     if (t.kind == TraceEntry::Kind::kEvent && t.text.empty())
-      t.text = describe(exp_.cpus[t.cpu].records[t.record]);
+      t.text = describe(exp_.cpus[t.cpu].records.record(t.record));
   return std::move(out_);
 }
 

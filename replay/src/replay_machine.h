@@ -72,7 +72,7 @@ class ReplayMachine {
   void lock_acquired(uint32_t cpu, uint32_t lock);
   void event(uint32_t cpu, const core_event& ev);
   void assert_failed(uint32_t cpu, const char* cond, const char* file, uint32_t line);
-  void write(const char* bytes, unsigned long n) { decoder_.feed(bytes, n); }
+  void packet(const char* bytes, unsigned long n) { decoder_.feed_packet(bytes, n); }
   uint64_t tsc() const { return epoch_; }
   void cpu_body(uint32_t cpu);
 

@@ -60,9 +60,11 @@ void nmi_check_quiesce(struct core_vcpu *v) {
   uint64_t gen = __atomic_load_n(&q->pending[v->id], __ATOMIC_ACQUIRE);
   if (gen == 0 || gen == v->quiesce_seen) { /* not a quiesce NMI */
     core_event(v, CORE_EV_NMI_RECEIVED, v->nmi_progress, 0, CORE_NO_CPU);
+    v->nmi_unlogged = 0;
     return;
   }
   core_event(v, CORE_EV_NMI_RECEIVED, v->nmi_progress, gen, q->initiator);
+  v->nmi_unlogged = 0;
   v->quiesce_seen = gen;
   core_point(v, CORE_POINT_NMI_ACK);
   core_event(v, CORE_EV_QUIESCE_ACK, q->initiator, gen, 0);
@@ -75,6 +77,7 @@ void nmi_check_quiesce(struct core_vcpu *v) {
 
 void nmi_handler(struct core_vcpu *v) {
   v->in_nmi = 1;
+  v->nmi_unlogged = 1;
   v->nmi_count++;
   v->nmi_progress = v->progress; /* where the NMI landed */
   nmi_check_quiesce(v);

@@ -35,6 +35,8 @@ bool nestrr_logger_init(struct nestrr_logger *lg, const struct nestrr_config *co
   lg->config.addr_ok_ctx = config->addr_ok_ctx;
   lg->config.header_every_frames = config->header_every_frames;
   lg->config.scenario = config->scenario;
+  lg->config.packet = config->packet;
+  lg->config.packet_ctx = config->packet_ctx;
   lg->frames_since_header = 0;
   mem += align;
   state_bytes = (unsigned long)config->cpu_count * sizeof(struct nestrr_cpu_state);

@@ -4,6 +4,12 @@
 
 void nestrr_emit_payload(struct nestrr_logger *lg, struct nestrr_scratch *sc, uint32_t len) {
   unsigned long n;
+  if (lg->config.packet) {
+    while (!nestrr_try_lock(&lg->sink_lock)) nestrr_cpu_relax();
+    lg->config.packet(lg->config.packet_ctx, (const char *)sc->payload, len);
+    nestrr_unlock(&lg->sink_lock);
+    return;
+  }
   if (!lg->config.write) return;
   n = nestrr_frame_encode(sc->payload, len, sc->line);
   if (n == 0) return;

@@ -94,6 +94,12 @@ static void cut(uint32_t cpu, uint32_t id) {
 
 static bool in_nmi(uint32_t cpu) { return core_vcpu_in_nmi(&core.vcpu[cpu]); }
 
+/* Stopping: cut at this point unless the CPU took an NMI whose record is
+ * not logged yet (the handler logs it after its first point). */
+static bool stopping(uint32_t cpu) {
+  return (stop || freeze) && !core_vcpu_nmi_unlogged(&core.vcpu[cpu]);
+}
+
 static void *p_phys(void *ctx, uint64_t pa, uint64_t len) {
   (void)ctx;
   if (pa > phys_size || len > phys_size - pa) return 0;
@@ -132,7 +138,7 @@ static uint64_t next_random(struct tb_cpu *c) { /* xorshift64 */
 static void pace(uint32_t cpu, uint32_t id) {
   if (!paced || in_nmi(cpu) || nestrr_logger_room(&lg, cpu) >= RING_BYTES / 2) return;
   while (nestrr_logger_room(&lg, cpu) < RING_BYTES / 4 * 3) {
-    if (stop || freeze) cut(cpu, id);
+    if (stopping(cpu)) cut(cpu, id);
     cpu_relax();
   }
 }
@@ -142,7 +148,7 @@ static void pace(uint32_t cpu, uint32_t id) {
 static void p_point(void *ctx, uint32_t cpu, uint32_t id) {
   (void)ctx;
   struct tb_cpu *c = &cpus[cpu];
-  if (stop || freeze) cut(cpu, id);
+  if (stopping(cpu)) cut(cpu, id);
   pace(cpu, id);
   if (id != widen_point || in_nmi(cpu) || !widen_ticks) return;
   uint64_t end = rdtsc() + widen_ticks / 2 + next_random(c) % (widen_ticks / 2 + 1);
@@ -153,7 +159,7 @@ static void p_point(void *ctx, uint32_t cpu, uint32_t id) {
 static void p_wait(void *ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, void *arg) {
   (void)ctx;
   for (;;) {
-    if (stop || freeze) cut(cpu, id);
+    if (stopping(cpu)) cut(cpu, id);
     core_nmi_poll(&core, cpu);
     if (pred(arg)) break;
     cpu_relax();

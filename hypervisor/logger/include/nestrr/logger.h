@@ -57,7 +57,7 @@ extern "C" {
 #endif
 
 /* ABI of this header (struct layouts, slot payloads). Raised on change. */
-#define NESTRR_LOGGER_ABI_VERSION 2u
+#define NESTRR_LOGGER_ABI_VERSION 3u
 /* Schema version written in Header.format_version. */
 #define NESTRR_FORMAT_VERSION 2u
 /* NmiReceived source when the receiver cannot know it. */
@@ -134,6 +134,11 @@ struct nestrr_config {
   uint32_t header_every_frames;
   /* Header.scenario; 0 = none. */
   const struct nestrr_scenario *scenario;
+  /* In-process consumers (a replay checking what it re-executes): when
+   * set, each packet's payload is handed over unframed (no ~N mark, base64
+   * or CRC) instead of going to `write`. 0 = frames to `write`. */
+  nestrr_write_fn packet;
+  void *packet_ctx;
 };
 
 /* Encoding scratch: one frame's payload and line, one slot copy. */

@@ -21,8 +21,9 @@
 namespace nestrr::replay {
 
 struct ReplayOptions {
-  // Trace entries kept (the last ones); 0 = all.
-  size_t trace_limit = 0;
+  // Trace entries kept (the last ones; the views show the last few dozen);
+  // 0 = all, which costs memory in proportion to the log.
+  size_t trace_limit = 1u << 16;
   bool symbolize = true;  // host symbols for the failing stack
 };
 

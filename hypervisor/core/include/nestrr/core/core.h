@@ -194,6 +194,7 @@ struct core_vcpu {
 
   volatile uint32_t in_nmi;
   volatile uint32_t nmi_latched; /* arrived, not yet taken (core_nmi_latch) */
+  uint32_t nmi_unlogged;    /* in the handler, its NmiReceived not yet reported */
   uint32_t point;           /* id of the last yield point entered */
   uint64_t nmi_count;
   uint64_t nmi_progress;    /* progress when the last NMI was taken */
@@ -351,6 +352,12 @@ static inline uint32_t core_vcpu_point(const struct core_vcpu *v) {
 }
 static inline bool core_vcpu_in_nmi(const struct core_vcpu *v) {
   return v->in_nmi != 0;
+}
+/* True between taking an NMI and reporting its CORE_EV_NMI_RECEIVED (the
+ * handler's first point lies between). A platform that stops CPUs must not
+ * stop one there, or its log would not show the NMI it took. */
+static inline bool core_vcpu_nmi_unlogged(const struct core_vcpu *v) {
+  return v->nmi_unlogged != 0;
 }
 
 /* Workload memory map (L1 guest-physical), per CPU. */
