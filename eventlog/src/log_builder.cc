@@ -181,8 +181,11 @@ void LogBuilder::add_chunk(const nestrr::v1::Packet& packet, uint64_t offset) {
 void LogBuilder::finish_cpu(uint32_t cpu_id, PendingCpu& pending, CpuStream& out) {
   auto& stats = log_.stats;
   auto& events = pending.events;
-  std::stable_sort(events.begin(), events.end(),
-                   [](const Event& a, const Event& b) { return a.seq < b.seq; });
+  auto by_seq = [](const Event& a, const Event& b) { return a.seq < b.seq; };
+  // A stream arrives in order unless the capture was spliced: then only
+  // the check costs, not a sort that moves every record.
+  if (!std::is_sorted(events.begin(), events.end(), by_seq))
+    std::stable_sort(events.begin(), events.end(), by_seq);
   out.cpu = cpu_id;
   out.trailer = pending.trailer;
   out.events.reserve(events.size());

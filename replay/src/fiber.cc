@@ -1,16 +1,65 @@
-// ucontext fibers for replay.
+// Fibers for replay and exploration, on Boost.Context's fcontext.
 #include "fiber.h"
+
+#include <boost/context/detail/fcontext.hpp>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define NESTRR_ASAN_FIBERS 1
+#endif
 
 namespace nestrr::replay {
+
+namespace bctx = boost::context::detail;
+
+struct Fiber::Transfer : bctx::transfer_t {};
+
+// The scheduler's stack as the sanitizer knows it (one scheduler thread
+// switches to fibers at a time).
+thread_local Fiber::CallerStack Fiber::caller_stack_;
+
+namespace {
+
+// Where jump_fcontext (x86-64 SysV) leaves a suspended context's
+// registers, as offsets from the context pointer it returns: MXCSR and
+// the x87 control word, then r12, r13, r14, r15, rbx, rbp, and the return
+// address into the code that switched.
+enum : size_t { kR12 = 0x08, kR13 = 0x10, kR14 = 0x18, kR15 = 0x20, kRbx = 0x28, kRbp = 0x30, kRip = 0x38,
+                kFrame = 0x40 };
+
+// AddressSanitizer must be told about every stack switch.
+struct AsanSwitch {
+#ifdef NESTRR_ASAN_FIBERS
+  void* fake = nullptr;
+  void start(const void* bottom, size_t size) { __sanitizer_start_switch_fiber(&fake, bottom, size); }
+  void finish(const void** bottom = nullptr, size_t* size = nullptr) {
+    __sanitizer_finish_switch_fiber(fake, bottom, size);
+  }
+#else
+  void start(const void*, size_t) {}
+  void finish(const void** = nullptr, size_t* = nullptr) {}
+#endif
+};
+
+uint64_t word(const void* ctx, size_t off) {
+  uint64_t v;
+  std::memcpy(&v, static_cast<const uint8_t*>(ctx) + off, sizeof v);
+  return v;
+}
+
+}  // namespace
 
 Fiber::Fiber(Entry entry, void* arg, size_t stack_bytes)
     : entry_(entry), arg_(arg), stack_bytes_(stack_bytes), stack_(new uint8_t[stack_bytes]) {}
 
-void Fiber::trampoline(unsigned lo, unsigned hi) {
-  auto* f = reinterpret_cast<Fiber*>((static_cast<uintptr_t>(hi) << 32) | lo);
+void Fiber::trampoline(Transfer t) {
+  AsanSwitch{}.finish(&caller_stack_.bottom, &caller_stack_.size);
+  auto* f = static_cast<Fiber*>(t.data);
+  f->caller_ = t.fctx;
   f->entry_(f->arg_);
   std::fprintf(stderr, "replay fiber returned from its entry\n");
   std::abort();  // entries never return: they suspend for good
@@ -19,18 +68,36 @@ void Fiber::trampoline(unsigned lo, unsigned hi) {
 void Fiber::resume() {
   if (!started_) {
     started_ = true;
-    getcontext(&self_);
-    self_.uc_stack.ss_sp = stack_.get();
-    self_.uc_stack.ss_size = stack_bytes_;
-    self_.uc_link = nullptr;
-    auto addr = reinterpret_cast<uintptr_t>(this);
-    makecontext(&self_, reinterpret_cast<void (*)()>(trampoline), 2,
-                static_cast<unsigned>(addr & 0xffffffffu), static_cast<unsigned>(addr >> 32));
+    self_ = bctx::make_fcontext(stack_.get() + stack_bytes_, stack_bytes_,
+                                reinterpret_cast<void (*)(bctx::transfer_t)>(&trampoline));
   }
-  swapcontext(&caller_, &self_);
+  AsanSwitch sw;
+  sw.start(stack_.get(), stack_bytes_);
+  bctx::transfer_t t = bctx::jump_fcontext(self_, this);
+  sw.finish();
+  self_ = t.fctx;
+  note_parked();
 }
 
-void Fiber::suspend() { swapcontext(&self_, &caller_); }
+void Fiber::suspend() {
+  AsanSwitch sw;
+  sw.start(caller_stack_.bottom, caller_stack_.size);
+  bctx::transfer_t t = bctx::jump_fcontext(caller_, this);
+  sw.finish(&caller_stack_.bottom, &caller_stack_.size);
+  caller_ = t.fctx;
+}
+
+void Fiber::note_parked() {
+  greg_t* g = view_.uc_mcontext.gregs;
+  g[REG_R12] = static_cast<greg_t>(word(self_, kR12));
+  g[REG_R13] = static_cast<greg_t>(word(self_, kR13));
+  g[REG_R14] = static_cast<greg_t>(word(self_, kR14));
+  g[REG_R15] = static_cast<greg_t>(word(self_, kR15));
+  g[REG_RBX] = static_cast<greg_t>(word(self_, kRbx));
+  g[REG_RBP] = static_cast<greg_t>(word(self_, kRbp));
+  g[REG_RIP] = static_cast<greg_t>(word(self_, kRip));
+  g[REG_RSP] = static_cast<greg_t>(reinterpret_cast<uintptr_t>(self_) + kFrame);
+}
 
 StackBounds Fiber::stack() const {
   StackBounds b;
