@@ -41,6 +41,7 @@ void register_testbox(CLI::App& app, Run& run) {
     testbox::TestboxOptions t;
     std::string image = testbox::default_image().string();
     double timeout_s = 60;
+    std::optional<double> time_limit_s;
     uint16_t gdb_port = 0;
     std::string out;
     bool quiet = false;
@@ -73,8 +74,12 @@ void register_testbox(CLI::App& app, Run& run) {
   sub->add_option("--append", o->t.extra_append,
                   "More words for the image's command line (hypervisor/testbox/README.md), e.g. "
                   "bench=logger-cost; repeatable");
-  sub->add_option("--timeout", o->timeout_s, "Stop QEMU after this many seconds")
+  sub->add_option("--timeout", o->timeout_s, "Kill QEMU after this many seconds")
       ->capture_default_str();
+  sub->add_option("--time-limit", o->time_limit_s,
+                  "Have the image stop every CPU at its next yield point after this many seconds "
+                  "and end its log, which then replays (default: three quarters of --timeout, at "
+                  "most --timeout - 5)");
   sub->add_option("--image", o->image, "The testbox ELF (default: the one this build made, "
                                        "or $NESTRR_TESTBOX_IMAGE)")
       ->capture_default_str();
@@ -85,12 +90,14 @@ void register_testbox(CLI::App& app, Run& run) {
   sub->add_option("-o,--output", o->out, "Log file to write (.nrr)")->required();
   sub->add_flag("-q,--quiet", o->quiet, "No live progress line");
   sub->footer(
-      "Exit status: 0 when the run ended (assertion failed, completed, or the timeout passed;\n"
-      "the status line says which), 1 when the image panicked or QEMU failed.");
+      "Exit status: 0 when the run ended (assertion failed, completed, the time limit or the\n"
+      "timeout passed; the status line says which), 1 when the image panicked or QEMU failed.");
   sub->callback([&run, o] {
     run = [o]() -> int {
       o->t.image = o->image;
       o->t.timeout = std::chrono::milliseconds(static_cast<int64_t>(o->timeout_s * 1000));
+      if (o->time_limit_s)
+        o->t.time_limit = std::chrono::milliseconds(static_cast<int64_t>(*o->time_limit_s * 1000));
       if (o->gdb_port) o->t.gdb_port = o->gdb_port;
       o->t.progress = capture_progress_line(o->quiet);
       if (o->gdb_port) spdlog::info("QEMU waits for gdb: target remote 127.0.0.1:{}", o->gdb_port);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -54,6 +55,7 @@ const char* end_name(TestboxResult::End end) {
   switch (end) {
     case TestboxResult::End::kAssertion: return "assertion failed";
     case TestboxResult::End::kCompleted: return "completed";
+    case TestboxResult::End::kTimeLimit: return "time limit";
     case TestboxResult::End::kPanic: return "testbox panic";
     case TestboxResult::End::kTimeout: return "timeout";
     case TestboxResult::End::kQemuFailed: return "QEMU failed";
@@ -81,6 +83,14 @@ std::optional<std::filesystem::path> find_qemu(const std::string& qemu) {
   return std::nullopt;
 }
 
+std::chrono::milliseconds image_time_limit(const TestboxOptions& o) {
+  using std::chrono::milliseconds;
+  if (o.time_limit.count() > 0) return o.time_limit;
+  milliseconds quarter = o.timeout / 4;
+  milliseconds rest = std::max(quarter, milliseconds(5'000));
+  return o.timeout > rest + milliseconds(1'000) ? o.timeout - rest : milliseconds(1'000);
+}
+
 std::string kernel_command_line(const TestboxOptions& o) {
   uint32_t cpus = o.workload.empty() ? o.cpus : static_cast<uint32_t>(o.workload.size());
   std::string s = "variant=" + o.variant + " cpus=" + std::to_string(cpus) +
@@ -90,6 +100,7 @@ std::string kernel_command_line(const TestboxOptions& o) {
     for (size_t i = 0; i < o.workload.size(); ++i) s += (i ? "," : "") + o.workload[i];
   }
   for (const auto& w : o.widen) s += " widen=" + w;
+  s += " time-limit=" + std::to_string(image_time_limit(o).count());
   if (o.flight)
     s += " log=flight";
   else if (o.paced)
@@ -162,6 +173,8 @@ TestboxResult run_testbox(const TestboxOptions& o, const std::filesystem::path& 
     result.end = TestboxResult::End::kAssertion;
   } else if (result.qemu_status == TESTBOX_QEMU_STATUS(TESTBOX_EXIT_COMPLETED)) {
     result.end = TestboxResult::End::kCompleted;
+  } else if (result.qemu_status == TESTBOX_QEMU_STATUS(TESTBOX_EXIT_TIME_LIMIT)) {
+    result.end = TestboxResult::End::kTimeLimit;
   } else if (result.qemu_status == TESTBOX_QEMU_STATUS(TESTBOX_EXIT_PANIC)) {
     result.end = TestboxResult::End::kPanic;
   } else {

@@ -29,14 +29,18 @@ struct TestboxOptions {
   bool flight = false;                       // log=flight
   bool paced = false;                        // log=paced (stream, nothing dropped)
   std::vector<std::string> extra_append;     // more kernel command-line words
-  std::chrono::milliseconds timeout{60'000};
+  std::chrono::milliseconds timeout{60'000};  // QEMU is killed after this
+  // The image stops every CPU after this much guest time and ends its log
+  // (cuts and trailers): a timed run that replays. 0 = three quarters of
+  // `timeout` (at most timeout - 5 s), leaving the rest for the drain.
+  std::chrono::milliseconds time_limit{0};
   // QEMU's gdbstub on 127.0.0.1:port, CPUs stopped until gdb continues.
   std::optional<uint16_t> gdb_port;
   std::function<void(const eventlog::CaptureProgress&)> progress;
 };
 
 struct TestboxResult {
-  enum class End { kAssertion, kCompleted, kPanic, kTimeout, kQemuFailed } end = End::kQemuFailed;
+  enum class End { kAssertion, kCompleted, kTimeLimit, kPanic, kTimeout, kQemuFailed } end = End::kQemuFailed;
   int qemu_status = -1;     // exit status, or -signal
   std::string qemu_stderr;  // what QEMU said (its own errors)
   uint64_t bytes = 0;       // captured
@@ -51,6 +55,8 @@ std::filesystem::path default_image();
 // first executable of that name on $PATH; nullopt if there is none.
 std::optional<std::filesystem::path> find_qemu(const std::string& qemu);
 
+// The image's time limit for these options (time_limit, or its default).
+std::chrono::milliseconds image_time_limit(const TestboxOptions& o);
 // The kernel command line the image parses (hypervisor/testbox/README.md).
 std::string kernel_command_line(const TestboxOptions& o);
 // argv of QEMU: TCG multi-threaded, cpus + 1 CPUs, COM1 on stdio,

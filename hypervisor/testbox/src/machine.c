@@ -52,6 +52,11 @@ static volatile uint32_t go, stop;
 static volatile uint32_t freeze;
 static bool flight_mode, paced;
 static volatile uint64_t ticks;
+/* time-limit=: the CPUs themselves notice it by the TSC (the console CPU
+ * may be busy draining for long, with its timer masked), set `stop` and are
+ * cut at that point. 0 = no limit. */
+static uint64_t deadline_tsc;
+static volatile uint32_t time_up;
 
 static struct {
   volatile uint32_t claimed;
@@ -97,6 +102,10 @@ static bool in_nmi(uint32_t cpu) { return core_vcpu_in_nmi(&core.vcpu[cpu]); }
 /* Stopping: cut at this point unless the CPU took an NMI whose record is
  * not logged yet (the handler logs it after its first point). */
 static bool stopping(uint32_t cpu) {
+  if (deadline_tsc && !time_up && rdtsc() >= deadline_tsc) {
+    time_up = 1;
+    __atomic_store_n(&stop, 1u, __ATOMIC_SEQ_CST);
+  }
   return (stop || freeze) && !core_vcpu_nmi_unlogged(&core.vcpu[cpu]);
 }
 
@@ -396,6 +405,7 @@ void machine_run_core(const struct testbox_options *o) {
   uart_printf("testbox: running variant %s on %u CPUs, %lu iterations%s%s\n", scenario.variant,
               cpu_count, o->iterations, o->widen_option[0] ? ", " : "", o->widen_option);
   lapic_timer_periodic(1000);
+  if (o->time_limit_ms) deadline_tsc = rdtsc() + timing_ns_to_tsc(o->time_limit_ms * 1000000ull);
   __atomic_store_n(&go, 1u, __ATOMIC_SEQ_CST);
 
   uint64_t next_progress = 1000;
@@ -409,6 +419,10 @@ void machine_run_core(const struct testbox_options *o) {
     bool all_done = true;
     for (uint32_t i = 0; i < cpu_count; i++) all_done = all_done && cpus[i].done;
     if (stop || all_done) break;
+    if (deadline_tsc && rdtsc() >= deadline_tsc) {
+      time_up = 1; /* the CPUs are cut at their next yield points */
+      break;
+    }
   }
   __atomic_store_n(&stop, 1u, __ATOMIC_SEQ_CST);
   uint64_t end = rdtsc() + timing_ns_to_tsc(STOP_WAIT_US * 1000ull);
@@ -425,6 +439,10 @@ void machine_run_core(const struct testbox_options *o) {
     uart_printf("testbox: cpu%u: assertion '%s' failed at %s:%u (progress %lu)\n", failure.cpu,
                 failure.cond, failure.file, failure.line, failure.progress);
     machine_exit(TESTBOX_EXIT_ASSERTION);
+  }
+  if (time_up && !failure.claimed) {
+    uart_printf("testbox: time limit of %lu ms passed, every CPU stopped\n", o->time_limit_ms);
+    machine_exit(TESTBOX_EXIT_TIME_LIMIT);
   }
   uart_printf("testbox: every workload completed\n");
   machine_exit(TESTBOX_EXIT_COMPLETED);

@@ -100,6 +100,11 @@ static bool word(const char *w, uint32_t n, uint32_t col, struct testbox_options
       set_err(err, err_len, "iterations wants a number, got", v, vn, col + eqpos + 1);
       return false;
     }
+  } else if (eq(w, eqpos, "time-limit")) {
+    if (!parse_u64(v, vn, &o->time_limit_ms)) {
+      set_err(err, err_len, "time-limit wants milliseconds, got", v, vn, col + eqpos + 1);
+      return false;
+    }
   } else if (eq(w, eqpos, "seed")) {
     if (!parse_u64(v, vn, &o->seed)) {
       set_err(err, err_len, "seed wants a number, got", v, vn, col + eqpos + 1);

@@ -23,6 +23,8 @@ struct testbox_options {
   uint64_t widen_ns;
   char widen_option[64];  /* "widen=vmxon:20000", as the log records it */
   bool flight;            /* log=flight: flight recorder, dumped at the end */
+  uint64_t time_limit_ms; /* time-limit=MS: stop every CPU after MS of guest
+                           * time and end the log (0: no limit) */
   bool paced;             /* log=paced: stream, and a CPU whose ring is over half
                            * full waits at its yield points for the drain */
   /* workload=l1,remap: one kind per CPU (sets cpus); 0 entries = the
@@ -33,6 +35,7 @@ struct testbox_options {
 
 /* Parses "KERNEL key=value ..." (the first word is the kernel's path).
  * Keys: variant= cpus= iterations= seed= widen=POINT:NS log=stream|paced|flight
+ * time-limit=MS
  * workload=KIND,... (idle, l1, pal, remap) selftest=smp
  * bench=logger-cost. False with a message in `err` (naming the word and its
  * column) on anything else. */

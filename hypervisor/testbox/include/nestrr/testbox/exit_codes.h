@@ -14,6 +14,7 @@ enum testbox_exit {
   TESTBOX_EXIT_COMPLETED = 0x10, /* every workload ran its iterations */
   TESTBOX_EXIT_ASSERTION = 0x11, /* the core failed an assertion: log is out */
   TESTBOX_EXIT_PANIC = 0x12,     /* CPU exception, bad command line, boot failure */
+  TESTBOX_EXIT_TIME_LIMIT = 0x13, /* time-limit= passed: every CPU cut, log is out */
 };
 
 /* QEMU's exit status for an image exit value. */
