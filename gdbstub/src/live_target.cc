@@ -22,7 +22,7 @@ namespace {
 bool is_machinery_name(std::string_view fn) {
   static constexpr std::array<std::string_view, 8> kCoreHelpers = {
       "core_point", "core_wait",  "core_event",       "core_event_translation",
-      "core_lock",  "core_unlock", "core_assert_fail", "swapcontext"};
+      "core_lock",  "core_unlock", "core_assert_fail", "jump_fcontext"};
   if (fn.starts_with("nestrr::replay::")) return true;
   return std::find(kCoreHelpers.begin(), kCoreHelpers.end(), fn) != kCoreHelpers.end();
 }

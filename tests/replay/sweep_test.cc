@@ -2,7 +2,7 @@
 // a sweep over variants x CPU counts x workloads x seeds x the ways a
 // recording ends (time limit, SIGINT-style interrupt, completion, the
 // race's assertion), unwidened. NESTRR_SWEEP_SEEDS sets the seeds per cell
-// (CI: 1; the full sweep in bench/README.md: 4, i.e. 240 recordings).
+// (CI: 1, 36 recordings; the full sweep in bench/README.md: 6, 216).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -102,7 +102,7 @@ TEST(ReplaySweep, EveryRecordingReplaysToItsOutcomeOnce) {
             interrupt.store(true);
           });
           break;
-        case Stop::kRace: o.time_limit = std::chrono::milliseconds(3000); break;
+        case Stop::kRace: o.time_limit = std::chrono::milliseconds(cell.cpus == 2 ? 2000 : 600); break;
         case Stop::kIterations:
           o.scenario.iterations = 20 + 10 * seed;
           o.time_limit = std::chrono::milliseconds(10'000);
