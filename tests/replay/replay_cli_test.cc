@@ -33,4 +33,20 @@ TEST(ReplayCli, RecordThenReplayReproducesTheRace) {
   fs::remove_all(dir);
 }
 
+// Ctrl-C ends a recording as its time limit would: the log is complete
+// (cuts, trailers) and replays in one pass.
+TEST(ReplayCli, InterruptedRecordingReplays) {
+  fs::path dir = fs::temp_directory_path() / ("nestrr-replay-int-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  Result rec = nestrr::test_cli::run_in(
+      dir, "{ '" NESTRR_BIN "' record --variant fixed --cpus 4 --time-limit 60 -q -o int.nrr & "
+           "pid=$!; sleep 0.5; kill -INT $pid; wait $pid; }");
+  ASSERT_EQ(rec.code, 0) << rec.err;
+  EXPECT_NE(rec.err.find("interrupted"), std::string::npos) << rec.err;
+  Result rep = sh(dir, "replay int.nrr");
+  EXPECT_EQ(rep.code, 0) << rep.err;
+  EXPECT_NE(rep.out.find("(attempts: 1)"), std::string::npos) << rep.out;
+  fs::remove_all(dir);
+}
+
 }  // namespace

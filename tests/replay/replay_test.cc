@@ -6,6 +6,8 @@
 #include "nestrr/replay/replayer.h"
 #include "recorded.h"
 
+#include <sstream>
+
 namespace nestrr::replay {
 namespace {
 
@@ -98,6 +100,67 @@ TEST(Replay, Ept01FlushIncompleteRecordsAndReplays) {
   ReplayResult r = replay(rec.log());
   ASSERT_TRUE(r.matched) << r.divergence->message();
   EXPECT_EQ(r.failure.has_value(), rec.result.assertion.has_value());
+}
+
+TEST(Replay, FormatVersionOneIsRefusedWithWhatToDo) {
+  eventlog::Log log = vmxon_race().log();
+  log.header->set_format_version(1);
+  try {
+    replay(log);
+    FAIL() << "a version 1 log was replayed";
+  } catch (const std::invalid_argument& e) {
+    std::string why = e.what();
+    EXPECT_NE(why.find("format version 1"), std::string::npos) << why;
+    EXPECT_NE(why.find("record the run again"), std::string::npos) << why;
+  }
+}
+
+// A time-limited recording cuts every CPU still running at the entry of a
+// yield point, and says so as that CPU's last record; replay stops each
+// there, having matched every record before it.
+TEST(Replay, TimeLimitCutsEveryRunningCpuAndReplayStopsThemThere) {
+  RecordOptions o;
+  o.scenario = default_scenario(CORE_VARIANT_FIXED, 4, 0);
+  o.time_limit = std::chrono::milliseconds(60);
+  o.ring_bytes = 1u << 20;
+  std::ostringstream out;
+  RecordResult rec = record(o, out);
+  ASSERT_EQ(rec.end, RecordResult::End::kTimeLimit);
+  std::istringstream in(out.str());
+  eventlog::Log log = eventlog::read_log(in);
+  uint32_t cut = 0;
+  for (const auto& s : log.streams) {
+    ASSERT_FALSE(s.events.empty());
+    const auto& last = s.events.back().record;
+    ASSERT_TRUE(last.has_sync_point()) << "cpu" << s.cpu << " does not end with its cut";
+    EXPECT_EQ(last.sync_point().kind(), nestrr::v1::SyncPoint::KIND_CUT) << "cpu" << s.cpu;
+    EXPECT_NE(last.sync_point().object(), 0u);
+    cut++;
+  }
+  EXPECT_EQ(cut, 4u);
+  ReplayResult r = replay(log);
+  ASSERT_TRUE(r.matched) << r.divergence->message();
+  EXPECT_EQ(r.attempts, 1u);
+  EXPECT_EQ(r.cpus_cut.size(), 4u);
+}
+
+// A cut moved later is the divergence: at the real cut the CPU goes on and
+// logs what the log does not have.
+TEST(Replay, MovedCutIsTheDivergence) {
+  RecordOptions o;
+  o.scenario = default_scenario(CORE_VARIANT_FIXED, 2, 0);
+  o.time_limit = std::chrono::milliseconds(30);
+  std::ostringstream out;
+  record(o, out);
+  std::istringstream in(out.str());
+  eventlog::Log log = eventlog::read_log(in);
+  auto& last = log.streams[0].events.back().record;
+  ASSERT_EQ(last.sync_point().kind(), nestrr::v1::SyncPoint::KIND_CUT);
+  last.mutable_sync_point()->set_progress(last.sync_point().progress() + 1000);
+  ReplayResult r = replay(log);
+  ASSERT_TRUE(r.divergence);
+  EXPECT_EQ(r.divergence->cpu, log.streams[0].cpu);
+  EXPECT_NE(r.divergence->message().find("cut"), std::string::npos) << r.divergence->message();
 }
 
 TEST(Replay, LogWithoutScenarioIsRefused) {
