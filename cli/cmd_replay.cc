@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "log_input.h"
+#include "replay_goto.h"
 #include "nestrr/replay/interleaving_view.h"
 #include "nestrr/replay/replayer.h"
 
@@ -16,16 +17,29 @@ void register_replay(CLI::App& app, Run& run) {
   struct Opts {
     std::string log;
     size_t rows = 12;
+    std::vector<uint64_t> go_to;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand(
       "replay", "Re-execute a recorded run deterministically; exit 5 at the first divergence");
   sub->add_option("log", o->log, "Log written by `nestrr record` (.nrr), or - for stdin")->required();
   sub->add_option("--rows", o->rows, "Interleaving rows before the failure")->capture_default_str();
+  sub->add_option("--goto", o->go_to,
+                  "After one pass (keeping checkpoints), go to the state right after record N "
+                  "(in replay order, 0 = the start) and show every CPU there; repeat for "
+                  "several, in any order: each is reached from the nearest checkpoint");
   sub->callback([&run, o] {
     run = [o]() -> int {
       auto log = open_log(o->log);
       if (!log) return kExitBadInput;
+      if (!o->go_to.empty()) {
+        try {
+          return replay_goto(*log, o->go_to);
+        } catch (const std::invalid_argument& e) {
+          spdlog::error("{}: {}", o->log, e.what());
+          return kExitBadInput;
+        }
+      }
       replay::ReplayResult r;
       try {
         r = replay::replay(*log);

@@ -69,7 +69,7 @@ bool LiveTarget::step_forward() {
 
 void LiveTarget::go_to(uint64_t step) {
   if (step < replay_.steps()) {
-    replay_.restart();
+    replay_.seek(step);  // from the nearest checkpoint before it
     reexecutions_++;
   }
   while (replay_.steps() < step && step_forward()) {

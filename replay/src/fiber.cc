@@ -99,6 +99,36 @@ void Fiber::note_parked() {
   g[REG_RSP] = static_cast<greg_t>(reinterpret_cast<uintptr_t>(self_) + kFrame);
 }
 
+bool Fiber::can_snapshot() {
+#ifdef NESTRR_ASAN_FIBERS
+  return false;
+#else
+  return true;
+#endif
+}
+
+FiberImage Fiber::snapshot() const {
+  FiberImage img;
+  img.started = started_;
+  img.self = self_;
+  img.view = view_;
+  if (started_) {
+    const uint8_t* sp = static_cast<const uint8_t*>(self_);
+    img.stack.assign(reinterpret_cast<const char*>(sp), stack_.get() + stack_bytes_ - sp);
+  }
+  return img;
+}
+
+void Fiber::restore(const FiberImage& img) {
+  started_ = img.started;
+  self_ = img.self;
+  view_ = img.view;
+  if (started_) {
+    uint8_t* top = stack_.get() + stack_bytes_;
+    std::memcpy(top - img.stack.size(), img.stack.data(), img.stack.size());
+  }
+}
+
 StackBounds Fiber::stack() const {
   StackBounds b;
   b.lo = reinterpret_cast<uintptr_t>(stack_.get());

@@ -8,10 +8,21 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "nestrr/replay/stack_capture.h"
 
 namespace nestrr::replay {
+
+// A parked fiber's live stack and saved registers, for a checkpoint. It
+// restores into the same Fiber only: the frames hold pointers into their
+// own stack.
+struct FiberImage {
+  bool started = false;
+  void* self = nullptr;
+  ucontext_t view{};
+  std::string stack;  // from the saved stack pointer to the top
+};
 
 class Fiber {
  public:
@@ -31,6 +42,11 @@ class Fiber {
   // it resumes (rip); the other general registers read as 0.
   const ucontext_t& context() const { return view_; }
   bool started() const { return started_; }
+  // Only while the fiber is parked (not running). Not under
+  // AddressSanitizer, whose shadow of the stack a copy would not carry.
+  static bool can_snapshot();
+  FiberImage snapshot() const;
+  void restore(const FiberImage& image);
 
  private:
   struct Transfer;

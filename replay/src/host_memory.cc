@@ -25,6 +25,36 @@ void* HostMemory::at(uint64_t pa, uint64_t len) {
   return bytes_ + pa;
 }
 
+namespace {
+constexpr uint64_t kPage = 4096;
+bool all_zero(const uint8_t* p) {
+  static const uint8_t zero[kPage] = {};
+  return __builtin_memcmp(p, zero, kPage) == 0;
+}
+}  // namespace
+
+MemoryImage HostMemory::snapshot() const {
+  MemoryImage img;
+  for (uint64_t off = 0; off + kPage <= size_; off += kPage) {
+    if (all_zero(bytes_ + off)) continue;
+    img.pages.push_back(static_cast<uint32_t>(off / kPage));
+    img.bytes.append(reinterpret_cast<const char*>(bytes_ + off), kPage);
+  }
+  return img;
+}
+
+void HostMemory::restore(const MemoryImage& img) {
+  size_t k = 0;
+  for (uint64_t off = 0; off + kPage <= size_; off += kPage) {
+    if (k < img.pages.size() && img.pages[k] == off / kPage) {
+      __builtin_memcpy(bytes_ + off, img.bytes.data() + k * kPage, kPage);
+      k++;
+    } else if (!all_zero(bytes_ + off)) {
+      __builtin_memset(bytes_ + off, 0, kPage);
+    }
+  }
+}
+
 void* HostMemory::phys(void* ctx, uint64_t pa, uint64_t len) {
   return static_cast<HostMemory*>(ctx)->at(pa, len);
 }

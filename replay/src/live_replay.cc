@@ -1,17 +1,48 @@
 // Step-at-a-time replay for debuggers (live_replay.h).
 #include "nestrr/replay/live_replay.h"
 
+#include <map>
+
 #include "expected_log.h"
 #include "nestrr/replay/point_names.h"
 #include "replay_machine.h"
 
 namespace nestrr::replay {
 
+namespace {
+// A checkpoint every this many steps at first; the interval doubles (and
+// every other checkpoint goes) whenever they would take more memory than
+// kCheckpointBudget.
+constexpr uint64_t kCheckpointInterval = 32 * 1024;
+constexpr size_t kCheckpointBudget = size_t{1} << 30;
+}  // namespace
+
 struct LiveReplay::Impl {
   ExpectedLog exp;
   ReplayOptions options;
   std::unique_ptr<ReplayMachine> machine;
   bool over = false;
+  std::map<uint64_t, std::unique_ptr<ReplayCheckpoint>> checkpoints;  // by step
+  uint64_t interval = kCheckpointInterval;
+  size_t bytes = 0;
+
+  void keep(uint64_t step) {
+    if (!ReplayMachine::can_checkpoint() || step % interval || checkpoints.count(step)) return;
+    auto c = machine->checkpoint();
+    bytes += ReplayMachine::checkpoint_bytes(*c);
+    checkpoints.emplace(step, std::move(c));
+    while (bytes > kCheckpointBudget && checkpoints.size() > 2) {
+      interval *= 2;
+      for (auto it = checkpoints.begin(); it != checkpoints.end();) {
+        if (it->first % interval) {
+          bytes -= ReplayMachine::checkpoint_bytes(*it->second);
+          it = checkpoints.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
 };
 
 LiveReplay::LiveReplay(const eventlog::Log& log) : impl_(std::make_unique<Impl>()) {
@@ -26,9 +57,14 @@ LiveReplay::~LiveReplay() = default;
 uint32_t LiveReplay::cpu_count() const { return impl_->exp.scenario.cpu_count(); }
 
 void LiveReplay::restart() {
-  impl_->machine.reset();  // its fibers' stacks go with it
-  impl_->machine = std::make_unique<ReplayMachine>(impl_->exp, impl_->options);
-  impl_->machine->start();
+  if (impl_->machine && impl_->checkpoints.count(0)) {
+    impl_->machine->restore(*impl_->checkpoints.at(0));
+  } else {
+    impl_->machine.reset();  // its fibers' stacks go with it
+    impl_->machine = std::make_unique<ReplayMachine>(impl_->exp, impl_->options);
+    impl_->machine->start();
+    impl_->keep(0);
+  }
   impl_->over = false;
   steps_ = 0;
 }
@@ -40,8 +76,34 @@ bool LiveReplay::step() {
     return false;
   }
   steps_++;
+  impl_->keep(steps_);
   return true;
 }
+
+uint64_t LiveReplay::seek(uint64_t step) {
+  if (step != steps_) {
+    auto it = impl_->checkpoints.upper_bound(step);
+    if (it != impl_->checkpoints.begin()) {
+      --it;
+      // From the checkpoint when going back, or when it is nearer ahead.
+      if (step < steps_ || it->first > steps_) {
+        impl_->machine->restore(*it->second);
+        impl_->over = false;
+        steps_ = it->first;
+      }
+    } else if (step < steps_) {
+      restart();
+    }
+  }
+  uint64_t ran = 0;
+  while (steps_ < step && this->step()) ran++;
+  return ran;
+}
+
+bool LiveReplay::can_checkpoint_here() { return ReplayMachine::can_checkpoint(); }
+
+size_t LiveReplay::checkpoint_count() const { return impl_->checkpoints.size(); }
+size_t LiveReplay::checkpoint_bytes() const { return impl_->bytes; }
 
 std::optional<uint32_t> LiveReplay::last_cpu() const {
   int c = impl_->machine->last_stepped();

@@ -1,6 +1,7 @@
 // One re-execution under the recorded interleaving (replay_machine.h).
 #include "replay_machine.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
@@ -435,6 +436,52 @@ Attempt ReplayMachine::run() {
   while (step()) {
   }
   return finish();
+}
+
+// ---- checkpoints ----
+
+bool ReplayMachine::can_checkpoint() { return Fiber::can_snapshot(); }
+
+std::unique_ptr<ReplayCheckpoint> ReplayMachine::checkpoint() const {
+  if (current_ >= 0) throw std::logic_error("replay checkpoint taken while a vCPU runs");
+  auto c = std::make_unique<ReplayCheckpoint>();
+  c->core_state = core_;
+  c->memory = memory_->snapshot();
+  c->lg_mem = lg_mem_;
+  c->lg = lg_;
+  for (const VCpu& v : cpus_) {
+    c->cpus.push_back(v);
+    c->fibers.push_back(v.fiber->snapshot());
+  }
+  c->lock_pos = lock_pos_;
+  c->epoch = epoch_;
+  c->last_stepped = last_stepped_;
+  c->stop = stop_;
+  c->out = out_;
+  return c;
+}
+
+void ReplayMachine::restore(const ReplayCheckpoint& c) {
+  if (current_ >= 0) throw std::logic_error("replay checkpoint restored while a vCPU runs");
+  core_ = c.core_state;
+  memory_->restore(c.memory);
+  std::copy(c.lg_mem.begin(), c.lg_mem.end(), lg_mem_.begin());
+  lg_ = c.lg;
+  for (size_t i = 0; i < cpus_.size(); ++i) {
+    static_cast<VCpuState&>(cpus_[i]) = c.cpus[i];
+    cpus_[i].fiber->restore(c.fibers[i]);
+  }
+  lock_pos_ = c.lock_pos;
+  epoch_ = c.epoch;
+  last_stepped_ = c.last_stepped;
+  stop_ = c.stop;
+  out_ = c.out;
+}
+
+size_t ReplayMachine::checkpoint_bytes(const ReplayCheckpoint& c) {
+  size_t n = sizeof c + c.memory.bytes.size() + c.lg_mem.size() * 8;
+  for (const auto& f : c.fibers) n += f.stack.size();
+  return n;
 }
 
 ReplayMachine::VcpuView ReplayMachine::view(uint32_t cpu) const {

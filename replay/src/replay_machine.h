@@ -37,6 +37,12 @@ struct FiberArgs {
   uint32_t cpu;
 };
 
+// Everything a re-execution's future depends on, between two steps: the
+// core, its memory, the replay logger, each vCPU's scheduling state and
+// fiber stack, and what was found so far. It restores into the machine it
+// was taken from only (the fibers' frames point into it).
+struct ReplayCheckpoint;
+
 class ReplayMachine {
  public:
   ReplayMachine(const ExpectedLog& expected, const ReplayOptions& options);
@@ -63,6 +69,13 @@ class ReplayMachine {
   const struct core& core_state() const { return core_; }
   const std::optional<Divergence>& divergence() const { return out_.divergence; }
 
+  // Between steps only. False from can_checkpoint() where fibers cannot
+  // be copied (sanitizer builds).
+  static bool can_checkpoint();
+  std::unique_ptr<ReplayCheckpoint> checkpoint() const;
+  void restore(const ReplayCheckpoint& c);
+  static size_t checkpoint_bytes(const ReplayCheckpoint& c);
+
   // Platform callbacks (platform.h).
   void* phys(uint64_t pa, uint64_t len) { return memory_->at(pa, len); }
   void send_nmi(uint32_t from, uint32_t to);
@@ -84,8 +97,8 @@ class ReplayMachine {
     uint32_t b = 0;  // NMI source, cpu whose turn it is
     uint64_t c = 0;  // that cpu's progress at its turn
   };
-  struct VCpu {
-    std::unique_ptr<Fiber> fiber;
+  friend struct ReplayCheckpoint;
+  struct VCpuState {
     bool finished = false, halted = false, parked = false, idle_done = false;
     bool blocked = false;
     uint64_t blocked_epoch = 0;
@@ -95,6 +108,9 @@ class ReplayMachine {
     uint32_t next_nmi = 0;
     uint64_t nmis_sent_to = 0;
     uint32_t last_point = 0;
+  };
+  struct VCpu : VCpuState {
+    std::unique_ptr<Fiber> fiber;
   };
 
   uint64_t progress(uint32_t cpu) const { return core_.vcpu[cpu].progress; }
@@ -131,6 +147,20 @@ class ReplayMachine {
   std::vector<struct FiberArgs> args_;
   bool stop_ = false;
   Attempt out_;
+};
+
+struct ReplayCheckpoint {
+  struct core core_state;
+  MemoryImage memory;
+  std::vector<uint64_t> lg_mem;
+  nestrr_logger lg;
+  std::vector<ReplayMachine::VCpuState> cpus;
+  std::vector<FiberImage> fibers;
+  std::vector<size_t> lock_pos;
+  uint64_t epoch = 0;
+  int last_stepped = -1;
+  bool stop = false;
+  Attempt out;
 };
 
 }  // namespace nestrr::replay

@@ -57,12 +57,12 @@ class LiveTarget : public Target {
   // Where step `step` (1-based) left its vCPU: a return address in the
   // core (0 outside it). Known for every step from the first pass.
   uint64_t parked_at(uint64_t step) const { return step && step <= step_pc_.size() ? step_pc_[step - 1] : 0; }
-  // Re-executions from the start that moving backward has cost so far.
+  // Moves backward so far (each from the nearest replay checkpoint).
   uint64_t reexecutions() const { return reexecutions_; }
   const replay::LiveReplay& replay() const { return replay_; }
 
  private:
-  // Moves to `step` (re-executing from the start when it lies behind).
+  // Moves to `step` (from the nearest checkpoint when it lies behind).
   void go_to(uint64_t step);
   // One step forward, remembering what it did; false at the end.
   bool step_forward();

@@ -5,12 +5,20 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 extern "C" {
 #include "nestrr/core/core.h"
 }
 
 namespace nestrr::replay {
+
+// The non-zero pages of a HostMemory, for a replay checkpoint.
+struct MemoryImage {
+  std::vector<uint32_t> pages;  // page numbers, ascending
+  std::string bytes;            // their contents, 4 KiB each, in that order
+};
 
 class HostMemory {
  public:
@@ -23,6 +31,9 @@ class HostMemory {
   // [pa, pa + len) as a host pointer, or nullptr when outside.
   void* at(uint64_t pa, uint64_t len);
   uint64_t size() const { return size_; }
+  // Copy of every page that is not all zero; restore() puts it back.
+  MemoryImage snapshot() const;
+  void restore(const MemoryImage& image);
   // For core_platform.phys: ctx must be a HostMemory*.
   static void* phys(void* ctx, uint64_t pa, uint64_t len);
 

@@ -1,6 +1,6 @@
 // A replay a debugger drives: the same deterministic re-execution as
 // replay(), run one scheduler step at a time (one vCPU resumed until it
-// parks at its next yield point) and restartable from the beginning. The
+// parks at its next yield point), with checkpoints to go back cheaply. The
 // vCPUs are fibers of this process: between steps each parked one has its
 // registers saved and its frames live on its own stack.
 #pragma once
@@ -40,10 +40,19 @@ class LiveReplay {
   LiveReplay& operator=(const LiveReplay&) = delete;
 
   uint32_t cpu_count() const;
-  // Back to step 0: a new re-execution from the start.
+  // Back to step 0.
   void restart();
   // One scheduler step; false when the replay is over (nothing can run).
   bool step();
+  // To step `step`, forward or back: from the nearest checkpoint at or
+  // before it (taken as steps are first run, every 32k steps while they
+  // fit in 1 GiB), re-executing only the rest. Returns the steps run.
+  // Stops early at the end of the replay.
+  uint64_t seek(uint64_t step);
+  size_t checkpoint_count() const;
+  size_t checkpoint_bytes() const;
+  // False in sanitizer builds: seek then re-executes from the start.
+  static bool can_checkpoint_here();
   uint64_t steps() const { return steps_; }
   // The vCPU the last step ran.
   std::optional<uint32_t> last_cpu() const;
