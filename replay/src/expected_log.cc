@@ -51,10 +51,18 @@ ExpectedLog expected_from(const eventlog::Log& log) {
     if (stream.cpu >= out.cpus.size())
       throw std::invalid_argument("records of cpu " + std::to_string(stream.cpu) +
                                   " beyond the scenario's CPUs");
-    if (stream.records_dropped_logger)
+    if (stream.records_dropped_logger) {
+      const bool flight = log.header->sink() == nestrr::v1::Header::SINK_FLIGHT_RECORDER;
+      if (flight)
+        throw std::invalid_argument(
+            "flight-recorder log: cpu " + std::to_string(stream.cpu) + "'s ring wrapped, its first " +
+            std::to_string(stream.records_dropped_logger) +
+            " records were overwritten; replay re-executes from the start of the run and needs "
+            "them (a flight log replays only while its rings have not wrapped)");
       throw std::invalid_argument("cpu " + std::to_string(stream.cpu) + " lost " +
                                   std::to_string(stream.records_dropped_logger) +
                                   " records in the logger; replay needs every record");
+    }
     ExpectedCpu& cpu = out.cpus[stream.cpu];
     for (const auto& ev : stream.events) {
       nestrr::v1::Record r = ev.record;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "nestrr/replay/core_host.h"
 #include "nestrr/replay/log_forward.h"
 #include "nestrr/replay/point_names.h"
 
@@ -16,22 +17,10 @@ namespace {
 
 constexpr uint32_t kRing = 64 * 1024;
 
-ExploreMachine* self(void* ctx) { return static_cast<ExploreMachine*>(ctx); }
-void* p_phys(void* ctx, uint64_t pa, uint64_t len) { return self(ctx)->phys(pa, len); }
-void p_send_nmi(void* ctx, uint32_t from, uint32_t to) { self(ctx)->send_nmi(from, to); }
-uint64_t p_tsc(void* ctx, uint32_t) { return self(ctx)->clock(); }
-[[noreturn]] void p_halt(void* ctx, uint32_t cpu) { self(ctx)->halt(cpu); }
-void p_point(void* ctx, uint32_t cpu, uint32_t id) { self(ctx)->point(cpu, id); }
-void p_wait(void* ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg) {
-  self(ctx)->wait_until(cpu, id, pred, arg);
+void p_write(void* ctx, const char* bytes, unsigned long n) {
+  static_cast<ExploreMachine*>(ctx)->write(bytes, n);
 }
-void p_lock_acquired(void* ctx, uint32_t cpu, uint32_t lock) { self(ctx)->lock_acquired(cpu, lock); }
-void p_event(void* ctx, uint32_t cpu, const core_event* ev) { self(ctx)->event(cpu, *ev); }
-void p_assert(void* ctx, uint32_t cpu, const char* c, const char* f, uint32_t l) {
-  self(ctx)->assert_failed(cpu, c, f, l);
-}
-void p_write(void* ctx, const char* bytes, unsigned long n) { self(ctx)->write(bytes, n); }
-uint64_t p_clock(void* ctx) { return self(ctx)->clock(); }
+uint64_t p_clock(void* ctx) { return static_cast<ExploreMachine*>(ctx)->clock(); }
 
 struct FiberArg {
   ExploreMachine* m;
@@ -57,17 +46,7 @@ ExploreMachine::ExploreMachine(const Scenario& scenario, uint64_t max_steps)
   if (scenario_.iterations == 0)
     throw std::invalid_argument("exploration needs a bounded scenario (iterations > 0)");
   check_options(scenario_);
-  plat_.ctx = this;
-  plat_.phys = p_phys;
-  plat_.send_nmi = p_send_nmi;
-  plat_.tsc = p_tsc;
-  plat_.halt = p_halt;
-  plat_.point = p_point;
-  plat_.wait_until = p_wait;
-  plat_.lock_acquired = p_lock_acquired;
-  plat_.event = p_event;
-  plat_.assert_failed = p_assert;
-  lg_mem_.resize(NESTRR_LOGGER_MEMORY_BYTES(cfg_.cpu_count, kRing) / 8 + 1);
+  plat_ = platform_of(this);
 }
 
 ExploreMachine::~ExploreMachine() = default;
@@ -190,15 +169,13 @@ ExploredRun ExploreMachine::run(Strategy& strategy) {
   lc.cpu_count = cfg_.cpu_count;
   lc.ring_bytes = kRing;
   lc.mode = NESTRR_MODE_STREAM;
-  lc.memory = lg_mem_.data();
-  lc.memory_bytes = lg_mem_.size() * 8;
   lc.write = p_write;
   lc.write_ctx = this;
   lc.clock = p_clock;
   lc.clock_ctx = this;
   lc.description = description_.c_str();
   lc.scenario = header_.get();
-  if (!nestrr_logger_init(&lg_, &lc)) throw std::logic_error("explore logger refused its config");
+  init_logger(&lg_, &lg_mem_, lc, "explore");
   if (!core_init(&core_, &cfg_, &plat_)) throw std::invalid_argument("core_init refused the scenario");
 
   std::vector<FiberArg> args(cpus_.size());

@@ -49,6 +49,7 @@ class ExploreMachine {
   void assert_failed(uint32_t cpu, const char* cond, const char* file, uint32_t line);
   void write(const char* bytes, unsigned long n) { out_.log.append(bytes, n); }
   uint64_t clock() { return ++clock_; }
+  uint64_t tsc(uint32_t) { return clock(); }
   void cpu_body(uint32_t cpu);
 
  private:

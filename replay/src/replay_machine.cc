@@ -8,6 +8,7 @@
 #include <string>
 #include <stdexcept>
 
+#include "nestrr/replay/core_host.h"
 #include "nestrr/replay/log_forward.h"
 #include "nestrr/replay/point_names.h"
 #include "nestrr/replay/stack_capture.h"
@@ -18,21 +19,9 @@ namespace {
 constexpr uint32_t kReplayRing = 64 * 1024;
 constexpr uint32_t kMaxStackFrames = 64;
 
-ReplayMachine* self(void* ctx) { return static_cast<ReplayMachine*>(ctx); }
-void* p_phys(void* ctx, uint64_t pa, uint64_t len) { return self(ctx)->phys(pa, len); }
-void p_send_nmi(void* ctx, uint32_t from, uint32_t to) { self(ctx)->send_nmi(from, to); }
-uint64_t p_tsc(void* ctx, uint32_t) { return self(ctx)->tsc(); }
-[[noreturn]] void p_halt(void* ctx, uint32_t cpu) { self(ctx)->halt(cpu); }
-void p_point(void* ctx, uint32_t cpu, uint32_t id) { self(ctx)->point(cpu, id); }
-void p_wait(void* ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg) {
-  self(ctx)->wait_until(cpu, id, pred, arg);
+void p_packet(void* ctx, const char* bytes, unsigned long n) {
+  static_cast<ReplayMachine*>(ctx)->packet(bytes, n);
 }
-void p_lock_acquired(void* ctx, uint32_t cpu, uint32_t lock) { self(ctx)->lock_acquired(cpu, lock); }
-void p_event(void* ctx, uint32_t cpu, const core_event* ev) { self(ctx)->event(cpu, *ev); }
-void p_assert(void* ctx, uint32_t cpu, const char* c, const char* f, uint32_t l) {
-  self(ctx)->assert_failed(cpu, c, f, l);
-}
-void p_packet(void* ctx, const char* bytes, unsigned long n) { self(ctx)->packet(bytes, n); }
 // The replay logger's clock stands still: every record's dt is 0, as in
 // the log's normalized records.
 uint64_t p_still_clock(void*) { return 0; }
@@ -49,28 +38,15 @@ ReplayMachine::ReplayMachine(const ExpectedLog& expected, const ReplayOptions& o
       decoder_(expected.scenario.cpu_count()), cpus_(expected.scenario.cpu_count()) {
   cfg_ = to_core_config(exp_.scenario);
   memory_ = std::make_unique<HostMemory>(cfg_);
-  plat_.ctx = this;
-  plat_.phys = p_phys;
-  plat_.send_nmi = p_send_nmi;
-  plat_.tsc = p_tsc;
-  plat_.halt = p_halt;
-  plat_.point = p_point;
-  plat_.wait_until = p_wait;
-  plat_.lock_acquired = p_lock_acquired;
-  plat_.event = p_event;
-  plat_.assert_failed = p_assert;
-
-  lg_mem_.resize(NESTRR_LOGGER_MEMORY_BYTES(cfg_.cpu_count, kReplayRing) / 8 + 1);
+  plat_ = platform_of(this);
   nestrr_config lc{};
   lc.cpu_count = cfg_.cpu_count;
   lc.ring_bytes = kReplayRing;
   lc.mode = NESTRR_MODE_STREAM;
-  lc.memory = lg_mem_.data();
-  lc.memory_bytes = lg_mem_.size() * 8;
   lc.packet = p_packet;
   lc.packet_ctx = this;
   lc.clock = p_still_clock;
-  if (!nestrr_logger_init(&lg_, &lc)) throw std::logic_error("replay logger refused its config");
+  init_logger(&lg_, &lg_mem_, lc, "replay");
 }
 
 ReplayMachine::~ReplayMachine() = default;

@@ -86,7 +86,7 @@ class ReplayMachine {
   void event(uint32_t cpu, const core_event& ev);
   void assert_failed(uint32_t cpu, const char* cond, const char* file, uint32_t line);
   void packet(const char* bytes, unsigned long n) { decoder_.feed_packet(bytes, n); }
-  uint64_t tsc() const { return epoch_; }
+  uint64_t tsc(uint32_t) const { return epoch_; }
   void cpu_body(uint32_t cpu);
 
  private:

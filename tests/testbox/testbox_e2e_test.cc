@@ -291,9 +291,8 @@ TEST(Testbox, NoisyCaptureLossIsExactAndReplayRefusesWithTheReason) {
 // log=flight: the rings are kept and dumped at the failure. The dump is a
 // flight-recorder log with the assertion, its stack and the VCPU; a short
 // widened run fits the rings whole: every CPU's records from the first,
-// none missing, as a streamed log would have them. (Replaying it is the
-// stream test's job: how long the race takes, and so how many NMIs replay
-// must place, depends on the machine's load.)
+// none missing, as a streamed log would have them, and it replays to the
+// same assertion. When the rings wrapped, replay refuses, saying so.
 TEST(Testbox, FlightRecorderIsDumpedAtTheFailure) {
   fs::path log_path = work("flight.nrr");
   Ran t = run(nestrr() + kRaceArgs + " --flight -o " + log_path.string());
@@ -323,10 +322,15 @@ TEST(Testbox, FlightRecorderIsDumpedAtTheFailure) {
       EXPECT_EQ(s.events.back().seq + 1, s.events.size()) << "cpu" << s.cpu << ": records missing";
       EXPECT_TRUE(s.trailer.has_value()) << "cpu" << s.cpu;
     }
+    Ran rp = run(nestrr() + " replay " + log_path.string());
+    EXPECT_EQ(rp.status, 0) << rp.out;
+    EXPECT_NE(rp.out.find("Failure: cpu" + std::to_string(cpu)), std::string::npos) << rp.out;
+    EXPECT_NE(rp.out.find("(attempts: 1)"), std::string::npos) << rp.out;
   } else {
-    // The rings wrapped: the loss is counted and replay refuses.
+    // The rings wrapped: the loss is counted and replay refuses, saying why.
     Ran rp = run(nestrr() + " replay " + log_path.string());
     EXPECT_EQ(rp.status, 3) << "the rings wrapped (" << dropped << " overwritten): " << rp.out;
+    EXPECT_NE(rp.out.find("flight-recorder log"), std::string::npos) << rp.out;
   }
 }
 
