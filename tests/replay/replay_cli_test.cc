@@ -49,4 +49,23 @@ TEST(ReplayCli, InterruptedRecordingReplays) {
   fs::remove_all(dir);
 }
 
+// --goto: one pass, then to each record, forward or back; every CPU's
+// state printed there. A record past the end is a usage error.
+TEST(ReplayCli, GotoGoesForwardAndBack) {
+  fs::path dir = fs::temp_directory_path() / ("nestrr-replay-goto-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  ASSERT_EQ(sh(dir, "record --variant fixed --cpus 2 --iterations 40 -q -o g.nrr").code, 0);
+  Result rep = sh(dir, "replay g.nrr --goto 2000 --goto 10 --goto 1500");
+  ASSERT_EQ(rep.code, 0) << rep.err;
+  EXPECT_NE(rep.out.find("First pass: "), std::string::npos) << rep.out;
+  for (const char* rec : {"Record 2000: step", "Record 10: step", "Record 1500: step"})
+    EXPECT_NE(rep.out.find(rec), std::string::npos) << rep.out;
+  EXPECT_NE(rep.out.find("cpu1: "), std::string::npos) << rep.out;
+  EXPECT_NE(rep.out.find("<- ran last"), std::string::npos) << rep.out;
+  Result past = sh(dir, "replay g.nrr --goto 999999999");
+  EXPECT_EQ(past.code, 2) << past.err;
+  EXPECT_NE(past.err.find("the replay checks"), std::string::npos) << past.err;
+  fs::remove_all(dir);
+}
+
 }  // namespace
