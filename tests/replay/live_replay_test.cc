@@ -4,11 +4,11 @@
 
 #include <cstddef>
 #include <cstring>
-#include <sstream>
 #include <vector>
 
 #include "nestrr/replay/live_replay.h"
 #include "nestrr/replay/recorder.h"
+#include "recorded.h"
 
 namespace nestrr::replay {
 namespace {
@@ -44,13 +44,7 @@ void expect_same(const Seen& a, const Seen& b, uint64_t step) {
 }
 
 TEST(LiveReplay, SeekingThroughCheckpointsLandsWhereAStraightRunIs) {
-  RecordOptions o;
-  o.scenario = default_scenario(CORE_VARIANT_FIXED, 3, 0);
-  o.time_limit = std::chrono::milliseconds(150);
-  std::ostringstream out;
-  record(o, out);
-  std::istringstream in(out.str());
-  eventlog::Log log = eventlog::read_log(in);
+  eventlog::Log log = testing::record_for(CORE_VARIANT_FIXED, 3, std::chrono::milliseconds(150)).log();
 
   LiveReplay r(log);
   std::vector<uint64_t> at;

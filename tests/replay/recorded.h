@@ -36,6 +36,20 @@ inline Recording record_scenario(core_variant variant, uint64_t iterations,
   return r;
 }
 
+// The default scenario of `variant` on `cpus` CPUs, unwidened, until the
+// time limit (or an assertion).
+inline Recording record_for(core_variant variant, uint32_t cpus, std::chrono::milliseconds limit) {
+  RecordOptions o;
+  o.scenario = default_scenario(variant, cpus, 0);
+  o.time_limit = limit;
+  o.ring_bytes = 1u << 20;
+  std::ostringstream out;
+  Recording r;
+  r.result = record(o, out);
+  r.bytes = out.str();
+  return r;
+}
+
 // The VMXON race, widened so it hits within the first iterations.
 inline const Recording& vmxon_race() {
   static const Recording r =

@@ -6,8 +6,6 @@
 #include "nestrr/replay/replayer.h"
 #include "recorded.h"
 
-#include <sstream>
-
 namespace nestrr::replay {
 namespace {
 
@@ -119,15 +117,9 @@ TEST(Replay, FormatVersionOneIsRefusedWithWhatToDo) {
 // yield point, and says so as that CPU's last record; replay stops each
 // there, having matched every record before it.
 TEST(Replay, TimeLimitCutsEveryRunningCpuAndReplayStopsThemThere) {
-  RecordOptions o;
-  o.scenario = default_scenario(CORE_VARIANT_FIXED, 4, 0);
-  o.time_limit = std::chrono::milliseconds(60);
-  o.ring_bytes = 1u << 20;
-  std::ostringstream out;
-  RecordResult rec = record(o, out);
-  ASSERT_EQ(rec.end, RecordResult::End::kTimeLimit);
-  std::istringstream in(out.str());
-  eventlog::Log log = eventlog::read_log(in);
+  auto rec = testing::record_for(CORE_VARIANT_FIXED, 4, std::chrono::milliseconds(60));
+  ASSERT_EQ(rec.result.end, RecordResult::End::kTimeLimit);
+  eventlog::Log log = rec.log();
   uint32_t cut = 0;
   for (const auto& s : log.streams) {
     ASSERT_FALSE(s.events.empty());
@@ -147,13 +139,7 @@ TEST(Replay, TimeLimitCutsEveryRunningCpuAndReplayStopsThemThere) {
 // A cut moved later is the divergence: at the real cut the CPU goes on and
 // logs what the log does not have.
 TEST(Replay, MovedCutIsTheDivergence) {
-  RecordOptions o;
-  o.scenario = default_scenario(CORE_VARIANT_FIXED, 2, 0);
-  o.time_limit = std::chrono::milliseconds(30);
-  std::ostringstream out;
-  record(o, out);
-  std::istringstream in(out.str());
-  eventlog::Log log = eventlog::read_log(in);
+  eventlog::Log log = testing::record_for(CORE_VARIANT_FIXED, 2, std::chrono::milliseconds(30)).log();
   auto& last = log.streams[0].events.back().record;
   ASSERT_EQ(last.sync_point().kind(), nestrr::v1::SyncPoint::KIND_CUT);
   last.mutable_sync_point()->set_progress(last.sync_point().progress() + 1000);
