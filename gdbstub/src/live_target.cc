@@ -85,13 +85,14 @@ bool LiveTarget::machinery(uint64_t return_address) {
 }
 
 uint64_t LiveTarget::position_pc(uint32_t cpu) {
-  replay::ParkedVcpu v = replay_.vcpu(cpu);
-  if (!v.context) return 0;
-  const greg_t* g = v.context->uc_mcontext.gregs;
+  const ucontext_t* context = replay_.context(cpu);
+  if (!context) return 0;
+  const replay::StackBounds stack = replay_.stack(cpu);
+  const greg_t* g = context->uc_mcontext.gregs;
   // The saved RIP is in the fiber switch itself (machinery); walk the
   // frame-pointer chain (the core and the replay keep frame pointers).
   uint64_t fp = static_cast<uint64_t>(g[REG_RBP]);
-  for (int depth = 0; depth < 64 && v.stack.contains(fp, 16); ++depth) {
+  for (int depth = 0; depth < 64 && stack.contains(fp, 16); ++depth) {
     uint64_t next, ret;
     std::memcpy(&next, reinterpret_cast<const void*>(fp), 8);
     std::memcpy(&ret, reinterpret_cast<const void*>(fp + 8), 8);

@@ -48,7 +48,7 @@ struct LiveReplay::Impl {
 LiveReplay::LiveReplay(const eventlog::Log& log) : impl_(std::make_unique<Impl>()) {
   impl_->exp = expected_from(log);
   impl_->options.symbolize = false;
-  impl_->options.trace_limit = 1;  // the debugger does not need the trace
+  impl_->options.trace = false;  // the debugger does not need the trace
   restart();
 }
 
@@ -117,6 +117,16 @@ const core& LiveReplay::core_state() const { return impl_->machine->core_state()
 
 const std::optional<Divergence>& LiveReplay::divergence() const {
   return impl_->machine->divergence();
+}
+
+const ucontext_t* LiveReplay::context(uint32_t cpu) const {
+  const Fiber* f = impl_->machine->fiber(cpu);
+  return f && f->started() ? &f->context() : nullptr;
+}
+
+StackBounds LiveReplay::stack(uint32_t cpu) const {
+  const Fiber* f = impl_->machine->fiber(cpu);
+  return f ? f->stack() : StackBounds{};
 }
 
 ParkedVcpu LiveReplay::vcpu(uint32_t cpu) const {

@@ -53,6 +53,7 @@ ReplayMachine::~ReplayMachine() = default;
 
 void ReplayMachine::trace(TraceEntry::Kind kind, uint32_t cpu, uint32_t point, uint32_t other,
                           std::string text) {
+  if (!options_.trace) return;
   TraceEntry e;
   e.kind = kind;
   e.cpu = cpu;
@@ -296,8 +297,10 @@ void ReplayMachine::check_records(uint32_t cpu) {
       if (in_fiber(cpu)) leave(cpu);
       return;
     }
-    trace(TraceEntry::Kind::kEvent, cpu, c.last_point, 0, "");
-    out_.trace.back().record = c.next_record;
+    if (options_.trace) {
+      trace(TraceEntry::Kind::kEvent, cpu, c.last_point, 0, "");
+      out_.trace.back().record = c.next_record;
+    }
     c.next_record++;
     out_.events_checked++;
   }

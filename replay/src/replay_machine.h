@@ -64,6 +64,7 @@ class ReplayMachine {
     size_t next_record = 0;
   };
   VcpuView view(uint32_t cpu) const;
+  const Fiber* fiber(uint32_t cpu) const { return cpus_[cpu].fiber.get(); }
   int last_stepped() const { return last_stepped_; }
   uint64_t records_checked() const { return out_.events_checked; }
   const struct core& core_state() const { return core_; }

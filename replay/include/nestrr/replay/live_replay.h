@@ -58,6 +58,10 @@ class LiveReplay {
   std::optional<uint32_t> last_cpu() const;
   uint64_t records_checked() const;
   ParkedVcpu vcpu(uint32_t cpu) const;
+  // Just the saved registers (null before its first step) and the stack of
+  // a parked vCPU: what a debugger reads at every step, without the texts.
+  const ucontext_t* context(uint32_t cpu) const;
+  StackBounds stack(uint32_t cpu) const;
   const core& core_state() const;
   // The first difference from the log met so far (the replay stops there).
   const std::optional<Divergence>& divergence() const;

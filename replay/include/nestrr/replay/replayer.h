@@ -24,6 +24,7 @@ struct ReplayOptions {
   // Trace entries kept (the last ones; the views show the last few dozen);
   // 0 = all, which costs memory in proportion to the log.
   size_t trace_limit = 1u << 16;
+  bool trace = true;  // false: no trace at all (a debugger driving the replay)
   bool symbolize = true;  // host symbols for the failing stack
 };
 
