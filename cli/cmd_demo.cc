@@ -168,11 +168,10 @@ int demo_testbox(const DemoOpts& o) {
   t.variant = "vmxon-two-flags";
   t.cpus = 2;
   // Widened here: under QEMU's TCG the unwidened race takes tens of seconds.
-  // Paced, so no record is dropped and the log replays.
+  // Paced (the default), so no record is dropped and the log replays.
   t.widen = {"vmxon:20000"};
-  t.paced = true;
   t.timeout = std::chrono::seconds(60);
-  std::cout << "   nestrr testbox --variant vmxon-two-flags --cpus 2 --widen vmxon:20000 --paced -o " << o.testbox_out
+  std::cout << "   nestrr testbox --variant vmxon-two-flags --cpus 2 --widen vmxon:20000 -o " << o.testbox_out
             << "\n";
   testbox::TestboxResult r = testbox::run_testbox(t, o.testbox_out);
   std::cout << "   " << testbox::end_name(r.end) << ": QEMU status " << r.qemu_status << ", " << r.bytes

@@ -42,6 +42,7 @@ void register_testbox(CLI::App& app, Run& run) {
     std::string image = testbox::default_image().string();
     double timeout_s = 60;
     std::optional<double> time_limit_s;
+    bool no_pace = false;
     uint16_t gdb_port = 0;
     std::string out;
     bool quiet = false;
@@ -67,8 +68,11 @@ void register_testbox(CLI::App& app, Run& run) {
                   "Widen a race window: POINT:NS spins NS nanoseconds at a yield point "
                   "(\"vmxon\" = between the two VMXON stores); recorded in the log");
   sub->add_flag("--paced", o->t.paced,
-                "Lose nothing: a CPU whose log ring is over half full waits at its next yield point "
-                "until the console CPU has drained it (the run slows to the UART's pace)");
+                "Lose nothing (the default): a CPU whose log ring is over half full waits at its "
+                "next yield point until the console CPU has drained it, so the log replays");
+  sub->add_flag("--no-pace", o->no_pace,
+                "Never wait for the UART: a CPU that outruns it loses records (counted in the log; "
+                "such a log does not replay), the timing is the least disturbed");
   sub->add_flag("--flight", o->t.flight,
                 "Flight recorder: keep the last records per CPU, written at the end");
   sub->add_option("--append", o->t.extra_append,
@@ -95,6 +99,7 @@ void register_testbox(CLI::App& app, Run& run) {
   sub->callback([&run, o] {
     run = [o]() -> int {
       o->t.image = o->image;
+      if (o->no_pace) o->t.paced = false;
       o->t.timeout = std::chrono::milliseconds(static_cast<int64_t>(o->timeout_s * 1000));
       if (o->time_limit_s)
         o->t.time_limit = std::chrono::milliseconds(static_cast<int64_t>(*o->time_limit_s * 1000));

@@ -103,8 +103,8 @@ std::string kernel_command_line(const TestboxOptions& o) {
   s += " time-limit=" + std::to_string(image_time_limit(o).count());
   if (o.flight)
     s += " log=flight";
-  else if (o.paced)
-    s += " log=paced";
+  else
+    s += o.paced ? " log=paced" : " log=stream";
   for (const auto& w : o.extra_append) s += " " + w;
   return s;
 }

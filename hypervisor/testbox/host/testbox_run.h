@@ -27,7 +27,7 @@ struct TestboxOptions {
   uint64_t seed = 0;
   std::vector<std::string> widen;            // "vmxon:20000"
   bool flight = false;                       // log=flight
-  bool paced = false;                        // log=paced (stream, nothing dropped)
+  bool paced = true;                         // log=paced (stream, nothing dropped); false: log=stream
   std::vector<std::string> extra_append;     // more kernel command-line words
   std::chrono::milliseconds timeout{60'000};  // QEMU is killed after this
   // The image stops every CPU after this much guest time and ends its log
