@@ -78,10 +78,22 @@ int run_live(const GdbserverOptions& o, bool has_event) {
     spdlog::error("{}: {}", o.in.log, e.what());
     return kExitBadInput;
   }
-  if (target->replay().divergence())
-    spdlog::warn("{}", target->replay().divergence()->message());
-  spdlog::info("live replay: {}", target->when());
-  return serve(*target, o);
+  if (has_event) {
+    // A start position is checked against the whole replay: pass first.
+    try {
+      target->first_pass();
+    } catch (const std::invalid_argument& e) {
+      spdlog::error("{}: {}", o.in.log, e.what());
+      return kExitBadInput;
+    }
+    spdlog::info("live replay: {}", target->when());
+  } else {
+    spdlog::info("live replay of {} CPUs: the first pass runs when gdb first asks for the state",
+                 target->cpu_count());
+  }
+  int code = serve(*target, o);
+  if (target->replay().divergence()) spdlog::warn("{}", target->replay().divergence()->message());
+  return code;
 }
 
 }  // namespace

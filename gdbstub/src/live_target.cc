@@ -13,6 +13,9 @@
 #include <string_view>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 
 namespace nestrr::gdbstub {
 namespace {
@@ -46,12 +49,27 @@ std::optional<uint64_t> LiveTarget::executable_offset() {
   return bias;
 }
 
-LiveTarget::LiveTarget(const eventlog::Log& log, std::optional<uint64_t> start) : replay_(log) {
+LiveTarget::LiveTarget(const eventlog::Log& log, std::optional<uint64_t> start)
+    : replay_(log), start_(start) {}
+
+void LiveTarget::first_pass() {
+  if (passed_) return;
+  passed_ = true;  // the calls below (seek) must not come back here
+  auto t0 = std::chrono::steady_clock::now();
+  auto next_report = t0 + std::chrono::seconds(1);
   while (step_forward()) {
+    if ((replay_.steps() & 0xffff) == 0 && std::chrono::steady_clock::now() >= next_report) {
+      spdlog::info("live replay, first pass: {} steps, {} records of the log checked",
+                   replay_.steps(), replay_.records_checked());
+      next_report += std::chrono::seconds(1);
+    }
   }
-  if (start) {
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  spdlog::info("live replay, first pass done: {} steps, {} records checked, {:.2f} s",
+               replay_.steps(), replay_.records_checked(), secs);
+  if (start_) {
     std::string why;
-    if (!seek(*start, why)) throw std::invalid_argument(why);
+    if (!seek(*start_, why)) throw std::invalid_argument(why);
   }
   last_why_ = Stop::Why::kStep;
 }
@@ -118,6 +136,7 @@ std::string LiveTarget::where(uint64_t pc) const {
 }
 
 std::string LiveTarget::thread_description(uint32_t cpu) {
+  first_pass();
   replay::ParkedVcpu v = replay_.vcpu(cpu);
   std::string out = fmt::format("cpu{} {}", cpu, v.detail);
   if (v.context) {
@@ -128,6 +147,7 @@ std::string LiveTarget::thread_description(uint32_t cpu) {
 }
 
 CpuRegisters LiveTarget::registers(uint32_t cpu) {
+  first_pass();
   CpuRegisters r;
   replay::ParkedVcpu v = replay_.vcpu(cpu);
   if (!v.context) return r;
@@ -153,6 +173,7 @@ CpuRegisters LiveTarget::registers(uint32_t cpu) {
 }
 
 std::string LiveTarget::read_memory(uint64_t addr, size_t len) {
+  first_pass();
   std::string out(len, '\0');
   if (read_self(addr, out.data(), len)) return out;
   // Partly readable: the readable prefix, page by page.
@@ -178,6 +199,7 @@ void LiveTarget::remove_breakpoint(uint64_t addr) {
 }
 
 Stop LiveTarget::resume(const ResumeRequest& req) {
+  first_pass();
   const uint64_t here = replay_.steps();
   if (req.direction == Direction::kBackward) {
     // Every step behind us is known: pick the target, re-execute to it.
@@ -217,6 +239,7 @@ Stop LiveTarget::resume(const ResumeRequest& req) {
 }
 
 Stop LiveTarget::current_stop() {
+  first_pass();
   Stop s;
   s.why = last_why_;
   const uint64_t n = replay_.steps();
@@ -225,6 +248,7 @@ Stop LiveTarget::current_stop() {
 }
 
 bool LiveTarget::seek(uint64_t position, std::string& why) {
+  first_pass();
   if (position > step_cpu_.size()) {
     why = fmt::format("the replay has {} steps (positions 0 to {})", step_cpu_.size(),
                       step_cpu_.size());
@@ -236,6 +260,7 @@ bool LiveTarget::seek(uint64_t position, std::string& why) {
 }
 
 std::string LiveTarget::describe(uint64_t position) {
+  first_pass();
   if (position == 0) return "step 0: before any vCPU ran";
   if (position > step_cpu_.size()) return fmt::format("step {}: past the end", position);
   return fmt::format("step {}: cpu{} parked at {}", position, step_cpu_[position - 1],
@@ -243,6 +268,7 @@ std::string LiveTarget::describe(uint64_t position) {
 }
 
 std::string LiveTarget::when() {
+  first_pass();
   std::string out = fmt::format("step {} of {}; {} records of the log re-executed and checked",
                                 replay_.steps(), step_cpu_.size(), replay_.records_checked());
   if (replay_.divergence()) out += "; the replay diverged: " + replay_.divergence()->message();
@@ -250,6 +276,7 @@ std::string LiveTarget::when() {
 }
 
 std::string LiveTarget::cpu_report(uint32_t cpu) {
+  first_pass();
   replay::ParkedVcpu v = replay_.vcpu(cpu);
   std::string out = fmt::format("cpu{}: {}\n  progress {} (yield points passed), {} of its records replayed",
                                 cpu, v.detail, v.progress, v.records_checked);

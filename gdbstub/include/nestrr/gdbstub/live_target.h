@@ -3,9 +3,12 @@
 // saved and their frames on their own stacks, in this very process: gdb
 // debugs the nestrr binary itself (bt, frame N, p *vcpu through its debug
 // info). Positions are scheduler steps (one vCPU resumed until it parks).
-// `c`/`s` run the replay forward; `bc`/`bs` go back by re-executing from
-// the start to the chosen step (every step's vCPU and code position is
-// remembered from the first pass, so one re-execution suffices).
+// `c`/`s` run the replay forward; `bc`/`bs` go back to the chosen step
+// from the nearest replay checkpoint before it (every step's vCPU and code
+// position is remembered from the first pass, so the target step is known
+// without running). The first pass runs on demand: the server answers
+// gdb's first packets at once, and the pass runs when something needs the
+// replay's state (the stop reply, registers, ...), showing its progress.
 // A breakpoint hits at a step when the stepped vCPU parked in the
 // function holding the breakpoint: its innermost frame outside the replay
 // machinery (the scheduler, fibers, the platform callbacks and the core's
@@ -28,11 +31,16 @@ namespace nestrr::gdbstub {
 
 class LiveTarget : public Target {
  public:
-  // Replays the whole log once (to learn its length and every step's
-  // position), then stands at `start` (default: the end, where the run
-  // failed or finished). Throws std::invalid_argument for a log that
-  // cannot be replayed or a start past the end.
+  // Sets the replay up; the first pass over the whole log (to learn its
+  // length and every step's position) runs on first need, or at
+  // first_pass(); then the target stands at `start` (default: the end,
+  // where the run failed or finished). Throws std::invalid_argument for a
+  // log that cannot be replayed (here) or a start past the end (at the pass).
   explicit LiveTarget(const eventlog::Log& log, std::optional<uint64_t> start = std::nullopt);
+  // Runs the first pass now if it has not run; logs progress about every
+  // second while it runs.
+  void first_pass();
+  bool first_pass_done() const { return passed_; }
 
   Arch arch() const override { return Arch::kX86_64; }
   uint32_t cpu_count() const override { return replay_.cpu_count(); }
@@ -43,8 +51,14 @@ class LiveTarget : public Target {
   void remove_breakpoint(uint64_t addr) override;
   Stop resume(const ResumeRequest& request) override;
   Stop current_stop() override;
-  uint64_t position() override { return replay_.steps(); }
-  uint64_t history_length() override { return step_cpu_.size() + 1; }
+  uint64_t position() override {
+    first_pass();
+    return replay_.steps();
+  }
+  uint64_t history_length() override {
+    first_pass();
+    return step_cpu_.size() + 1;
+  }
   bool seek(uint64_t position, std::string& why) override;
   std::string describe(uint64_t position) override;
   std::string when() override;
@@ -80,6 +94,8 @@ class LiveTarget : public Target {
   std::vector<std::pair<uint64_t, std::pair<uint64_t, uint64_t>>> breakpoints_;
   Stop::Why last_why_ = Stop::Why::kStep;
   uint64_t reexecutions_ = 0;
+  std::optional<uint64_t> start_;
+  bool passed_ = false;
 };
 
 }  // namespace nestrr::gdbstub
