@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "nestrr/replay/core_host.h"
 #include "nestrr/replay/host_memory.h"
 #include "nestrr/replay/log_forward.h"
 #include "nestrr/replay/stack_capture.h"
@@ -53,6 +54,17 @@ struct Recorder {
   std::ostream* out = nullptr;
   std::atomic<uint64_t> bytes{0};
   uint32_t pace_room = 0;  // a CPU with less room than this waits for the drain
+
+  // The platform (core_host.h wires core_platform to these).
+  void* phys(uint64_t pa, uint64_t len) { return mem->at(pa, len); }
+  void send_nmi(uint32_t from, uint32_t to);
+  uint64_t tsc(uint32_t) { return __rdtsc(); }
+  [[noreturn]] void halt(uint32_t cpu);
+  void point(uint32_t cpu, uint32_t id);
+  void wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg);
+  void lock_acquired(uint32_t cpu, uint32_t lock);
+  void event(uint32_t cpu, const core_event& ev);
+  void assert_failed(uint32_t cpu, const char* cond, const char* file, uint32_t line);
 };
 
 std::atomic<Recorder*> g_active{nullptr};
@@ -73,19 +85,11 @@ uint64_t now_ns() {
 
 // ---- the platform ----
 
-void* p_phys(void* ctx, uint64_t pa, uint64_t len) { return self(ctx)->mem->at(pa, len); }
+void Recorder::send_nmi(uint32_t, uint32_t to) { pthread_kill(cpus[to].thread, signo); }
 
-void p_send_nmi(void* ctx, uint32_t, uint32_t to) {
-  Recorder* r = self(ctx);
-  pthread_kill(r->cpus[to].thread, r->signo);
-}
-
-uint64_t p_tsc(void*, uint32_t) { return __rdtsc(); }
-
-[[noreturn]] void p_halt(void* ctx, uint32_t cpu) {
-  Recorder* r = self(ctx);
-  r->stop.store(true);
-  siglongjmp(r->cpus[cpu].exit_jmp, 1);
+[[noreturn]] void Recorder::halt(uint32_t cpu) {
+  stop.store(true);
+  siglongjmp(cpus[cpu].exit_jmp, 1);
 }
 
 // The recording stops this CPU for good at the entry of yield point `id`:
@@ -115,62 +119,57 @@ void pace(Recorder* r, uint32_t cpu, uint32_t id) {
   }
 }
 
-void p_point(void* ctx, uint32_t cpu, uint32_t id) {
-  Recorder* r = self(ctx);
-  RecorderCpu& c = r->cpus[cpu];
-  if (stopping(r) && cuttable(r, cpu)) cut(r, cpu, id);
-  pace(r, cpu, id);
-  if (id != r->widen.point || core_vcpu_in_nmi(&r->c.vcpu[cpu])) return;
-  uint64_t ns = r->widen.nanoseconds / 2 + c.rng() % (r->widen.nanoseconds / 2 + 1);
+void Recorder::point(uint32_t cpu, uint32_t id) {
+  RecorderCpu& c = cpus[cpu];
+  if (stopping(this) && cuttable(this, cpu)) cut(this, cpu, id);
+  pace(this, cpu, id);
+  if (id != widen.point || core_vcpu_in_nmi(&this->c.vcpu[cpu])) return;
+  uint64_t ns = widen.nanoseconds / 2 + c.rng() % (widen.nanoseconds / 2 + 1);
   uint64_t end = now_ns() + ns;
-  while (now_ns() < end && !stopping(r)) _mm_pause();
+  while (now_ns() < end && !stopping(this)) _mm_pause();
 }
 
 // Spins with NMIs taken between evaluations of the predicate; a stop cuts
 // the CPU at the current count (after any NMI taken in this wait).
-void p_wait(void* ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg) {
-  Recorder* r = self(ctx);
+void Recorder::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg) {
   uint32_t spins = 0;
-  pace(r, cpu, id);
+  pace(this, cpu, id);
   for (;;) {
-    if (stopping(r) && cuttable(r, cpu)) cut(r, cpu, id);
-    core_nmi_poll(&r->c, cpu);
+    if (stopping(this) && cuttable(this, cpu)) cut(this, cpu, id);
+    core_nmi_poll(&c, cpu);
     if (pred(arg)) break;
     relax(&spins);
   }
-  if (r->log_events) forward_wait_done(&r->lg, cpu, id, core_vcpu_progress(&r->c.vcpu[cpu]));
+  if (log_events) forward_wait_done(&lg, cpu, id, core_vcpu_progress(&this->c.vcpu[cpu]));
 }
 
-void p_lock_acquired(void* ctx, uint32_t cpu, uint32_t lock) {
-  Recorder* r = self(ctx);
-  if (r->log_events) forward_lock_acquired(&r->lg, cpu, lock, core_vcpu_progress(&r->c.vcpu[cpu]));
+void Recorder::lock_acquired(uint32_t cpu, uint32_t lock) {
+  if (log_events) forward_lock_acquired(&lg, cpu, lock, core_vcpu_progress(&this->c.vcpu[cpu]));
 }
 
-void p_event(void* ctx, uint32_t cpu, const core_event* ev) {
-  Recorder* r = self(ctx);
+void Recorder::event(uint32_t cpu, const core_event& ev) {
   uint64_t rip = 0;
-  if (ev->kind == CORE_EV_NMI_RECEIVED) {
-    RecorderCpu& c = r->cpus[cpu];
+  if (ev.kind == CORE_EV_NMI_RECEIVED) {
+    RecorderCpu& c = cpus[cpu];
     uint32_t tail = c.rip_tail.load(std::memory_order_relaxed);
     if (tail != c.rip_head.load(std::memory_order_acquire)) {
       rip = c.nmi_rips[tail % RecorderCpu::kRips];
       c.rip_tail.store(tail + 1, std::memory_order_relaxed);
     }
   }
-  if (r->log_events) forward_event(&r->lg, cpu, *ev, rip);
+  if (log_events) forward_event(&lg, cpu, ev, rip);
 }
 
-void p_assert(void* ctx, uint32_t cpu, const char* cond, const char* file, uint32_t line) {
-  Recorder* r = self(ctx);
-  RecorderCpu& c = r->cpus[cpu];
+void Recorder::assert_failed(uint32_t cpu, const char* cond, const char* file, uint32_t line) {
+  RecorderCpu& c = cpus[cpu];
   CapturedStack captured;
   capture_stack(c.stack, &captured, c.stack_copy, sizeof c.stack_copy);
-  forward_assertion(&r->lg, cpu, cond, file, line, captured);
+  forward_assertion(&lg, cpu, cond, file, line, captured);
   static std::atomic<bool> claimed{false};
   bool expected = false;
-  if (!r->asserted.load() && claimed.compare_exchange_strong(expected, true)) {
-    r->assertion = {cpu, cond, file, line, core_vcpu_progress(&r->c.vcpu[cpu])};
-    r->asserted.store(true);
+  if (!asserted.load() && claimed.compare_exchange_strong(expected, true)) {
+    assertion = {cpu, cond, file, line, core_vcpu_progress(&this->c.vcpu[cpu])};
+    asserted.store(true);
     claimed.store(false);
   }
 }
@@ -270,16 +269,7 @@ RecordResult record(const RecordOptions& options, std::ostream& out) {
   r->out = &out;
   HostMemory mem(cfg);
   r->mem = &mem;
-  r->plat.ctx = r.get();
-  r->plat.phys = p_phys;
-  r->plat.send_nmi = p_send_nmi;
-  r->plat.tsc = p_tsc;
-  r->plat.halt = p_halt;
-  r->plat.point = p_point;
-  r->plat.wait_until = p_wait;
-  r->plat.lock_acquired = p_lock_acquired;
-  r->plat.event = p_event;
-  r->plat.assert_failed = p_assert;
+  r->plat = platform_of(r.get());
   if (!core_init(&r->c, &cfg, &r->plat)) throw std::invalid_argument("core_init refused the scenario");
 
   ScenarioHeader header(sc);  // must outlive the logger

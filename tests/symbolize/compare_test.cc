@@ -58,7 +58,7 @@ class Compare : public ::testing::Test {
   fs::path dir_;
 };
 
-TEST_F(Compare, NestrrBinary) { Run({"nestrr", NESTRR_BIN, {}, 400}); }
+TEST_F(Compare, NestrrBinary) { Run({"nestrr", NESTRR_BIN, {}, 2000}); }
 
 TEST_F(Compare, DebianLibcWithDebugPackage) {
   Run({"libc.so.6", "/lib/x86_64-linux-gnu/libc.so.6", {"/usr/lib/debug"}, 2000});
