@@ -36,8 +36,29 @@ ExpectedLog expected_from(const eventlog::Log& log) {
   if (log.header->cpu_count() != out.scenario.cpu_count())
     throw std::invalid_argument("header says " + std::to_string(log.header->cpu_count()) +
                                 " CPUs, scenario " + std::to_string(out.scenario.cpu_count()));
-  if (!log.damage.empty() || !log.gaps.empty())
-    throw std::invalid_argument("the log has damage or loss; replay needs every record");
+  if (!log.damage.empty() || !log.gaps.empty()) {
+    std::string what;
+    if (!log.damage.empty())
+      what = std::to_string(log.damage.size()) + " damaged frame(s), the first " +
+             eventlog::describe(log.damage.front());
+    if (!log.gaps.empty()) {
+      const auto& g = log.gaps.front();
+      what += (what.empty() ? "" : "; ") + std::to_string(log.gaps.size()) +
+              " gap(s) in the records, the first on cpu" + std::to_string(g.cpu) + ", seq " +
+              std::to_string(g.from) + " to " + std::to_string(g.to) +
+              (g.tail ? " (the end of its stream, by its trailer)" : "");
+    }
+    throw std::invalid_argument("the log has damage or loss (" + what +
+                                "); replay needs every record");
+  }
+  for (uint32_t cpu = 0; cpu < out.scenario.cpu_count(); ++cpu) {
+    const eventlog::CpuStream* s = log.find_cpu(cpu);
+    if (!s || !s->trailer)
+      throw std::invalid_argument(
+          "cpu" + std::to_string(cpu) + "'s stream has no trailer: the capture ended before the "
+          "recording did (QEMU killed, the capture stopped), so where that CPU stopped is unknown; "
+          "replay needs the whole log (nestrr testbox --time-limit ends a run with its trailers)");
+  }
   out.cpus.resize(out.scenario.cpu_count());
   struct Acquire {
     uint64_t tsc;
