@@ -149,6 +149,20 @@ TEST(Replay, MovedCutIsTheDivergence) {
   EXPECT_NE(r.divergence->message().find("cut"), std::string::npos) << r.divergence->message();
 }
 
+// A stream that ends without its trailer (QEMU killed, the capture
+// stopped) does not say where its CPU stopped: refused, saying which.
+TEST(Replay, StreamWithoutTrailerIsRefusedNamingTheCpu) {
+  eventlog::Log log = vmxon_race().log();
+  ASSERT_EQ(log.streams.size(), 2u);
+  log.streams[1].trailer.reset();
+  try {
+    replay(log);
+    FAIL() << "a log without cpu1's trailer was replayed";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("cpu1's stream has no trailer"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Replay, LogWithoutScenarioIsRefused) {
   eventlog::Log log = vmxon_race().log();
   log.header->clear_scenario();
