@@ -1,7 +1,8 @@
 // One explored run (explore_machine.h). Scheduling mirrors replay's: a CPU
 // stops at every point and wait_until; an NMI is taken right after the
-// point it stopped at (replay's first position for that count), inside a
-// wait, or in the idle loop once the workload is done.
+// point it stopped at, inside a wait, or at the idle point once the
+// workload is done: the positions platform.h allows, so replay delivers
+// each where its logged count says.
 #include "explore_machine.h"
 
 #include <cstdio>
