@@ -290,13 +290,16 @@ void ReplayMachine::check_records(uint32_t cpu) {
   const ExpectedCpu& e = exp_.cpus[cpu];
   auto& got = decoder_.cpu(cpu);
   while (!got.empty()) {
-    std::string r = std::move(got.front());
-    got.pop_front();
-    if (c.next_record >= e.records.size() || !same_bytes(r, e.records.bytes(c.next_record))) {
-      diverge(cpu, c.next_record, describe(parse_record(r)));
+    // The record stays in the decoder while it is looked at: a fiber that
+    // diverges leaves for good, and nothing on its stack may own memory.
+    const bool ok =
+        c.next_record < e.records.size() && same_bytes(got.front(), e.records.bytes(c.next_record));
+    if (!ok) {
+      diverge(cpu, c.next_record, describe(parse_record(got.front())));
       if (in_fiber(cpu)) leave(cpu);
       return;
     }
+    got.pop_front();
     if (options_.trace) {
       trace(TraceEntry::Kind::kEvent, cpu, c.last_point, 0, "");
       out_.trace.back().record = c.next_record;
