@@ -21,13 +21,8 @@ struct Recording {
   }
 };
 
-inline Recording record_scenario(core_variant variant, uint64_t iterations,
-                                 std::vector<std::string> options = {}) {
-  RecordOptions o;
-  o.scenario = default_scenario(variant, 2, iterations);
-  o.scenario.seed = 7;
-  o.scenario.options = std::move(options);
-  o.time_limit = std::chrono::milliseconds(5000);
+// Records `o` (1 MiB rings) into memory.
+inline Recording recording_of(RecordOptions o) {
   o.ring_bytes = 1u << 20;
   std::ostringstream out;
   Recording r;
@@ -36,18 +31,23 @@ inline Recording record_scenario(core_variant variant, uint64_t iterations,
   return r;
 }
 
+inline Recording record_scenario(core_variant variant, uint64_t iterations,
+                                 std::vector<std::string> options = {}) {
+  RecordOptions o;
+  o.scenario = default_scenario(variant, 2, iterations);
+  o.scenario.seed = 7;
+  o.scenario.options = std::move(options);
+  o.time_limit = std::chrono::milliseconds(5000);
+  return recording_of(std::move(o));
+}
+
 // The default scenario of `variant` on `cpus` CPUs, unwidened, until the
 // time limit (or an assertion).
 inline Recording record_for(core_variant variant, uint32_t cpus, std::chrono::milliseconds limit) {
   RecordOptions o;
   o.scenario = default_scenario(variant, cpus, 0);
   o.time_limit = limit;
-  o.ring_bytes = 1u << 20;
-  std::ostringstream out;
-  Recording r;
-  r.result = record(o, out);
-  r.bytes = out.str();
-  return r;
+  return recording_of(std::move(o));
 }
 
 // The VMXON race, widened so it hits within the first iterations.
