@@ -204,15 +204,21 @@ void ReplayMachine::cut_here(uint32_t cpu, uint32_t point) {
 
 // ---- points, waits, locks ----
 
+// Entering a point or a wait: stop here if the recording cut the CPU here,
+// else let the scheduler pick who runs next.
+void ReplayMachine::arrive(uint32_t cpu, uint32_t id) {
+  trace(TraceEntry::Kind::kPoint, cpu, id, 0, "");
+  cut_here(cpu, id);
+  epoch_++;
+  cpus_[cpu].fiber->suspend();
+  if (stop_) leave(cpu);
+}
+
 void ReplayMachine::point(uint32_t cpu, uint32_t id) {
   VCpu& c = cpus_[cpu];
   c.last_point = id;
   if (!in_fiber(cpu)) return;  // core_init runs outside the fibers
-  trace(TraceEntry::Kind::kPoint, cpu, id, 0, "");
-  cut_here(cpu, id);
-  epoch_++;
-  c.fiber->suspend();
-  if (stop_) leave(cpu);
+  arrive(cpu, id);
   deliver_due(cpu);
 }
 
@@ -249,11 +255,7 @@ void ReplayMachine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, v
     if (!pred(arg)) throw std::logic_error("wait_until would block outside a fiber");
     return;
   }
-  trace(TraceEntry::Kind::kPoint, cpu, id, 0, "");
-  cut_here(cpu, id);
-  epoch_++;
-  c.fiber->suspend();
-  if (stop_) leave(cpu);
+  arrive(cpu, id);
   const uint32_t lock = c.in_nmi ? 0 : point_lock(id);
   for (;;) {
     deliver_due(cpu);

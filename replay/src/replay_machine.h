@@ -120,6 +120,7 @@ class ReplayMachine {
   // Delivers every NMI whose recorded count is the CPU's count now.
   void deliver_due(uint32_t cpu);
   void deliver(uint32_t cpu);
+  void arrive(uint32_t cpu, uint32_t id);
   // Stops the CPU for good if the recording cut it here.
   void cut_here(uint32_t cpu, uint32_t point);
   void lock_turn(uint32_t cpu, uint32_t lock);
