@@ -163,6 +163,22 @@ TEST(Replay, StreamWithoutTrailerIsRefusedNamingTheCpu) {
   }
 }
 
+// A flight recorder whose ring wrapped lost the run's start: refused,
+// saying so (rather than as transport loss).
+TEST(Replay, WrappedFlightRecorderIsRefusedSayingSo) {
+  eventlog::Log log = vmxon_race().log();
+  log.header->set_sink(nestrr::v1::Header::SINK_FLIGHT_RECORDER);
+  log.streams[0].records_dropped_logger = 1234;
+  try {
+    replay(log);
+    FAIL() << "a wrapped flight log was replayed";
+  } catch (const std::invalid_argument& e) {
+    std::string why = e.what();
+    EXPECT_NE(why.find("flight-recorder log: cpu 0's ring wrapped, its first 1234 records"),
+              std::string::npos) << why;
+  }
+}
+
 TEST(Replay, LogWithoutScenarioIsRefused) {
   eventlog::Log log = vmxon_race().log();
   log.header->clear_scenario();
