@@ -182,6 +182,30 @@ bool core_init(struct core *c, const struct core_config *cfg,
   return ept01_build_identity(c, &c->vcpu[0]);
 }
 
+static bool same_bytes(const void *a, const void *b, size_t n) {
+  const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+  for (size_t i = 0; i < n; i++)
+    if (x[i] != y[i]) return false;
+  return true;
+}
+
+bool core_resume(struct core *c, const void *image, size_t bytes,
+                 const struct core_config *cfg, const struct core_platform *plat) {
+  const struct core *from = (const struct core *)image;
+  if (!image || bytes != sizeof(*c) || !cfg || !plat) return false;
+  if (!same_bytes(&from->cfg, cfg, sizeof(*cfg))) return false;
+  if (from->phys_size != core_phys_size(cfg) || !plat->phys(plat->ctx, 0, from->phys_size))
+    return false;
+  for (uint32_t i = 0; i < CORE_MAX_CPUS; i++) {
+    const struct core_vcpu *v = &from->vcpu[i];
+    if (v->in_nmi || v->nmi_latched || v->nmi_unlogged || v->id != i) return false;
+  }
+  core_copy(c, image, sizeof(*c));
+  c->plat = plat;
+  for (uint32_t i = 0; i < CORE_MAX_CPUS; i++) c->vcpu[i].core = c;
+  return true;
+}
+
 /* ---- L1 memory ---- */
 
 bool core_l1_write64(struct core_vcpu *v, uint64_t gpa, uint64_t value) {

@@ -105,4 +105,5 @@ void core_idle_enter(struct core *c, uint32_t cpu) {
   struct core_vcpu *v = &c->vcpu[cpu];
   v->progress++;
   v->point = CORE_POINT_IDLE;
+  v->idle = 1;
 }

@@ -205,6 +205,7 @@ struct core_vcpu {
   struct core_wl_pal wl_pal;
   struct core_wl_remap wl_remap;
   uint32_t wl_done;
+  uint32_t idle;            /* core_idle_enter was called */
 };
 
 struct core_quiesce {
@@ -255,6 +256,15 @@ uint64_t core_phys_size(const struct core_config *cfg);
  * memory is too small. Single-threaded: call before any CPU runs. */
 bool core_init(struct core *c, const struct core_config *cfg,
                const struct core_platform *plat);
+
+/* Resume from a copy of a `struct core` taken while every CPU stood between
+ * two workload steps (or idled) with no NMI latched or in progress, e.g. a
+ * flight recorder's key frame; the caller restores machine memory itself.
+ * `image` is that copy (`bytes` must be sizeof(struct core)); its config
+ * must equal `cfg`. Re-points the copy at `plat` and at `c`. False if the
+ * image does not fit this build or that config. */
+bool core_resume(struct core *c, const void *image, size_t bytes,
+                 const struct core_config *cfg, const struct core_platform *plat);
 
 static inline struct core_vcpu *core_cpu(struct core *c, uint32_t cpu) {
   return &c->vcpu[cpu];
@@ -349,6 +359,10 @@ static inline uint64_t core_vcpu_progress(const struct core_vcpu *v) {
 /* Id of the yield point the CPU entered last (enum core_point). */
 static inline uint32_t core_vcpu_point(const struct core_vcpu *v) {
   return v->point;
+}
+/* True once the CPU's workload is done and it idles (core_idle_enter). */
+static inline bool core_vcpu_idle(const struct core_vcpu *v) {
+  return v->idle != 0;
 }
 static inline bool core_vcpu_in_nmi(const struct core_vcpu *v) {
   return v->in_nmi != 0;
