@@ -66,5 +66,6 @@ void nestrr_logger_dump(struct nestrr_logger *lg) {
   if (!nestrr_try_lock(&lg->dump_busy)) return;
   nestrr_emit_header(lg, &lg->dump_scratch, NESTRR_HEADER_SINK_FLIGHT_RECORDER);
   for (cpu = 0; cpu < lg->cpu_count; cpu++) dump_cpu(lg, cpu, &lg->dump_scratch);
+  nestrr_emit_keyframes(lg, &lg->dump_scratch); /* after: each ring's seq is fresh */
   nestrr_unlock(&lg->dump_busy);
 }

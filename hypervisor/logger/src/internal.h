@@ -36,6 +36,10 @@ void nestrr_emit_header(struct nestrr_logger *lg, struct nestrr_scratch *sc, uin
 void nestrr_emit_trailer(struct nestrr_logger *lg, struct nestrr_scratch *sc, uint32_t cpu,
                          uint64_t next_seq, uint64_t dropped);
 
+/* keyframe.c: empties the store; writes its key frames (dump only). */
+void nestrr_keyframe_init(struct nestrr_logger *lg);
+void nestrr_emit_keyframes(struct nestrr_logger *lg, struct nestrr_scratch *sc);
+
 /* log.c: the RecordsLost record, appended by a consumer. */
 bool nestrr_log_records_lost(struct nestrr_logger *lg, uint32_t cpu, uint64_t count);
 

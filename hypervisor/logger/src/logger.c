@@ -37,6 +37,12 @@ bool nestrr_logger_init(struct nestrr_logger *lg, const struct nestrr_config *co
   lg->config.scenario = config->scenario;
   lg->config.packet = config->packet;
   lg->config.packet_ctx = config->packet_ctx;
+  lg->config.keyframe_memory = config->keyframe_memory;
+  lg->config.keyframe_bytes = config->keyframe_bytes;
+  lg->kf_newest = 1; /* the first key frame goes to half 0 */
+  lg->kf_pending = 0;
+  lg->kf_last_id = 0;
+  nestrr_keyframe_init(lg);
   lg->frames_since_header = 0;
   mem += align;
   state_bytes = (unsigned long)config->cpu_count * sizeof(struct nestrr_cpu_state);

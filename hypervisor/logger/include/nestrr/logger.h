@@ -57,7 +57,7 @@ extern "C" {
 #endif
 
 /* ABI of this header (struct layouts, slot payloads). Raised on change. */
-#define NESTRR_LOGGER_ABI_VERSION 3u
+#define NESTRR_LOGGER_ABI_VERSION 4u
 /* Schema version written in Header.format_version. */
 #define NESTRR_FORMAT_VERSION 2u
 /* NmiReceived source when the receiver cannot know it. */
@@ -139,6 +139,10 @@ struct nestrr_config {
    * or CRC) instead of going to `write`. 0 = frames to `write`. */
   nestrr_write_fn packet;
   void *packet_ctx;
+  /* Flight mode: the key-frame store (nestrr_logger_keyframe_take), two
+   * key frames of at most half of it each; 0 = no key frames. */
+  void *keyframe_memory;
+  unsigned long keyframe_bytes;
 };
 
 /* Encoding scratch: one frame's payload and line, one slot copy. */
@@ -169,6 +173,11 @@ struct nestrr_logger {
   unsigned char *rings;
   struct nestrr_config config;
   struct nestrr_scratch dump_scratch; /* owned by whoever holds dump_busy */
+  /* Key frames: which half of the store holds the newest published one,
+   * whether the other holds one taken and not yet published, the last id. */
+  uint32_t kf_newest;
+  uint32_t kf_pending;
+  uint64_t kf_last_id;
 };
 
 /* Sets up the logger over config->memory. Stream mode with a sink: writes
@@ -242,9 +251,39 @@ void nestrr_logger_flush(struct nestrr_logger *lg, uint32_t cpu);
 void nestrr_logger_finish(struct nestrr_logger *lg);
 /* Flight mode: writes a Header, then per CPU its records oldest first (with
  * a RecordsLost for what was overwritten since the previous dump) and a
- * Trailer. Rings keep their contents. Returns at once if a dump runs.
- * Stream mode: same as finish. */
+ * Trailer, then the key frames kept (older first). Rings keep their
+ * contents. Returns at once if a dump runs. Stream mode: same as finish. */
 void nestrr_logger_dump(struct nestrr_logger *lg);
+
+/* ---- key frames (flight mode) ----
+ * A flight recorder keeps only the last records of each CPU, so a replay
+ * cannot start from the beginning of the run. A key frame is what it starts
+ * from instead: the state the hypervisor needs to resume (its own choice of
+ * memory regions) together with each CPU's next sequence number, copied
+ * while every CPU stands still between two steps of its work (the caller's
+ * barrier). The store keeps the last two; the dump writes them as
+ * KeyFramePiece packets, and a replay picks the oldest whose following
+ * records are all still in the rings. */
+#define NESTRR_KEYFRAME_REGIONS_MAX 4u
+#define NESTRR_KEYFRAME_PIECE_BYTES 1024u
+struct nestrr_region {
+  const char *name;   /* KeyFramePiece.Region.name, e.g. "core" */
+  const void *data;
+  uint64_t bytes;
+  uint32_t sparse;    /* 1: pieces that are all zero are left out */
+  uint32_t reserved;
+};
+/* Copies `n` regions into the store's older half (that key frame is gone
+ * from then on). Nothing is visible until nestrr_logger_keyframe_publish.
+ * False if there is no store, n is too large or the half is too small. */
+bool nestrr_logger_keyframe_take(struct nestrr_logger *lg, const struct nestrr_region *regions,
+                                 uint32_t n);
+/* Makes the key frame just taken the newest (call once the caller knows
+ * its barrier held for the whole copy); without it the copy is dropped. */
+void nestrr_logger_keyframe_publish(struct nestrr_logger *lg);
+/* Records `cpu` committed since the newest published key frame (since the
+ * start without one). For the caller's "a key frame is due" test. */
+uint32_t nestrr_logger_since_keyframe(const struct nestrr_logger *lg, uint32_t cpu);
 
 /* Bytes free in `cpu`'s ring right now (stream mode: what the next drain
  * has not yet made room for). A record needs at most NESTRR_SLOT_MAX plus
