@@ -48,6 +48,14 @@ std::string format_info(const Log& log, const Timeline* timeline, const CodeName
   line("lost in transport: " + std::to_string(s.records_lost_transport) + " in " +
        std::to_string(log.gaps.size()) + " gaps");
   line("dropped by logger: " + std::to_string(s.records_dropped_logger));
+  for (const auto& f : log.key_frames) {
+    std::string seqs;
+    for (size_t i = 0; i < f.next_seq.size(); ++i)
+      seqs += (i ? " cpu" : "cpu") + std::to_string(i) + ":#" + std::to_string(f.next_seq[i]);
+    line("key frame " + std::to_string(f.id) + ": " + std::to_string(f.pieces_seen) + "/" +
+         std::to_string(f.pieces) + " pieces" +
+         (f.complete() ? ", resumes at " + seqs : ", unusable: " + f.problem));
+  }
   std::map<std::string, uint64_t> kinds;
   for (const auto& st : log.streams) {
     std::map<std::string, uint64_t> per;

@@ -107,8 +107,13 @@ void LogBuilder::add_packet(const nestrr::v1::Packet& packet, uint64_t offset) {
     add_chunk(packet, offset);
     known = true;
   }
+  if (packet.has_key_frame()) {
+    ++log_.stats.key_frame_pieces;
+    key_frames_.add(packet.key_frame(), offset);
+    known = true;
+  }
   if (!known && packet.cpu() == 0 && packet.first_seq() == 0 && packet.tsc_base() == 0) {
-    warn(offset, "packet carries no header, trailer or record");
+    warn(offset, "packet carries no header, trailer, record or key frame");
   } else if (!known) {
     ++log_.stats.chunks;  // a chunk of zero records: legal, carries nothing
   }
@@ -266,6 +271,10 @@ Log LogBuilder::finish() {
     log_.streams.push_back(std::move(stream));
   }
   cpus_.clear();
+  log_.key_frames = key_frames_.finish();
+  for (const auto& f : log_.key_frames)
+    if (!f.complete())
+      warn(f.stream_offset, "key frame " + std::to_string(f.id) + " is unusable: " + f.problem);
   if (!log_.header && (log_.stats.chunks > 0 || log_.stats.trailers > 0)) {
     warn(0, "no header packet in the stream: CPU count and TSC rate unknown");
   }

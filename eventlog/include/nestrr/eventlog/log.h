@@ -11,6 +11,7 @@
 #include "nestrr.pb.h"
 #include "nestrr/eventlog/damage.h"
 #include "nestrr/eventlog/event.h"
+#include "nestrr/eventlog/key_frame.h"
 #include "nestrr/eventlog/stats.h"
 
 namespace nestrr::eventlog {
@@ -39,6 +40,7 @@ struct Log {
   std::vector<Event> console;                // ConsoleText events, kNoCpu
   std::vector<Damage> damage;
   std::vector<SeqGap> gaps;
+  std::vector<KeyFrame> key_frames;          // flight recorder, ascending id
   Stats stats;
 
   const Event& at(EventRef ref) const { return streams[ref.stream].events[ref.index]; }

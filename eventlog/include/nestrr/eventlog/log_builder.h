@@ -61,6 +61,7 @@ class LogBuilder : private FrameSink {
   FrameReader reader_;
   Log log_;
   std::map<uint32_t, PendingCpu> cpus_;
+  KeyFrameAssembler key_frames_;
   std::map<std::pair<std::string, int>, uint64_t> unknown_seen_;
   LiveCounters live_;
   uint64_t last_tsc_ = 0;  // of the latest decoded record: places console text

@@ -41,6 +41,7 @@ struct Stats {
   uint64_t headers = 0;
   uint64_t chunks = 0;
   uint64_t trailers = 0;
+  uint64_t key_frame_pieces = 0;     // KeyFramePiece packets (log.key_frames)
   uint64_t records = 0;              // distinct records kept
   uint64_t duplicate_records = 0;    // same CPU+seq+content seen again
   uint64_t conflicting_records = 0;  // same CPU+seq, different content (kept first)
