@@ -48,6 +48,10 @@ void register_replay(CLI::App& app, Run& run) {
         return kExitBadInput;
       }
       uint32_t cpus = static_cast<uint32_t>(r.progress.size());
+      if (r.key_frame)
+        std::cout << "Replayed from key frame " << r.key_frame << " (the flight recorder's rings "
+                  << "wrapped; the " << r.records_before_key_frame
+                  << " records kept before it are not replayable)\n\n";
       if (r.failure) {
         std::cout << "Failure: " << replay::failure_line(*r.failure) << "\n\n"
                   << "Interleaving before the failure (replay order):\n"

@@ -5,6 +5,10 @@
 #include <stdexcept>
 #include <tuple>
 
+extern "C" {
+#include "nestrr/core/core.h"
+}
+
 #include "event_check.h"
 
 namespace nestrr::replay {
@@ -21,6 +25,92 @@ nestrr::v1::Record RecordTable::record(size_t i) const {
   return r;
 }
 
+namespace {
+
+bool is_flight(const eventlog::Log& log) {
+  return log.header->sink() == nestrr::v1::Header::SINK_FLIGHT_RECORDER;
+}
+
+// The seq of a CPU's first record in the log (its trailer's next_seq when
+// it has none).
+uint64_t first_kept(const eventlog::CpuStream* s) {
+  if (!s) return 0;
+  if (!s->events.empty()) return s->events.front().seq;
+  return s->trailer ? s->trailer->next_seq() : 0;
+}
+
+// Why replay cannot start from key frame `f`, or "" if it can.
+std::string unusable(const eventlog::Log& log, const eventlog::KeyFrame& f, uint32_t cpus,
+                     const core_config& cfg) {
+  if (!f.complete()) return f.problem;
+  if (f.next_seq.size() != cpus)
+    return "it names " + std::to_string(f.next_seq.size()) + " CPUs, the scenario " +
+           std::to_string(cpus);
+  const auto* core = f.region("core");
+  const auto* phys = f.region("phys");
+  if (!core || !phys) return "it lacks the \"core\" or \"phys\" region";
+  if (core->bytes != sizeof(struct core))
+    return "its core state is " + std::to_string(core->bytes) + " bytes, this build's " +
+           std::to_string(sizeof(struct core)) + ": the log comes from another build of the core";
+  if (phys->bytes != core_phys_size(&cfg))
+    return "its machine memory is " + std::to_string(phys->bytes) + " bytes, the scenario needs " +
+           std::to_string(core_phys_size(&cfg));
+  for (uint32_t cpu = 0; cpu < cpus; ++cpu) {
+    const uint64_t first = first_kept(log.find_cpu(cpu));
+    if (first > f.next_seq[cpu])
+      return "cpu" + std::to_string(cpu) + "'s records #" + std::to_string(f.next_seq[cpu]) +
+             " to #" + std::to_string(first - 1) + " after it were overwritten";
+  }
+  for (const auto& g : log.gaps)
+    if (g.cpu < cpus && g.to > f.next_seq[g.cpu])
+      return "cpu" + std::to_string(g.cpu) + " lost records #" + std::to_string(g.from) +
+             " to #" + std::to_string(g.to - 1) + " after it";
+  return "";
+}
+
+// A flight log whose rings wrapped: the oldest usable key frame.
+ResumePoint resume_point(const eventlog::Log& log, uint32_t cpus, const core_config& cfg) {
+  std::string why;
+  uint32_t wrapped = 0;
+  uint64_t overwritten = 0;
+  for (uint32_t cpu = 0; cpu < cpus; ++cpu) {
+    const eventlog::CpuStream* s = log.find_cpu(cpu);
+    if (first_kept(s) > 0 && !wrapped) wrapped = cpu + 1;
+    if (s) overwritten += s->records_dropped_logger;
+  }
+  for (const auto& f : log.key_frames) {
+    std::string problem = unusable(log, f, cpus, cfg);
+    if (problem.empty()) {
+      ResumePoint r;
+      r.key_frame_id = f.id;
+      r.next_seq = f.next_seq;
+      r.core_image = f.region("core")->flatten();
+      const auto* phys = f.region("phys");
+      r.phys_bytes = phys->bytes;
+      r.phys = phys->pieces;
+      for (uint32_t cpu = 0; cpu < cpus; ++cpu)
+        if (const auto* s = log.find_cpu(cpu))
+          for (const auto& e : s->events) {
+            if (e.seq >= f.next_seq[cpu]) break;
+            if (!e.record.has_records_lost()) ++r.records_before;
+          }
+      return r;
+    }
+    why += "; key frame " + std::to_string(f.id) + ": " + problem;
+  }
+  const uint32_t cpu = wrapped ? wrapped - 1 : 0;
+  throw std::invalid_argument(
+      "flight-recorder log: cpu" + std::to_string(cpu) + "'s ring wrapped (" +
+      std::to_string(overwritten) + " records overwritten in all), so replay must start from a "
+      "key frame, and " +
+      (log.key_frames.empty()
+           ? std::string("the log has none (the hypervisor took no key frame: see "
+                         "docs/integrating.md, \"Key frames\")")
+           : "none of its " + std::to_string(log.key_frames.size()) + " is usable" + why));
+}
+
+}  // namespace
+
 ExpectedLog expected_from(const eventlog::Log& log) {
   if (!log.header) throw std::invalid_argument("the log has no header");
   if (!log.header->has_scenario())
@@ -36,14 +126,23 @@ ExpectedLog expected_from(const eventlog::Log& log) {
   if (log.header->cpu_count() != out.scenario.cpu_count())
     throw std::invalid_argument("header says " + std::to_string(log.header->cpu_count()) +
                                 " CPUs, scenario " + std::to_string(out.scenario.cpu_count()));
-  if (!log.damage.empty() || !log.gaps.empty()) {
+  const core_config cfg = to_core_config(out.scenario);
+  const uint32_t cpus = out.scenario.cpu_count();
+  bool wrapped = false;
+  for (uint32_t cpu = 0; cpu < cpus; ++cpu) wrapped = wrapped || first_kept(log.find_cpu(cpu)) > 0;
+  if (is_flight(log) && wrapped) out.resume = resume_point(log, cpus, cfg);
+  // Loss before the key frame does not matter: it is not replayed.
+  std::vector<eventlog::SeqGap> gaps;
+  for (const auto& g : log.gaps)
+    if (!out.resume || g.cpu >= cpus || g.to > out.resume->next_seq[g.cpu]) gaps.push_back(g);
+  if (!log.damage.empty() || !gaps.empty()) {
     std::string what;
     if (!log.damage.empty())
       what = std::to_string(log.damage.size()) + " damaged frame(s), the first " +
              eventlog::describe(log.damage.front());
-    if (!log.gaps.empty()) {
-      const auto& g = log.gaps.front();
-      what += (what.empty() ? "" : "; ") + std::to_string(log.gaps.size()) +
+    if (!gaps.empty()) {
+      const auto& g = gaps.front();
+      what += (what.empty() ? "" : "; ") + std::to_string(gaps.size()) +
               " gap(s) in the records, the first on cpu" + std::to_string(g.cpu) + ", seq " +
               std::to_string(g.from) + " to " + std::to_string(g.to) +
               (g.tail ? " (the end of its stream, by its trailer)" : "");
@@ -72,20 +171,16 @@ ExpectedLog expected_from(const eventlog::Log& log) {
     if (stream.cpu >= out.cpus.size())
       throw std::invalid_argument("records of cpu " + std::to_string(stream.cpu) +
                                   " beyond the scenario's CPUs");
-    if (stream.records_dropped_logger) {
-      const bool flight = log.header->sink() == nestrr::v1::Header::SINK_FLIGHT_RECORDER;
-      if (flight)
-        throw std::invalid_argument(
-            "flight-recorder log: cpu " + std::to_string(stream.cpu) + "'s ring wrapped, its first " +
-            std::to_string(stream.records_dropped_logger) +
-            " records were overwritten; replay re-executes from the start of the run and needs "
-            "them (a flight log replays only while its rings have not wrapped)");
+    // A flight log counts its overwrites as drops: the key frame covers them.
+    if (stream.records_dropped_logger && !(is_flight(log) && out.resume)) {
       throw std::invalid_argument("cpu " + std::to_string(stream.cpu) + " lost " +
                                   std::to_string(stream.records_dropped_logger) +
                                   " records in the logger; replay needs every record");
     }
     ExpectedCpu& cpu = out.cpus[stream.cpu];
+    const uint64_t from = out.resume ? out.resume->next_seq[stream.cpu] : 0;
     for (const auto& ev : stream.events) {
+      if (ev.seq < from) continue;
       nestrr::v1::Record r = ev.record;
       // Memory snapshots are state dumped for the debugger (the testbox
       // logs the failing VCPU after its assertion), not steps of the run.

@@ -63,8 +63,20 @@ struct ExpectedCpu {
   std::optional<ExpectedCut> cut;           // none: ran to its end or halted
 };
 
+// Where the replay of a flight log whose rings wrapped starts: one of its
+// key frames, the state the core resumes from (eventlog/key_frame.h).
+struct ResumePoint {
+  uint64_t key_frame_id = 0;
+  std::vector<uint64_t> next_seq;         // per CPU: its first record replayed
+  std::vector<uint8_t> core_image;        // a struct core
+  uint64_t phys_bytes = 0;
+  std::map<uint64_t, std::string> phys;   // non-zero pieces of machine memory
+  uint64_t records_before = 0;            // kept in the log but before it
+};
+
 struct ExpectedLog {
   Scenario scenario;
+  std::optional<ResumePoint> resume;  // none: from the start of the run
   std::vector<ExpectedCpu> cpus;
   // Per lock id, acquisitions in recorded order (TSC order: a release is
   // logged before the lock is given back, an acquisition after it is
@@ -75,7 +87,9 @@ struct ExpectedLog {
 // The first format version whose NMI positions and CPU ends are exact.
 inline constexpr uint32_t kReplayFormatVersion = 2;
 
-// Throws std::invalid_argument when the log cannot be replayed.
+// Throws std::invalid_argument when the log cannot be replayed. A flight
+// log whose rings wrapped replays from the oldest key frame whose following
+// records are all in the log; without one it is refused, saying why.
 ExpectedLog expected_from(const eventlog::Log& log);
 
 }  // namespace nestrr::replay

@@ -331,11 +331,14 @@ void ReplayMachine::assert_failed(uint32_t cpu, const char* cond, const char* fi
 // ---- fibers and the scheduler ----
 
 void ReplayMachine::cpu_body(uint32_t cpu) {
-  cut_here(cpu, CORE_POINT_NONE);  // a CPU the recording stopped before it ran
-  while (core_workload_step(&core_, cpu)) {
-  }
-  core_idle_enter(&core_, cpu);
   VCpu& c = cpus_[cpu];
+  cut_here(cpu, exp_.resume ? c.last_point : CORE_POINT_NONE);  // stopped before it ran on
+  // From a key frame, a CPU that was idle there idles on.
+  if (!core_vcpu_idle(&core_.vcpu[cpu])) {
+    while (core_workload_step(&core_, cpu)) {
+    }
+    core_idle_enter(&core_, cpu);
+  }
   c.finished = true;
   c.last_point = CORE_POINT_IDLE;
   epoch_++;
@@ -371,8 +374,28 @@ void ReplayMachine::finish_checks() {
   }
 }
 
+// From a key frame: its machine memory, then the core's state on top.
+void ReplayMachine::resume_from(const ResumePoint& r) {
+  memory_->reset();
+  for (const auto& [offset, data] : r.phys) {
+    void* p = memory_->at(offset, data.size());
+    if (!p) throw std::invalid_argument("key frame " + std::to_string(r.key_frame_id) +
+                                        ": a piece of machine memory lies outside it");
+    std::copy(data.begin(), data.end(), static_cast<char*>(p));
+  }
+  if (!core_resume(&core_, r.core_image.data(), r.core_image.size(), &cfg_, &plat_))
+    throw std::invalid_argument(
+        "key frame " + std::to_string(r.key_frame_id) +
+        ": the core cannot resume from its state (another configuration, or an NMI in progress)");
+  for (uint32_t i = 0; i < cpus_.size(); ++i) cpus_[i].last_point = core_vcpu_point(&core_.vcpu[i]);
+}
+
 void ReplayMachine::start() {
-  if (!core_init(&core_, &cfg_, &plat_)) throw std::invalid_argument("core_init refused the scenario");
+  if (exp_.resume) {
+    resume_from(*exp_.resume);
+  } else if (!core_init(&core_, &cfg_, &plat_)) {
+    throw std::invalid_argument("core_init refused the scenario");
+  }
   args_.resize(cpus_.size());
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
     args_[i] = {this, i};

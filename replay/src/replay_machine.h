@@ -119,6 +119,7 @@ class ReplayMachine {
   void trace(TraceEntry::Kind kind, uint32_t cpu, uint32_t point, uint32_t other, std::string text);
   // Delivers every NMI whose recorded count is the CPU's count now.
   void deliver_due(uint32_t cpu);
+  void resume_from(const ResumePoint& r);
   void deliver(uint32_t cpu);
   void arrive(uint32_t cpu, uint32_t id);
   // Stops the CPU for good if the recording cut it here.

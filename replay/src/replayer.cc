@@ -28,6 +28,10 @@ ReplayResult replay(const eventlog::Log& log, const ReplayOptions& options) {
   r.events_checked = best->events_checked;
   r.attempts = 1;
   r.cpus_cut = std::move(best->cut);
+  if (exp.resume) {
+    r.key_frame = exp.resume->key_frame_id;
+    r.records_before_key_frame = exp.resume->records_before;
+  }
   if (options.symbolize && !r.stack.empty()) {
     HostSymbolizer sym;
     for (uint64_t a : r.stack) r.stack_symbols.push_back(sym.return_address(a));

@@ -2,7 +2,12 @@
 // time, clean variants replayed to their end, the views.
 #include <gtest/gtest.h>
 
+extern "C" {
+#include "nestrr/core/core.h"
+}
+
 #include "nestrr/replay/interleaving_view.h"
+#include "nestrr/replay/scenario.h"
 #include "nestrr/replay/replayer.h"
 #include "recorded.h"
 
@@ -163,20 +168,62 @@ TEST(Replay, StreamWithoutTrailerIsRefusedNamingTheCpu) {
   }
 }
 
-// A flight recorder whose ring wrapped lost the run's start: refused,
-// saying so (rather than as transport loss).
-TEST(Replay, WrappedFlightRecorderIsRefusedSayingSo) {
+// A flight recorder whose ring wrapped lost the run's start: the log is
+// the race's with cpu0's first 1000 records gone, as the ring's overwrite
+// leaves it. Without a key frame, or with none usable, it is refused,
+// saying why for each; a key frame that is usable but whose records after
+// it are gone says which.
+eventlog::Log wrapped_race() {
   eventlog::Log log = vmxon_race().log();
   log.header->set_sink(nestrr::v1::Header::SINK_FLIGHT_RECORDER);
-  log.streams[0].records_dropped_logger = 1234;
+  auto& ev = log.streams[0].events;
+  ev.erase(ev.begin(), ev.begin() + 1000);
+  log.streams[0].records_dropped_logger = 1000;
+  return log;
+}
+
+std::string refusal(const eventlog::Log& log) {
   try {
     replay(log);
-    FAIL() << "a wrapped flight log was replayed";
   } catch (const std::invalid_argument& e) {
-    std::string why = e.what();
-    EXPECT_NE(why.find("flight-recorder log: cpu 0's ring wrapped, its first 1234 records"),
-              std::string::npos) << why;
+    return e.what();
   }
+  return "(replayed)";
+}
+
+TEST(Replay, WrappedFlightRecorderWithoutKeyFramesIsRefusedSayingSo) {
+  const std::string why = refusal(wrapped_race());
+  EXPECT_NE(why.find("flight-recorder log: cpu0's ring wrapped (1000 records overwritten in all)"),
+            std::string::npos) << why;
+  EXPECT_NE(why.find("the log has none"), std::string::npos) << why;
+}
+
+TEST(Replay, WrappedFlightRecorderNamesWhyEachKeyFrameIsUnusable) {
+  eventlog::Log log = wrapped_race();
+  eventlog::KeyFrame incomplete;
+  incomplete.id = 4;
+  incomplete.problem = "2 of its 90 pieces are missing";
+  eventlog::KeyFrame other_build;
+  other_build.id = 5;
+  other_build.next_seq = {2000, 2000};
+  other_build.regions = {{"core", 12, false, {}}, {"phys", 4096, true, {}}};
+  eventlog::KeyFrame too_old = other_build;
+  too_old.id = 6;
+  too_old.regions[0].bytes = sizeof(struct core);
+  too_old.regions[1].bytes = 0;
+  eventlog::KeyFrame stale = too_old;
+  stale.id = 7;
+  const core_config cfg = to_core_config(from_proto(log.header->scenario()));
+  stale.regions[1].bytes = core_phys_size(&cfg);
+  stale.next_seq = {500, 0};
+  log.key_frames = {incomplete, other_build, too_old, stale};
+  const std::string why = refusal(log);
+  EXPECT_NE(why.find("none of its 4 is usable"), std::string::npos) << why;
+  EXPECT_NE(why.find("key frame 7: cpu0's records #500 to #999 after it were overwritten"),
+            std::string::npos) << why;
+  EXPECT_NE(why.find("key frame 4: 2 of its 90 pieces are missing"), std::string::npos) << why;
+  EXPECT_NE(why.find("key frame 5: its core state is 12 bytes"), std::string::npos) << why;
+  EXPECT_NE(why.find("key frame 6: its machine memory is 0 bytes"), std::string::npos) << why;
 }
 
 TEST(Replay, LogWithoutScenarioIsRefused) {

@@ -57,6 +57,10 @@ struct ReplayResult {
   uint64_t events_checked = 0;
   uint32_t attempts = 0;                   // re-executions of the log: always 1
   std::vector<uint32_t> cpus_cut;          // CPUs the recording stopped mid-way
+  // A flight log whose rings wrapped replays from a key frame: its id, and
+  // how many of the log's records came before it (shown, not replayed).
+  uint64_t key_frame = 0;                  // 0: from the start of the run
+  uint64_t records_before_key_frame = 0;
 };
 
 // Throws std::invalid_argument when the log cannot be replayed: no header
