@@ -121,6 +121,7 @@ void register_testbox(CLI::App& app, Run& run) {
       switch (r.end) {
         case testbox::TestboxResult::End::kAssertion:
         case testbox::TestboxResult::End::kCompleted:
+        case testbox::TestboxResult::End::kTimeLimit:
         case testbox::TestboxResult::End::kTimeout: return kExitOk;
         case testbox::TestboxResult::End::kPanic:
           spdlog::error("the testbox image panicked (see the console lines in {})", o->out);

@@ -3,6 +3,7 @@
 #include "machine.h"
 
 #include "cpu.h"
+#include "keyframe.h"
 #include "lapic.h"
 #include "log_glue.h"
 #include "nestrr/assert.h"
@@ -275,13 +276,16 @@ void machine_core_ap(uint32_t apic_id) {
   }
   uint32_t cpu = apic_id - 1;
   while (!go) cpu_relax();
-  /* A stop is noticed at the next yield point (a cut), not between steps. */
+  /* A stop is noticed at the next yield point (a cut), not between steps.
+   * Between steps (and while idle) the CPU may join a key frame. */
   while (core_workload_step(&core, cpu)) {
+    if (flight_mode) keyframe_step_boundary(cpu);
   }
   core_idle_enter(&core, cpu);
   __atomic_store_n(&cpus[cpu].done, 1u, __ATOMIC_SEQ_CST);
   while (!stop) { /* still answers NMIs */
     core_nmi_poll(&core, cpu);
+    if (flight_mode) keyframe_step_boundary(cpu);
     cpu_relax();
   }
   park(cpu);
@@ -333,6 +337,10 @@ static void setup_log(const struct testbox_options *o) {
   lc.module_count = 1;
   lc.scenario = &scenario;
   lc.write = uart_sink;
+  if (o->flight) {
+    struct keyframe_site kf = {&lg, &core, phys_mem, phys_size, cpu_count, &stop, &freeze};
+    keyframe_setup(&kf, &lc);
+  }
   if (!nestrr_logger_init(&lg, &lc)) {
     uart_printf("testbox: the logger refused its configuration\n");
     machine_exit(TESTBOX_EXIT_PANIC);
@@ -435,6 +443,9 @@ void machine_run_core(const struct testbox_options *o) {
   else
     nestrr_logger_finish(&lg);
   progress_line();
+  if (o->flight)
+    uart_printf("testbox: key frames: %lu taken, %lu given up\n", keyframe_published(),
+                keyframe_abandoned());
   if (failure.claimed) {
     uart_printf("testbox: cpu%u: assertion '%s' failed at %s:%u (progress %lu)\n", failure.cpu,
                 failure.cond, failure.file, failure.line, failure.progress);
