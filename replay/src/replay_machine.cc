@@ -332,7 +332,7 @@ void ReplayMachine::assert_failed(uint32_t cpu, const char* cond, const char* fi
 
 void ReplayMachine::cpu_body(uint32_t cpu) {
   VCpu& c = cpus_[cpu];
-  cut_here(cpu, exp_.resume ? c.last_point : CORE_POINT_NONE);  // stopped before it ran on
+  cut_here(cpu, CORE_POINT_NONE);  // a CPU the recording stopped before it ran
   // From a key frame, a CPU that was idle there idles on.
   if (!core_vcpu_idle(&core_.vcpu[cpu])) {
     while (core_workload_step(&core_, cpu)) {
@@ -378,9 +378,10 @@ void ReplayMachine::finish_checks() {
 void ReplayMachine::resume_from(const ResumePoint& r) {
   memory_->reset();
   for (const auto& [offset, data] : r.phys) {
+    // The reader keeps pieces inside their region, expected_from the region
+    // the size of this memory.
     void* p = memory_->at(offset, data.size());
-    if (!p) throw std::invalid_argument("key frame " + std::to_string(r.key_frame_id) +
-                                        ": a piece of machine memory lies outside it");
+    if (!p) throw std::logic_error("a key frame's piece lies outside machine memory");
     std::copy(data.begin(), data.end(), static_cast<char*>(p));
   }
   if (!core_resume(&core_, r.core_image.data(), r.core_image.size(), &cfg_, &plat_))
