@@ -171,8 +171,19 @@ ExpectedLog expected_from(const eventlog::Log& log) {
     if (stream.cpu >= out.cpus.size())
       throw std::invalid_argument("records of cpu " + std::to_string(stream.cpu) +
                                   " beyond the scenario's CPUs");
-    // A flight log counts its overwrites as drops: the key frame covers them.
-    if (stream.records_dropped_logger && !(is_flight(log) && out.resume)) {
+    // A flight log counts its overwrites as drops: the key frame covers
+    // them. Each overwritten record had a seq before the first one kept;
+    // more drops than that are records refused without a seq (the ring's
+    // oldest slot was still being written), which no check would see.
+    const uint64_t overwritten = out.resume ? first_kept(&stream) : 0;
+    if (stream.records_dropped_logger > overwritten) {
+      if (out.resume)
+        throw std::invalid_argument(
+            "cpu" + std::to_string(stream.cpu) + " dropped " +
+            std::to_string(stream.records_dropped_logger - overwritten) +
+            " records besides the " + std::to_string(overwritten) +
+            " its ring overwrote (its oldest slot was still being written); replay needs every "
+            "record after the key frame");
       throw std::invalid_argument("cpu " + std::to_string(stream.cpu) + " lost " +
                                   std::to_string(stream.records_dropped_logger) +
                                   " records in the logger; replay needs every record");

@@ -169,16 +169,19 @@ TEST(Replay, StreamWithoutTrailerIsRefusedNamingTheCpu) {
 }
 
 // A flight recorder whose ring wrapped lost the run's start: the log is
-// the race's with cpu0's first 1000 records gone, as the ring's overwrite
+// the race's with cpu0's first kOverwritten records gone, as the ring's overwrite
 // leaves it. Without a key frame, or with none usable, it is refused,
 // saying why for each; a key frame that is usable but whose records after
 // it are gone says which.
+constexpr uint64_t kOverwritten = 40;  // the race's cpu0 logs far more
+
 eventlog::Log wrapped_race() {
   eventlog::Log log = vmxon_race().log();
   log.header->set_sink(nestrr::v1::Header::SINK_FLIGHT_RECORDER);
   auto& ev = log.streams[0].events;
-  ev.erase(ev.begin(), ev.begin() + 1000);
-  log.streams[0].records_dropped_logger = 1000;
+  if (ev.size() < 2 * kOverwritten) ADD_FAILURE() << "cpu0 logged only " << ev.size() << " records";
+  ev.erase(ev.begin(), ev.begin() + static_cast<long>(std::min<uint64_t>(kOverwritten, ev.size())));
+  log.streams[0].records_dropped_logger = kOverwritten;
   return log;
 }
 
@@ -193,7 +196,7 @@ std::string refusal(const eventlog::Log& log) {
 
 TEST(Replay, WrappedFlightRecorderWithoutKeyFramesIsRefusedSayingSo) {
   const std::string why = refusal(wrapped_race());
-  EXPECT_NE(why.find("flight-recorder log: cpu0's ring wrapped (1000 records overwritten in all)"),
+  EXPECT_NE(why.find("flight-recorder log: cpu0's ring wrapped (40 records overwritten in all)"),
             std::string::npos) << why;
   EXPECT_NE(why.find("the log has none"), std::string::npos) << why;
 }
@@ -215,15 +218,43 @@ TEST(Replay, WrappedFlightRecorderNamesWhyEachKeyFrameIsUnusable) {
   stale.id = 7;
   const core_config cfg = to_core_config(from_proto(log.header->scenario()));
   stale.regions[1].bytes = core_phys_size(&cfg);
-  stale.next_seq = {500, 0};
+  stale.next_seq = {20, 0};
   log.key_frames = {incomplete, other_build, too_old, stale};
   const std::string why = refusal(log);
   EXPECT_NE(why.find("none of its 4 is usable"), std::string::npos) << why;
-  EXPECT_NE(why.find("key frame 7: cpu0's records #500 to #999 after it were overwritten"),
+  EXPECT_NE(why.find("key frame 7: cpu0's records #20 to #39 after it were overwritten"),
             std::string::npos) << why;
   EXPECT_NE(why.find("key frame 4: 2 of its 90 pieces are missing"), std::string::npos) << why;
   EXPECT_NE(why.find("key frame 5: its core state is 12 bytes"), std::string::npos) << why;
   EXPECT_NE(why.find("key frame 6: its machine memory is 0 bytes"), std::string::npos) << why;
+}
+
+// A key frame that passes every check of the log but holds no core state
+// the core accepts (all zeros: another config) is refused when replay
+// starts; and drops beyond what the ring overwrote are refused before.
+eventlog::KeyFrame zero_key_frame(const eventlog::Log& log) {
+  eventlog::KeyFrame f;
+  f.id = 9;
+  f.next_seq = {kOverwritten, 0};
+  const core_config cfg = to_core_config(from_proto(log.header->scenario()));
+  f.regions = {{"core", sizeof(struct core), false, {}}, {"phys", core_phys_size(&cfg), true, {}}};
+  return f;
+}
+
+TEST(Replay, KeyFrameTheCoreCannotResumeFromIsRefused) {
+  eventlog::Log log = wrapped_race();
+  log.key_frames = {zero_key_frame(log)};
+  const std::string why = refusal(log);
+  EXPECT_NE(why.find("key frame 9: the core cannot resume from its state"), std::string::npos) << why;
+}
+
+TEST(Replay, FlightDropsBeyondTheOverwrittenAreRefused) {
+  eventlog::Log log = wrapped_race();
+  log.key_frames = {zero_key_frame(log)};
+  log.streams[0].records_dropped_logger = kOverwritten + 3;
+  const std::string why = refusal(log);
+  EXPECT_NE(why.find("cpu0 dropped 3 records besides the 40 its ring overwrote"), std::string::npos)
+      << why;
 }
 
 TEST(Replay, LogWithoutScenarioIsRefused) {
