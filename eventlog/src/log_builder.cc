@@ -83,7 +83,7 @@ void LogBuilder::on_frame(const Frame& frame) {
   add_packet(packet, frame.offset);
 }
 
-void LogBuilder::add_packet(const nestrr::v1::Packet& packet, uint64_t offset) {
+void LogBuilder::add_packet(nestrr::v1::Packet& packet, uint64_t offset) {
   bool known = false;
   if (packet.has_header()) {
     add_header(packet.header(), offset);
@@ -138,7 +138,7 @@ void LogBuilder::add_header(const nestrr::v1::Header& header, uint64_t offset) {
   if (header.cpu_count() == 0) warn(offset, "header has cpu_count 0 (must be > 0)");
 }
 
-void LogBuilder::add_chunk(const nestrr::v1::Packet& packet, uint64_t offset) {
+void LogBuilder::add_chunk(nestrr::v1::Packet& packet, uint64_t offset) {
   ++log_.stats.chunks;
   const uint32_t cpu_id = packet.cpu();
   auto& cpu = cpus_[cpu_id];
@@ -157,7 +157,7 @@ void LogBuilder::add_chunk(const nestrr::v1::Packet& packet, uint64_t offset) {
   uint64_t tsc = packet.tsc_base();
   uint64_t rip = 0;
   for (uint64_t i = 0; i < n; ++i) {
-    const auto& record = packet.record(static_cast<int>(i));
+    auto& record = *packet.mutable_record(static_cast<int>(i));
     Event event;
     event.cpu = cpu_id;
     event.seq = first + i;
@@ -176,7 +176,8 @@ void LogBuilder::add_chunk(const nestrr::v1::Packet& packet, uint64_t offset) {
                          std::to_string(record.records_lost().cpu()));
       }
     }
-    event.record = record;
+    // The packet is done with after this: take the record, don't copy it.
+    event.record.Swap(&record);
     cpu.events.push_back(std::move(event));
   }
   last_tsc_ = tsc;
@@ -193,14 +194,16 @@ void LogBuilder::finish_cpu(uint32_t cpu_id, PendingCpu& pending, CpuStream& out
     std::stable_sort(events.begin(), events.end(), by_seq);
   out.cpu = cpu_id;
   out.trailer = pending.trailer;
-  out.events.reserve(events.size());
+  // Kept events are compacted in place (kept <= read), then the vector
+  // moves into the stream: no second copy of every record.
+  size_t kept_n = 0;
   const bool flight = log_.header &&
                       log_.header->sink() == nestrr::v1::Header::SINK_FLIGHT_RECORDER;
   uint64_t expected = 0;
   bool any = false;
   for (auto& event : events) {
-    if (any && event.seq == out.events.back().seq) {
-      const Event& kept = out.events.back();
+    if (any && event.seq == events[kept_n - 1].seq) {
+      const Event& kept = events[kept_n - 1];
       if (kept.tsc == event.tsc &&
           kept.record.SerializeAsString() == event.record.SerializeAsString()) {
         ++stats.duplicate_records;
@@ -226,9 +229,12 @@ void LogBuilder::finish_cpu(uint32_t cpu_id, PendingCpu& pending, CpuStream& out
       out.records_dropped_logger =
           saturating_add(out.records_dropped_logger, event.record.records_lost().count());
     }
-    out.events.push_back(std::move(event));
+    if (&events[kept_n] != &event) events[kept_n] = std::move(event);
+    ++kept_n;
   }
-  events.clear();
+  events.resize(kept_n);
+  out.events = std::move(events);
+  events = {};
   if (pending.trailer) {
     const uint64_t next = pending.trailer->next_seq();
     if (!any && flight) expected = next;

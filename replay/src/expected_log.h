@@ -42,6 +42,11 @@ struct ExpectedCut {
 class RecordTable {
  public:
   void push(const nestrr::v1::Record& normalized);
+  // Room for `records` records of about `bytes` bytes in all.
+  void reserve(size_t records, size_t bytes) {
+    ends_.reserve(records);
+    arena_.reserve(bytes);
+  }
   size_t size() const { return ends_.size(); }
   bool empty() const { return ends_.empty(); }
   std::string_view bytes(size_t i) const {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nestrr.pb.h"
+#include "nestrr/eventlog/bulk_allocator.h"
 #include "nestrr/eventlog/damage.h"
 #include "nestrr/eventlog/event.h"
 #include "nestrr/eventlog/key_frame.h"
@@ -19,9 +20,12 @@ namespace nestrr::eventlog {
 // Schema version this reader was written for.
 inline constexpr uint32_t kFormatVersion = 2;
 
+// A CPU's records: the bulk of a log's memory, in huge pages when large.
+using EventVector = std::vector<Event, BulkAllocator<Event>>;
+
 struct CpuStream {
   uint32_t cpu = 0;
-  std::vector<Event> events;  // sorted by seq, no duplicates
+  EventVector events;  // sorted by seq, no duplicates
   std::optional<nestrr::v1::Trailer> trailer;
   uint64_t records_lost_transport = 0;
   uint64_t records_dropped_logger = 0;  // sum of this CPU's RecordsLost

@@ -41,7 +41,7 @@ class LogBuilder : private FrameSink {
 
  private:
   struct PendingCpu {
-    std::vector<Event> events;
+    EventVector events;
     std::optional<nestrr::v1::Trailer> trailer;
     uint64_t trailer_offset = 0;
     uint64_t next_expected = 0;  // live gap estimate
@@ -52,9 +52,9 @@ class LogBuilder : private FrameSink {
   void on_text(const TextLine& line) override;
   void on_damage(const Damage& damage) override;
 
-  void add_packet(const nestrr::v1::Packet& packet, uint64_t offset);
+  void add_packet(nestrr::v1::Packet& packet, uint64_t offset);
   void add_header(const nestrr::v1::Header& header, uint64_t offset);
-  void add_chunk(const nestrr::v1::Packet& packet, uint64_t offset);
+  void add_chunk(nestrr::v1::Packet& packet, uint64_t offset);
   void warn(uint64_t offset, std::string message);
   void finish_cpu(uint32_t cpu, PendingCpu& pending, CpuStream& out);
 
