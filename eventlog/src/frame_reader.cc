@@ -16,6 +16,16 @@ constexpr uint64_t kMaxSkip = NESTRR_FRAME_MAX_LINE;
 
 void decode_sextet(int v, uint32_t& bits, int& nbits, std::vector<uint8_t>& out);
 
+// nestrr_base64_value as a table, for the frame body's fast path.
+struct SextetTable {
+  int8_t value[256];
+  SextetTable() {
+    for (int c = 0; c < 256; ++c) value[c] = static_cast<int8_t>(nestrr_base64_value(static_cast<unsigned char>(c)));
+  }
+  int operator[](uint8_t c) const { return value[c]; }
+};
+const SextetTable kSextet;
+
 std::string hex32(uint32_t v) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "0x%08x", v);
@@ -40,7 +50,24 @@ void FrameReader::feed(std::span<const uint8_t> bytes) {
       // Fast path through the body of a frame: base64 characters up to the
       // bound, decoded in place. Anything else goes through step().
       while (i < n && chars_ < kMaxChars) {
-        const int v = nestrr_base64_value(bytes[i]);
+        // Four characters make three bytes: whole groups skip the bit
+        // accumulator. A group with any non-base64 byte goes one by one.
+        if (nbits_ == 0 && n - i >= 4 && kMaxChars - chars_ >= 4) {
+          const int a = kSextet[bytes[i]], b = kSextet[bytes[i + 1]];
+          const int c = kSextet[bytes[i + 2]], d = kSextet[bytes[i + 3]];
+          if ((a | b | c | d) >= 0) {
+            const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
+                               (static_cast<uint32_t>(c) << 6) | static_cast<uint32_t>(d);
+            decoded_.push_back(static_cast<uint8_t>(v >> 16));
+            decoded_.push_back(static_cast<uint8_t>(v >> 8));
+            decoded_.push_back(static_cast<uint8_t>(v));
+            chars_ += 4;
+            i += 4;
+            offset_ += 4;
+            continue;
+          }
+        }
+        const int v = kSextet[bytes[i]];
         if (v < 0) break;
         ++chars_;
         decode_sextet(v, bits_, nbits_, decoded_);

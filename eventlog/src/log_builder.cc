@@ -59,7 +59,7 @@ void LogBuilder::on_text(const TextLine& line) {
 }
 
 void LogBuilder::on_frame(const Frame& frame) {
-  nestrr::v1::Packet packet;
+  nestrr::v1::Packet& packet = packet_;
   if (!packet.ParseFromArray(frame.payload.data(), static_cast<int>(frame.payload.size()))) {
     // The CRC held, so the writer sent this: a schema or writer bug.
     on_damage(Damage{DamageKind::kBadPacket, frame.offset, frame.length,

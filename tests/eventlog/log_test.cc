@@ -150,6 +150,26 @@ TEST(Log, LoggerDropsAreSeparateFromTransportLoss) {
   EXPECT_TRUE(has_warning(log, "counts 9 logger drops"));
 }
 
+// The per-record walk takes shortcuts (a table per event case, leaf events
+// checked without recursion): unknown fields on the record itself and two
+// levels below it are found as well.
+TEST(Log, UnknownFieldsAreFoundOnTheRecordAndInNestedEvents) {
+  nestrr::v1::Packet packet;
+  packet.set_cpu(0);
+  auto* rec = packet.add_record();
+  rec->GetReflection()->MutableUnknownFields(rec)->AddVarint(41, 1);
+  auto* registers = rec->mutable_assertion_failure()->mutable_registers();
+  registers->GetReflection()->MutableUnknownFields(registers)->AddVarint(63, 2);
+  std::ostringstream out;
+  StreamWriter w(out);
+  w.header(header(1));
+  w.packet(packet);
+  Log log = read_string(out.str());
+  EXPECT_TRUE(has_warning(log, "unknown field 41 in nestrr.v1.Record"));
+  EXPECT_TRUE(has_warning(log, "unknown field 63 in nestrr.v1.Registers"));
+  EXPECT_EQ(log.stats.unknown_fields, 2u);
+}
+
 TEST(Log, UnknownFieldsAreNamedAndTheRestIsKept) {
   nestrr::v1::Packet packet;
   packet.set_cpu(0);
