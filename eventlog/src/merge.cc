@@ -190,6 +190,13 @@ Timeline merge(const Log& log) {
   using Key = std::tuple<uint64_t, uint32_t, uint64_t, uint32_t>;  // tsc, cpu, seq, stream
   std::priority_queue<Key, std::vector<Key>, std::greater<>> ready;
   std::vector<uint32_t> head(streams, 0);
+  std::vector<size_t> edge_cursor(streams, 0);
+  for (uint32_t s = 0; s < streams; ++s) {
+    edge_cursor[s] = static_cast<size_t>(
+        std::lower_bound(by_source.begin(), by_source.end(), EventRef{s, 0},
+                         [](const CausalEdge& a, const EventRef& b) { return ref_less(a.from, b); }) -
+        by_source.begin());
+  }
   auto key_of = [&](uint32_t s) {
     const Event& e = log.streams[s].events[head[s]];
     return Key{e.tsc, e.cpu, e.seq, s};
@@ -219,10 +226,12 @@ Timeline merge(const Log& log) {
     const EventRef ref{s, head[s]};
     out.order.push_back(ref);
     ++head[s];
-    auto [lo, hi] = std::equal_range(
-        by_source.begin(), by_source.end(), CausalEdge{EdgeKind::kNmi, ref, ref},
-        [](const CausalEdge& a, const CausalEdge& b) { return ref_less(a.from, b.from); });
-    for (auto it = lo; it != hi; ++it) {
+    // Each stream is emitted in index order, so its out-edges are found by
+    // a cursor moving forward through by_source, not by a search per event.
+    size_t& next = edge_cursor[s];
+    while (next < by_source.size() && ref_less(by_source[next].from, ref)) ++next;
+    for (; next < by_source.size() && by_source[next].from == ref; ++next) {
+      const auto* it = &by_source[next];
       const EventRef to = it->to;
       if (to.index < head[to.stream]) {
         out.stats.violated.push_back(*it);  // destination already emitted
