@@ -155,14 +155,24 @@ std::string GdbServer::on_start_no_ack(std::string_view) {
 
 std::string GdbServer::on_stop_reason(std::string_view) { return stop_reply(target_.current_stop()); }
 
+// gdb cannot stop in, list or select a thread whose PC it cannot read
+// ("PC register is not available", then "No threads"). A CPU that logged
+// no registers at this position is shown at pc 0, which no logged code
+// occupies, and its thread name says that nothing was logged.
+CpuRegisters GdbServer::registers_for_gdb(uint32_t cpu) {
+  CpuRegisters regs = target_.registers(cpu);
+  if (!regs.value[kRip]) regs.value[kRip] = 0;
+  return regs;
+}
+
 std::string GdbServer::on_read_registers(std::string_view) {
-  return encode_registers(target_.arch(), target_.registers(selected(false)));
+  return encode_registers(target_.arch(), registers_for_gdb(selected(false)));
 }
 
 std::string GdbServer::on_read_register(std::string_view args) {
   auto n = parse_hex_u64(args);
   if (!n || *n > 0xffff) return std::string(kError);
-  std::string r = encode_register(target_.arch(), target_.registers(selected(false)),
+  std::string r = encode_register(target_.arch(), registers_for_gdb(selected(false)),
                                   static_cast<uint32_t>(*n));
   return r.empty() ? std::string(kError) : r;
 }

@@ -84,6 +84,25 @@ TEST(GdbRecorded, ThreadsDisassemblyAndUnknownMemory) {
   EXPECT_NE(out.find("event 1 of 2"), std::string::npos) << out;
 }
 
+// A host recording stopped by its time limit: no assertion, and a CPU
+// that logged no registers at the last event. gdb still attaches and lists
+// every CPU; the one without registers is at pc 0 and says why.
+TEST(GdbRecorded, AttachesToALogWithoutAssertionOrRegisters) {
+  const std::string log = (testing::temp_dir() / "no-assert.nrr").string();
+  int status = -1;
+  run(quote(NESTRR_BIN) + " record --variant fixed --cpus 2 --time-limit 0.02 -q -o " + quote(log), &status);
+  ASSERT_EQ(status, 0);
+  std::string out = run("timeout 120 gdb -nx -batch -ex " +
+                        quote("target remote | " + quote(NESTRR_BIN) + " gdbserver " + quote(log) + " --stdio") +
+                        " -ex 'info threads' -ex 'p/x $pc' </dev/null 2>&1");
+  EXPECT_EQ(out.find("PC register is not available"), std::string::npos) << out;
+  EXPECT_EQ(out.find("No threads"), std::string::npos) << out;
+  EXPECT_NE(out.find("Thread 1 (cpu0"), std::string::npos) << out;
+  EXPECT_NE(out.find("Thread 2 (cpu1"), std::string::npos) << out;
+  EXPECT_NE(out.find("no registers recorded yet"), std::string::npos) << out;
+  EXPECT_NE(out.find("0x0000000000000000 in ?? ()"), std::string::npos) << out;
+}
+
 TEST(GdbRecorded, OverALoopbackPort) {
   Files f;
   // The server picks a free port and says which on stderr.

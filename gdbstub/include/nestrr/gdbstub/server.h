@@ -61,6 +61,7 @@ class GdbServer {
   // "N" (hex thread id), -1 or 0: which CPU, if any one.
   bool parse_thread(std::string_view s, std::optional<uint32_t>& cpu, bool& all);
   uint32_t selected(bool for_step) const;
+  CpuRegisters registers_for_gdb(uint32_t cpu);
 
   Target& target_;
   Connection* connection_ = nullptr;
