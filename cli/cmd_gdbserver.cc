@@ -32,13 +32,22 @@ int serve(gdbstub::Target& target, const GdbserverOptions& o) {
     return kExitOk;
   }
   gdbstub::Listener listener(o.port, o.all_interfaces);
-  spdlog::info("listening on {}:{} (gdb: target remote :{})",
-               o.all_interfaces ? "0.0.0.0" : "127.0.0.1", listener.port(), listener.port());
-  int fd = listener.accept_client();
-  gdbstub::Connection c(fd, fd);
-  server.serve(c);
-  ::close(fd);
-  return kExitOk;
+  const char* host = o.all_interfaces ? "0.0.0.0" : "127.0.0.1";
+  spdlog::info("listening on {}:{} (gdb: target remote :{})", host, listener.port(), listener.port());
+  // Like a test box's debug port, the server outlives its clients: gdb
+  // may detach and attach again at the same position. `kill` ends it.
+  for (;;) {
+    int fd = listener.accept_client();
+    gdbstub::Connection c(fd, fd);
+    server.serve(c);
+    ::close(fd);
+    if (server.killed()) {
+      spdlog::info("killed by the client: stopping");
+      return kExitOk;
+    }
+    spdlog::info("client gone; waiting for the next on {}:{} (kill in gdb or ^C here stops)", host,
+                 listener.port());
+  }
 }
 
 int run_recorded(const GdbserverOptions& o, bool has_event) {
@@ -111,6 +120,8 @@ void register_gdbserver(CLI::App& app, Run& run) {
       "threads are the replay's vCPU fibers with their real stacks: give gdb the\n"
       "nestrr binary itself (`gdb path/to/nestrr`).\n"
       "In gdb: `monitor help` lists event N, when, timeline [K], cpu N.\n"
+      "Over TCP the server stays up when gdb detaches and serves the next client;\n"
+      "gdb's `kill` stops it.\n"
       "Examples:\n"
       "  nestrr gdbserver run.nrr --elf hv.elf --port 1234   then  gdb hv.elf -ex 'target remote :1234'\n"
       "  gdb hv.elf -ex 'target remote | nestrr gdbserver run.nrr --elf hv.elf --stdio'");

@@ -91,6 +91,9 @@ std::string GdbServer::handle(std::string_view packet, bool& no_reply) {
 
 void GdbServer::serve(Connection& connection) {
   connection_ = &connection;
+  done_ = killed_ = no_ack_ = false;  // a new client starts with acks
+  g_cpu_.reset();
+  c_cpu_.reset();
   while (!done_) {
     auto packet = connection.read_packet();
     if (!packet) break;
@@ -320,6 +323,7 @@ std::string GdbServer::on_detach(std::string_view) {
 
 std::string GdbServer::on_kill(std::string_view) {
   done_ = true;
+  killed_ = true;
   no_reply_ = true;
   return {};
 }

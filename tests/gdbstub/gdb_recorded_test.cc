@@ -108,7 +108,8 @@ TEST(GdbRecorded, OverALoopbackPort) {
   // The server picks a free port and says which on stderr.
   std::string port_file = f.log + ".port";
   std::string server = quote(NESTRR_BIN) + " gdbserver " + quote(f.log) + " --elf " +
-                       quote(ASSERT_PROGRAM) + " --port 0 2>" + quote(port_file) + " &";
+                       quote(ASSERT_PROGRAM) + " --port 0 2>" + quote(port_file) + " & echo $! >" +
+                       quote(f.log + ".pid");
   ASSERT_EQ(std::system(server.c_str()), 0);
   std::string port;
   for (int i = 0; i < 200 && port.empty(); ++i) {
@@ -123,6 +124,50 @@ TEST(GdbRecorded, OverALoopbackPort) {
                                                "monitor cpu 1", "kill"});
   EXPECT_NE(out.find("find_current_vmcs12"), std::string::npos) << out;
   EXPECT_NE(out.find("last event: event 0"), std::string::npos) << out;
+}
+
+// A client that detaches leaves the server listening: a second gdb
+// attaches to the same port and sees the same state; its `kill` ends the
+// server, which then no longer accepts.
+TEST(GdbRecorded, ServerOutlivesADetachAndStopsOnKill) {
+  Files f;
+  std::string port_file = f.log + ".port2";
+  std::string server = quote(NESTRR_BIN) + " gdbserver " + quote(f.log) + " --elf " +
+                       quote(ASSERT_PROGRAM) + " --port 0 2>" + quote(port_file) + " & echo $! >" +
+                       quote(f.log + ".pid");
+  ASSERT_EQ(std::system(server.c_str()), 0);
+  std::string port;
+  for (int i = 0; i < 200 && port.empty(); ++i) {
+    std::smatch m;
+    std::string text = run("cat " + quote(port_file));
+    std::regex re(R"(listening on 127\.0\.0\.1:(\d+))");
+    if (std::regex_search(text, m, re)) port = m[1];
+    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(port.empty());
+  const std::string target = "target remote 127.0.0.1:" + port;
+  std::string first = gdb_batch(ASSERT_PROGRAM, {target, "bt 1", "detach"});
+  EXPECT_NE(first.find("find_current_vmcs12"), std::string::npos) << first;
+  std::string second = gdb_batch(ASSERT_PROGRAM, {target, "bt 1", "kill"});
+  EXPECT_NE(second.find("find_current_vmcs12"), std::string::npos) << second;
+  std::string log_text;
+  for (int i = 0; i < 100; ++i) {
+    log_text = run("cat " + quote(port_file));
+    if (log_text.find("killed by the client") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(log_text.find("client gone; waiting for the next"), std::string::npos) << log_text;
+  EXPECT_NE(log_text.find("killed by the client: stopping"), std::string::npos) << log_text;
+  // The process is gone, not merely idle: nothing listens any more.
+  std::string pid = run("cat " + quote(f.log + ".pid"));
+  while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+  ASSERT_FALSE(pid.empty());
+  bool exited = false;
+  for (int i = 0; i < 200 && !exited; ++i) {
+    exited = std::system(("kill -0 " + pid + " 2>/dev/null").c_str()) != 0;
+    if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(exited) << "server pid " << pid << " still running after kill";
 }
 
 TEST(GdbRecorded, BadInputIsAClearError) {

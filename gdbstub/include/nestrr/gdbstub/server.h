@@ -24,6 +24,9 @@ class GdbServer {
   // done() after `D` or `k`. `no_reply` is set when nothing must be sent.
   std::string handle(std::string_view packet, bool& no_reply);
   bool done() const { return done_; }
+  // The last client ended the session with `k` (kill), not `D` (detach)
+  // or by going away: a server that keeps listening stops on this.
+  bool killed() const { return killed_; }
   bool no_ack_requested() const { return no_ack_; }
 
   // Handlers (the table in server.cc names them).
@@ -67,7 +70,7 @@ class GdbServer {
   Connection* connection_ = nullptr;
   std::optional<uint32_t> g_cpu_, c_cpu_;
   uint32_t last_stop_cpu_ = 0;
-  bool done_ = false, no_ack_ = false, no_reply_ = false;
+  bool done_ = false, killed_ = false, no_ack_ = false, no_reply_ = false;
 };
 
 }  // namespace nestrr::gdbstub
