@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <memory>
 
 #include "commands.h"
@@ -21,28 +23,62 @@ struct GdbserverOptions {
   StackInputOptions in;
   uint64_t event = 0;
   uint16_t port = 0;
-  bool stdio = false, all_interfaces = false, live = false;
+  bool stdio = false, all_interfaces = false, live = false, once = false;
 };
+
+constexpr int kExitInterrupted = 130;  // 128 + SIGINT, as a shell reports ^C
+
+void on_shutdown_signal(int) { gdbstub::request_shutdown(); }
+
+// SIGINT/SIGTERM end the server at its next wait; no SA_RESTART, so that
+// the signal breaks a blocking accept or read.
+void install_shutdown_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_shutdown_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// The common end of both modes: a server stopped by a signal says so.
+int stopped(const char* how) {
+  if (!gdbstub::shutdown_requested()) return kExitOk;
+  spdlog::info("interrupted: {}", how);
+  return kExitInterrupted;
+}
 
 int serve(gdbstub::Target& target, const GdbserverOptions& o) {
   gdbstub::GdbServer server(target);
   if (o.stdio) {
+    // gdb owns a --stdio server: its ^C arrives as the protocol's
+    // interrupt, and a terminal's SIGINT to gdb's group must not end it.
+    std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGTERM, on_shutdown_signal);
     gdbstub::Connection c(STDIN_FILENO, STDOUT_FILENO);
     server.serve(c);
-    return kExitOk;
+    return stopped("server stopped");
   }
+  install_shutdown_signals();
   gdbstub::Listener listener(o.port, o.all_interfaces);
   const char* host = o.all_interfaces ? "0.0.0.0" : "127.0.0.1";
   spdlog::info("listening on {}:{} (gdb: target remote :{})", host, listener.port(), listener.port());
   // Like a test box's debug port, the server outlives its clients: gdb
-  // may detach and attach again at the same position. `kill` ends it.
+  // may detach and attach again at the same position. `kill`, --once or
+  // a signal end it.
   for (;;) {
     int fd = listener.accept_client();
+    if (fd < 0) return stopped("no more clients; port closed");
     gdbstub::Connection c(fd, fd);
     server.serve(c);
     ::close(fd);
+    if (gdbstub::shutdown_requested()) return stopped("client disconnected; port closed");
     if (server.killed()) {
       spdlog::info("killed by the client: stopping");
+      return kExitOk;
+    }
+    if (o.once) {
+      spdlog::info("client gone; --once: stopping");
       return kExitOk;
     }
     spdlog::info("client gone; waiting for the next on {}:{} (kill in gdb or ^C here stops)", host,
@@ -121,7 +157,8 @@ void register_gdbserver(CLI::App& app, Run& run) {
       "nestrr binary itself (`gdb path/to/nestrr`).\n"
       "In gdb: `monitor help` lists event N, when, timeline [K], cpu N.\n"
       "Over TCP the server stays up when gdb detaches and serves the next client;\n"
-      "gdb's `kill` stops it.\n"
+      "gdb's `kill`, --once, ^C or SIGTERM stop it (exit 130 on a signal). With\n"
+      "--stdio, gdb's ^C interrupts a long continue and the server ignores SIGINT.\n"
       "Examples:\n"
       "  nestrr gdbserver run.nrr --elf hv.elf --port 1234   then  gdb hv.elf -ex 'target remote :1234'\n"
       "  gdb hv.elf -ex 'target remote | nestrr gdbserver run.nrr --elf hv.elf --stdio'");
@@ -133,6 +170,7 @@ void register_gdbserver(CLI::App& app, Run& run) {
   auto* stdio = sub->add_flag("--stdio", o->stdio, "Speak the protocol on stdin/stdout (gdb: target remote | nestrr gdbserver ... --stdio)");
   port->excludes(stdio);
   sub->add_flag("--all-interfaces", o->all_interfaces, "Listen on every interface, not only loopback");
+  sub->add_flag("--once", o->once, "Over TCP: stop when the first client detaches or goes away");
   sub->add_flag("--live", o->live, "Live replay of the core instead of recorded states");
   sub->callback([&run, o, ev, port, stdio] {
     run = [o, ev, port, stdio]() -> int {

@@ -1,6 +1,8 @@
 // Wire-level client handling (connection.h).
 #include "nestrr/gdbstub/connection.h"
 
+#include "nestrr/gdbstub/transport.h"
+
 #include <poll.h>
 #include <unistd.h>
 
@@ -17,7 +19,7 @@ bool Connection::fill(bool block) {
   char buf[4096];
   ssize_t n;
   do {
-    n = ::read(in_, buf, sizeof buf);
+    n = shutdown_requested() ? 0 : ::read(in_, buf, sizeof buf);
   } while (n < 0 && errno == EINTR);
   if (n <= 0) {
     closed_ = true;

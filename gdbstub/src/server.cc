@@ -4,6 +4,7 @@
 #include "nestrr/gdbstub/monitor.h"
 #include "nestrr/gdbstub/packet.h"
 #include "nestrr/gdbstub/target_description.h"
+#include "nestrr/gdbstub/transport.h"
 
 namespace nestrr::gdbstub {
 namespace {
@@ -127,9 +128,23 @@ std::string GdbServer::stop_reply(const Stop& stop) {
   last_stop_cpu_ = stop.cpu;
   g_cpu_.reset();
   c_cpu_.reset();
-  std::string r = "T05thread:" + hex_u64(stop.cpu + 1) + ";";
-  if (stop.why == Stop::Why::kHistoryBegin) r += "replaylog:begin;";
-  if (stop.why == Stop::Why::kHistoryEnd) r += "replaylog:end;";
+  // gdb reads the ends of history from replaylog (and then ignores the
+  // signal); lldb does not know that key, and to it a step whose pc does
+  // not move is a step to retry, forever. So an end of history is reported
+  // as SIGINT, like ^C: a signal lldb stops on, whose number it reads the
+  // same whatever OS it assumes, and which its batch mode does not take
+  // for a crash; the description is the stop reason lldb prints. Every
+  // other stop is a trap.
+  const char* signal = "T05";
+  std::string_view history;
+  if (stop.why == Stop::Why::kHistoryBegin) history = "begin";
+  if (stop.why == Stop::Why::kHistoryEnd) history = "end";
+  if (stop.why == Stop::Why::kInterrupted || !history.empty()) signal = "T02";
+  std::string r = signal + ("thread:" + hex_u64(stop.cpu + 1) + ";");
+  if (!history.empty()) {
+    r += "replaylog:" + std::string(history) + ";description:" +
+         to_hex(history == "end" ? "end of the replayed history" : "start of the replayed history") + ";";
+  }
   return r;
 }
 
@@ -138,7 +153,9 @@ std::string GdbServer::resume(Direction dir, ResumeMode mode, std::optional<uint
   req.direction = dir;
   req.mode = mode;
   req.cpu = cpu;
-  req.interrupted = [this] { return connection_ && connection_->poll_interrupt(); };
+  req.interrupted = [this] {
+    return shutdown_requested() || (connection_ && connection_->poll_interrupt());
+  };
   return stop_reply(target_.resume(req));
 }
 
@@ -309,7 +326,8 @@ std::string GdbServer::on_insert_breakpoint(std::string_view args) {
 
 std::string GdbServer::on_remove_breakpoint(std::string_view args) {
   uint64_t addr, kind;
-  if (!parse_addr_len(args, addr, kind)) return std::string(kError);
+  std::string_view a = args.substr(0, args.find(';'));  // z packets may repeat Z's lists
+  if (!parse_addr_len(a, addr, kind)) return std::string(kError);
   target_.remove_breakpoint(addr);
   return "OK";
 }
@@ -321,11 +339,12 @@ std::string GdbServer::on_detach(std::string_view) {
   return "OK";
 }
 
+// gdb sends `k` and expects nothing; lldb waits for the exit status
+// (X, as lldb-server answers), which gdb never reads: it closes first.
 std::string GdbServer::on_kill(std::string_view) {
   done_ = true;
   killed_ = true;
-  no_reply_ = true;
-  return {};
+  return "X09";
 }
 
 std::string GdbServer::on_monitor(std::string_view args) {

@@ -7,11 +7,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
 namespace nestrr::gdbstub {
+namespace {
+std::atomic<bool> g_shutdown{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+}  // namespace
+
+void request_shutdown() { g_shutdown.store(true, std::memory_order_relaxed); }
+bool shutdown_requested() { return g_shutdown.load(std::memory_order_relaxed); }
 
 Listener::Listener(uint16_t port, bool all_interfaces) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -40,6 +48,7 @@ Listener::~Listener() {
 int Listener::accept_client() {
   int c;
   do {
+    if (shutdown_requested()) return -1;
     c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
   } while (c < 0 && errno == EINTR);
   if (c < 0) throw std::runtime_error(std::string("accept: ") + std::strerror(errno));

@@ -3,6 +3,14 @@
 // `nestrr stack` prints, code disassembles, unknown memory fails cleanly.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <csignal>
 #include <regex>
 #include <thread>
 
@@ -14,11 +22,13 @@ namespace {
 using testing::gdb_batch;
 using testing::quote;
 using testing::run;
+using testing::TcpServer;
 
 struct Files {
+  std::filesystem::path dir = testing::temp_dir();
   std::string log;
   Files() {
-    log = (testing::temp_dir() / "assert.nrr").string();
+    log = (dir / "assert.nrr").string();
     int status = -1;
     run(quote(ASSERT_PROGRAM) + " " + quote(log), &status);
     EXPECT_EQ(status, 0);
@@ -106,21 +116,9 @@ TEST(GdbRecorded, AttachesToALogWithoutAssertionOrRegisters) {
 TEST(GdbRecorded, OverALoopbackPort) {
   Files f;
   // The server picks a free port and says which on stderr.
-  std::string port_file = f.log + ".port";
-  std::string server = quote(NESTRR_BIN) + " gdbserver " + quote(f.log) + " --elf " +
-                       quote(ASSERT_PROGRAM) + " --port 0 2>" + quote(port_file) + " & echo $! >" +
-                       quote(f.log + ".pid");
-  ASSERT_EQ(std::system(server.c_str()), 0);
-  std::string port;
-  for (int i = 0; i < 200 && port.empty(); ++i) {
-    std::smatch m;
-    std::string text = run("cat " + quote(port_file));
-    std::regex re(R"(listening on 127\.0\.0\.1:(\d+))");
-    if (std::regex_search(text, m, re)) port = m[1];
-    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_FALSE(port.empty());
-  std::string out = gdb_batch(ASSERT_PROGRAM, {"target remote 127.0.0.1:" + port, "bt 1",
+  TcpServer server(NESTRR_BIN, quote(f.log) + " --elf " + quote(ASSERT_PROGRAM), f.dir);
+  ASSERT_FALSE(server.port().empty());
+  std::string out = gdb_batch(ASSERT_PROGRAM, {"target remote 127.0.0.1:" + server.port(), "bt 1",
                                                "monitor cpu 1", "kill"});
   EXPECT_NE(out.find("find_current_vmcs12"), std::string::npos) << out;
   EXPECT_NE(out.find("last event: event 0"), std::string::npos) << out;
@@ -128,46 +126,102 @@ TEST(GdbRecorded, OverALoopbackPort) {
 
 // A client that detaches leaves the server listening: a second gdb
 // attaches to the same port and sees the same state; its `kill` ends the
-// server, which then no longer accepts.
+// server process.
 TEST(GdbRecorded, ServerOutlivesADetachAndStopsOnKill) {
   Files f;
-  std::string port_file = f.log + ".port2";
-  std::string server = quote(NESTRR_BIN) + " gdbserver " + quote(f.log) + " --elf " +
-                       quote(ASSERT_PROGRAM) + " --port 0 2>" + quote(port_file) + " & echo $! >" +
-                       quote(f.log + ".pid");
-  ASSERT_EQ(std::system(server.c_str()), 0);
-  std::string port;
-  for (int i = 0; i < 200 && port.empty(); ++i) {
-    std::smatch m;
-    std::string text = run("cat " + quote(port_file));
-    std::regex re(R"(listening on 127\.0\.0\.1:(\d+))");
-    if (std::regex_search(text, m, re)) port = m[1];
-    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_FALSE(port.empty());
-  const std::string target = "target remote 127.0.0.1:" + port;
+  TcpServer server(NESTRR_BIN, quote(f.log) + " --elf " + quote(ASSERT_PROGRAM), f.dir);
+  ASSERT_FALSE(server.port().empty());
+  const std::string target = "target remote 127.0.0.1:" + server.port();
   std::string first = gdb_batch(ASSERT_PROGRAM, {target, "bt 1", "detach"});
   EXPECT_NE(first.find("find_current_vmcs12"), std::string::npos) << first;
   std::string second = gdb_batch(ASSERT_PROGRAM, {target, "bt 1", "kill"});
   EXPECT_NE(second.find("find_current_vmcs12"), std::string::npos) << second;
-  std::string log_text;
-  for (int i = 0; i < 100; ++i) {
-    log_text = run("cat " + quote(port_file));
-    if (log_text.find("killed by the client") != std::string::npos) break;
+  EXPECT_TRUE(server.wait_for_stderr("killed by the client: stopping")) << server.stderr_text();
+  EXPECT_NE(server.stderr_text().find("client gone; waiting for the next"), std::string::npos)
+      << server.stderr_text();
+  EXPECT_TRUE(server.wait_for_exit()) << "still running after kill";
+}
+
+// --once: the old behaviour, for scripts: the first client's detach ends it.
+TEST(GdbRecorded, OnceStopsAfterTheFirstClient) {
+  Files f;
+  TcpServer server(NESTRR_BIN, quote(f.log) + " --elf " + quote(ASSERT_PROGRAM) + " --once", f.dir);
+  ASSERT_FALSE(server.port().empty());
+  std::string out = gdb_batch(ASSERT_PROGRAM, {"target remote 127.0.0.1:" + server.port(), "detach"});
+  EXPECT_TRUE(server.wait_for_exit()) << out << server.stderr_text();
+}
+
+// ^C on the server (SIGINT), idle or with a client attached: it says so,
+// closes the port and exits 130, as an interrupted command does. Spawned
+// directly: a shell's `&` would start it with SIGINT ignored.
+int spawn_server(const std::vector<std::string>& args, const std::string& err_file, pid_t& pid) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc;
+}
+
+std::string wait_for_port(const std::string& err_file) {
+  std::regex re(R"(listening on 127\.0\.0\.1:(\d+))");
+  for (int i = 0; i < 400; ++i) {
+    std::smatch m;
+    std::string text = run("cat " + quote(err_file));
+    if (std::regex_search(text, m, re)) return m[1];
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  EXPECT_NE(log_text.find("client gone; waiting for the next"), std::string::npos) << log_text;
-  EXPECT_NE(log_text.find("killed by the client: stopping"), std::string::npos) << log_text;
-  // The process is gone, not merely idle: nothing listens any more.
-  std::string pid = run("cat " + quote(f.log + ".pid"));
-  while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-  ASSERT_FALSE(pid.empty());
-  bool exited = false;
-  for (int i = 0; i < 200 && !exited; ++i) {
-    exited = std::system(("kill -0 " + pid + " 2>/dev/null").c_str()) != 0;
-    if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return {};
+}
+
+// The exit status within `seconds`, or -1.
+int wait_exit(pid_t pid, double seconds) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 1000;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  EXPECT_TRUE(exited) << "server pid " << pid << " still running after kill";
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return -1;
+}
+
+TEST(GdbRecorded, SigintStopsTheServerCleanly) {
+  Files f;
+  const std::string err = (f.dir / "sigint.err").string();
+  const std::vector<std::string> args = {NESTRR_BIN, "gdbserver", f.log, "--elf", ASSERT_PROGRAM,
+                                         "--port", "0"};
+  // Idle, waiting for its first client.
+  pid_t pid = 0;
+  ASSERT_EQ(spawn_server(args, err, pid), 0);
+  ASSERT_FALSE(wait_for_port(err).empty()) << run("cat " + quote(err));
+  ::kill(pid, SIGINT);
+  EXPECT_EQ(wait_exit(pid, 10), 130) << run("cat " + quote(err));
+  EXPECT_NE(run("cat " + quote(err)).find("interrupted: no more clients; port closed"), std::string::npos)
+      << run("cat " + quote(err));
+
+  // With a client attached that sends nothing more.
+  ASSERT_EQ(spawn_server(args, err, pid), 0);
+  std::string port = wait_for_port(err);
+  ASSERT_FALSE(port.empty()) << run("cat " + quote(err));
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(std::stoi(port)));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ::kill(pid, SIGINT);
+  EXPECT_EQ(wait_exit(pid, 10), 130) << run("cat " + quote(err));
+  EXPECT_NE(run("cat " + quote(err)).find("interrupted: client disconnected"), std::string::npos)
+      << run("cat " + quote(err));
+  char byte;
+  EXPECT_EQ(::read(fd, &byte, 1), 0);  // the server closed its end
+  ::close(fd);
 }
 
 TEST(GdbRecorded, BadInputIsAClearError) {

@@ -7,6 +7,13 @@
 
 namespace nestrr::gdbstub {
 
+// Asks every blocking wait of the server (accept, a client's next packet,
+// a long resume) to end as if the client had gone. Async-signal-safe: the
+// command's SIGINT/SIGTERM handler calls it (installed without SA_RESTART,
+// so that the signal interrupts the wait).
+void request_shutdown();
+bool shutdown_requested();
+
 // A listening TCP socket. Throws std::runtime_error naming the address
 // and the reason when it cannot bind.
 class Listener {
@@ -17,7 +24,8 @@ class Listener {
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
   uint16_t port() const { return port_; }
-  // Blocks until a client connects; returns its socket (caller closes).
+  // Blocks until a client connects; returns its socket (caller closes),
+  // or -1 once request_shutdown() was called.
   int accept_client();
 
  private:
