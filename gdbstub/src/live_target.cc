@@ -198,16 +198,89 @@ void LiveTarget::remove_breakpoint(uint64_t addr) {
   std::erase_if(breakpoints_, [&](const auto& b) { return b.first == addr; });
 }
 
+bool LiveTarget::insert_watchpoint(WatchKind kind, uint64_t addr, uint64_t len) {
+  if (kind != WatchKind::kWrite || len > 4096) return false;
+  remove_watchpoint(kind, addr, len);
+  watches_.push_back({addr, len});
+  return true;
+}
+
+bool LiveTarget::remove_watchpoint(WatchKind kind, uint64_t addr, uint64_t len) {
+  if (kind != WatchKind::kWrite) return false;
+  std::erase_if(watches_, [&](const Watch& w) { return w.addr == addr && w.len == len; });
+  return true;
+}
+
+std::vector<std::string> LiveTarget::watched_now() {
+  std::vector<std::string> out;
+  out.reserve(watches_.size());
+  for (const Watch& w : watches_) {
+    std::string bytes(w.len, '\0');
+    if (!read_self(w.addr, bytes.data(), w.len)) bytes.clear();
+    out.push_back(std::move(bytes));
+  }
+  return out;
+}
+
+bool LiveTarget::reverse_to_watch_change(uint64_t floor, const ResumeRequest& req) {
+  // Stretches of one checkpoint interval, latest first: re-run each from
+  // its start, remembering the last step that changed a watched value.
+  constexpr uint64_t kStretch = 32768;
+  uint64_t hi = replay_.steps();
+  while (hi > floor) {
+    const uint64_t lo = hi - floor > kStretch ? hi - kStretch : floor;
+    go_to(lo);
+    std::vector<std::string> before = watched_now();
+    uint64_t changed_at = 0, changed_addr = 0;
+    while (replay_.steps() < hi && step_forward()) {
+      std::vector<std::string> now = watched_now();
+      for (size_t w = 0; w < now.size(); ++w)
+        if (now[w] != before[w]) {
+          changed_at = replay_.steps();
+          changed_addr = watches_[w].addr;
+        }
+      before = std::move(now);
+    }
+    if (changed_at) {
+      go_to(changed_at - 1);
+      last_why_ = Stop::Why::kWatchpoint;
+      watch_hit_ = changed_addr;
+      stop_cpu_ = step_cpu_[changed_at - 1];  // the writer, about to run
+      return true;
+    }
+    if (req.interrupted && req.interrupted()) break;
+    hi = lo;
+  }
+  return false;
+}
+
 Stop LiveTarget::resume(const ResumeRequest& req) {
   first_pass();
+  stop_cpu_.reset();
   const uint64_t here = replay_.steps();
   if (req.direction == Direction::kBackward) {
-    // Every step behind us is known: pick the target, re-execute to it.
+    // Every step's vCPU and park behind us is known: the target of a step
+    // or a breakpoint is found without running. Watched values are not
+    // kept per step: the stretch after the latest breakpoint is re-run.
+    uint64_t target = 0;
     for (uint64_t i = here; i-- > 1;) {
       bool stop = req.mode == ResumeMode::kStep ? (!req.cpu || step_cpu_[i - 1] == *req.cpu)
                                                 : hits(step_pc_[i - 1]);
-      if (!stop) continue;
-      go_to(i);
+      if (stop) {
+        target = i;
+        break;
+      }
+    }
+    if (req.mode == ResumeMode::kContinue && !watches_.empty()) {
+      if (reverse_to_watch_change(target, req)) return current_stop();
+      if (req.interrupted && req.interrupted()) {
+        go_to(here);
+        last_why_ = Stop::Why::kInterrupted;
+        return current_stop();
+      }
+    }
+    if (target) {
+      go_to(target);
       last_why_ = req.mode == ResumeMode::kStep ? Stop::Why::kStep : Stop::Why::kBreakpoint;
       return current_stop();
     }
@@ -216,12 +289,22 @@ Stop LiveTarget::resume(const ResumeRequest& req) {
     return current_stop();
   }
   uint64_t polled = 0;
+  std::vector<std::string> watched = watched_now();
   for (;;) {
     if (!step_forward()) {
       last_why_ = Stop::Why::kHistoryEnd;
       return current_stop();
     }
     const uint64_t i = replay_.steps() - 1;
+    if (!watches_.empty() && req.mode == ResumeMode::kContinue) {
+      std::vector<std::string> now = watched_now();
+      for (size_t w = 0; w < now.size(); ++w)
+        if (now[w] != watched[w]) {
+          last_why_ = Stop::Why::kWatchpoint;
+          watch_hit_ = watches_[w].addr;
+          return current_stop();
+        }
+    }
     if (req.mode == ResumeMode::kStep) {
       if (!req.cpu || step_cpu_[i] == *req.cpu) {
         last_why_ = Stop::Why::kStep;
@@ -243,7 +326,8 @@ Stop LiveTarget::current_stop() {
   Stop s;
   s.why = last_why_;
   const uint64_t n = replay_.steps();
-  s.cpu = n ? step_cpu_[n - 1] : 0;
+  s.cpu = stop_cpu_ ? *stop_cpu_ : n ? step_cpu_[n - 1] : 0;
+  if (s.why == Stop::Why::kWatchpoint) s.watch_addr = watch_hit_;
   return s;
 }
 
@@ -255,6 +339,7 @@ bool LiveTarget::seek(uint64_t position, std::string& why) {
     return false;
   }
   go_to(position);
+  stop_cpu_.reset();
   last_why_ = Stop::Why::kStep;
   return true;
 }

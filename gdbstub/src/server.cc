@@ -44,10 +44,8 @@ constexpr PacketKind kPackets[] = {
     {"C", false, &GdbServer::on_continue},
     {"s", false, &GdbServer::on_step},
     {"S", false, &GdbServer::on_step},
-    {"Z0,", false, &GdbServer::on_insert_breakpoint},
-    {"Z1,", false, &GdbServer::on_insert_breakpoint},
-    {"z0,", false, &GdbServer::on_remove_breakpoint},
-    {"z1,", false, &GdbServer::on_remove_breakpoint},
+    {"Z", false, &GdbServer::on_insert_point},  // TYPE,ADDR,KIND[;cond...]
+    {"z", false, &GdbServer::on_remove_point},
     {"D", false, &GdbServer::on_detach},
     {"k", true, &GdbServer::on_kill},
 };
@@ -141,6 +139,7 @@ std::string GdbServer::stop_reply(const Stop& stop) {
   if (stop.why == Stop::Why::kHistoryEnd) history = "end";
   if (stop.why == Stop::Why::kInterrupted || !history.empty()) signal = "T02";
   std::string r = signal + ("thread:" + hex_u64(stop.cpu + 1) + ";");
+  if (stop.why == Stop::Why::kWatchpoint) r += "watch:" + hex_u64(stop.watch_addr) + ";";
   if (!history.empty()) {
     r += "replaylog:" + std::string(history) + ";description:" +
          to_hex(history == "end" ? "end of the replayed history" : "start of the replayed history") + ";";
@@ -316,20 +315,54 @@ std::string GdbServer::on_reverse_step(std::string_view) {
   return resume(Direction::kBackward, ResumeMode::kStep, selected(true));
 }
 
-std::string GdbServer::on_insert_breakpoint(std::string_view args) {
+// Z/z TYPE,ADDR,KIND: 0 and 1 are breakpoints (KIND the instruction
+// size), 2/3/4 write/read/access watchpoints (KIND the length). Condition
+// lists after ';' are not offered, and stripped.
+namespace {
+struct PointArgs {
+  char type;
   uint64_t addr, kind;
-  std::string_view a = args.substr(0, args.find(';'));  // conditions are not offered
-  if (!parse_addr_len(a, addr, kind)) return std::string(kError);
-  target_.insert_breakpoint(addr);
-  return "OK";
+};
+std::optional<PointArgs> parse_point(std::string_view args) {
+  if (args.size() < 2 || args[1] != ',') return std::nullopt;
+  PointArgs p{args[0], 0, 0};
+  std::string_view rest = args.substr(2);
+  if (!parse_addr_len(rest.substr(0, rest.find(';')), p.addr, p.kind)) return std::nullopt;
+  return p;
+}
+std::optional<WatchKind> watch_kind(char type) {
+  switch (type) {
+    case '2': return WatchKind::kWrite;
+    case '3': return WatchKind::kRead;
+    case '4': return WatchKind::kAccess;
+    default: return std::nullopt;
+  }
+}
+}  // namespace
+
+std::string GdbServer::on_insert_point(std::string_view args) {
+  auto p = parse_point(args);
+  if (!p) return std::string(kError);
+  if (p->type == '0' || p->type == '1') {
+    target_.insert_breakpoint(p->addr);
+    return "OK";
+  }
+  auto kind = watch_kind(p->type);
+  if (!kind) return {};
+  if (p->kind == 0) return std::string(kError);
+  return target_.insert_watchpoint(*kind, p->addr, p->kind) ? "OK" : "";
 }
 
-std::string GdbServer::on_remove_breakpoint(std::string_view args) {
-  uint64_t addr, kind;
-  std::string_view a = args.substr(0, args.find(';'));  // z packets may repeat Z's lists
-  if (!parse_addr_len(a, addr, kind)) return std::string(kError);
-  target_.remove_breakpoint(addr);
-  return "OK";
+std::string GdbServer::on_remove_point(std::string_view args) {
+  auto p = parse_point(args);
+  if (!p) return std::string(kError);
+  if (p->type == '0' || p->type == '1') {
+    target_.remove_breakpoint(p->addr);
+    return "OK";
+  }
+  auto kind = watch_kind(p->type);
+  if (!kind) return {};
+  return target_.remove_watchpoint(*kind, p->addr, p->kind) ? "OK" : "";
 }
 
 std::string GdbServer::on_attached(std::string_view) { return "1"; }

@@ -120,6 +120,37 @@ TEST(GdbLive, ReverseContinueToTheVmxonHandlerBeforeTheNmi) {
   EXPECT_EQ(last, "\nstep " + std::to_string(end) + " of " + std::to_string(end) + ";") << out;
 }
 
+// The question of the seed's race: which store set is_vmx_operation on
+// the failing CPU? `watch -l` + reverse-continue stops before the step
+// that wrote it (gdb shows the value going back from 1 to 0); continue
+// then stops after it, in the VMXON handler that did the store.
+TEST(GdbLive, WatchAndReverseContinueFindTheStoreOfTheFlag) {
+  const Race& r = race();
+  ASSERT_TRUE(r.ok);
+  const std::string thread = std::to_string(r.failing_cpu + 1);
+  std::string out = gdb_batch(NESTRR_BIN, {live_target(r), "thread " + thread,
+                                           "frame function find_current_vmcs12",
+                                           "watch -l vcpu->is_vmx_operation", "reverse-continue",
+                                           "monitor when", "continue", "monitor when", "bt"});
+  std::regex back(R"(Thread )" + thread +
+                  R"( hit Hardware watchpoint 1: -location vcpu->is_vmx_operation\s+Old value = 1\s+New value = 0)");
+  std::regex fwd(R"(Thread )" + thread +
+                 R"( hit Hardware watchpoint 1: -location vcpu->is_vmx_operation\s+Old value = 0\s+New value = 1)");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, back)) << out;
+  std::string after_back = m.suffix();
+  EXPECT_TRUE(std::regex_search(after_back, fwd)) << out;
+  // Backward stops before the writing step, forward just after it.
+  std::vector<uint64_t> steps;
+  const std::regex when(R"(\nstep (\d+) of \d+;)");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), when); it != std::sregex_iterator(); ++it)
+    steps.push_back(std::stoull((*it)[1]));
+  ASSERT_EQ(steps.size(), 2u) << out;
+  EXPECT_EQ(steps[1], steps[0] + 1) << out;
+  EXPECT_NE(out.find("handle_vmxon (v="), std::string::npos) << out;
+  EXPECT_NE(out.find("CORE_POINT_VMXON_SET_ROOT"), std::string::npos) << out;
+}
+
 TEST(GdbLive, MonitorJumpsAndBadMemory) {
   const Race& r = race();
   ASSERT_TRUE(r.ok);

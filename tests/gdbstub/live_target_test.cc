@@ -3,6 +3,8 @@
 // about the replay's state runs the whole pass, once.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <sstream>
 
 #include "nestrr/gdbstub/live_target.h"
@@ -39,6 +41,60 @@ TEST(LiveTarget, StartPastTheEndIsRefusedAtThePass) {
   eventlog::Log log = recorded();
   LiveTarget t(log, 1'000'000'000ull);
   EXPECT_THROW(t.first_pass(), std::invalid_argument);
+}
+
+uint32_t read_u32(LiveTarget& t, uint64_t addr) {
+  std::string b = t.read_memory(addr, 4);
+  EXPECT_EQ(b.size(), 4u);
+  uint32_t v = 0;
+  std::memcpy(&v, b.data(), std::min<size_t>(b.size(), 4));
+  return v;
+}
+
+// A write watchpoint on cpu0's VMX mode: backward it stops before the
+// last step that changed it (the writer about to run), forward after it;
+// every position between that step and the end holds the final value,
+// and the object stays at its address whichever way the replay moved.
+TEST(LiveTarget, WriteWatchpointStopsAtTheLastChangeBothWays) {
+  eventlog::Log log = recorded();
+  LiveTarget t(log);
+  t.first_pass();
+  const uint64_t end = t.position();
+  const uint64_t addr = reinterpret_cast<uint64_t>(&t.replay().core_state().vcpu[0].vmx_mode);
+  const uint32_t final_mode = read_u32(t, addr);
+  EXPECT_FALSE(t.insert_watchpoint(WatchKind::kRead, addr, 4));  // not offered
+  ASSERT_TRUE(t.insert_watchpoint(WatchKind::kWrite, addr, 4));
+
+  ResumeRequest back;
+  back.direction = Direction::kBackward;
+  Stop s = t.resume(back);
+  ASSERT_EQ(s.why, Stop::Why::kWatchpoint);
+  EXPECT_EQ(s.watch_addr, addr);
+  const uint64_t before = t.position();
+  ASSERT_LT(before, end);
+  EXPECT_NE(read_u32(t, addr), final_mode);
+  const uint32_t writer = s.cpu;
+  EXPECT_EQ(reinterpret_cast<uint64_t>(&t.replay().core_state().vcpu[0].vmx_mode), addr);
+
+  // Every later position holds the final value: it was the last change.
+  std::string why;
+  for (uint64_t p = before + 1; p <= end; p += std::max<uint64_t>(1, (end - before) / 16)) {
+    ASSERT_TRUE(t.seek(p, why)) << why;
+    EXPECT_EQ(read_u32(t, addr), final_mode) << "at step " << p;
+  }
+
+  ASSERT_TRUE(t.seek(before, why)) << why;
+  ResumeRequest fwd;
+  s = t.resume(fwd);
+  EXPECT_EQ(s.why, Stop::Why::kWatchpoint);
+  EXPECT_EQ(t.position(), before + 1);
+  EXPECT_EQ(s.cpu, writer);
+  EXPECT_EQ(read_u32(t, addr), final_mode);
+
+  // Removed, nothing stops a continue before the end.
+  EXPECT_TRUE(t.remove_watchpoint(WatchKind::kWrite, addr, 4));
+  EXPECT_EQ(t.resume(fwd).why, Stop::Why::kHistoryEnd);
+  EXPECT_EQ(t.position(), end);
 }
 
 }  // namespace

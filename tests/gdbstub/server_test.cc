@@ -140,6 +140,22 @@ TEST_F(ServerTest, StepsAndBreakpointsMoveInTheHistory) {
   EXPECT_EQ(ask("c"), "T02thread:1;" + kAtEnd);
 }
 
+// Z/z types: 0 and 1 breakpoints; 2-4 watchpoints, which recorded states
+// do not offer (the empty reply: gdb says it cannot insert them); unknown
+// types are not supported; malformed packets are errors.
+TEST_F(ServerTest, PointTypesAndMalformedPoints) {
+  EXPECT_EQ(ask("Z1,1000,1"), "OK");
+  EXPECT_EQ(ask("z1,1000,1"), "OK");
+  EXPECT_EQ(ask("Z2,1000,4"), "");
+  EXPECT_EQ(ask("Z3,1000,4"), "");
+  EXPECT_EQ(ask("z4,1000,4"), "");
+  EXPECT_EQ(ask("Z9,1000,4"), "");
+  EXPECT_EQ(ask("Z2,1000,0"), "E01");
+  EXPECT_EQ(ask("Z0,zz,1"), "E01");
+  EXPECT_EQ(ask("Z0"), "E01");
+  EXPECT_EQ(ask("Z01000,1"), "E01");
+}
+
 TEST_F(ServerTest, MonitorCommands) {
   auto monitor = [&](std::string_view line) {
     auto text = from_hex(ask("qRcmd," + to_hex(line)));

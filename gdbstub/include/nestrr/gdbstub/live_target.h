@@ -12,7 +12,13 @@
 // A breakpoint hits at a step when the stepped vCPU parked in the
 // function holding the breakpoint: its innermost frame outside the replay
 // machinery (the scheduler, fibers, the platform callbacks and the core's
-// yield-point helpers).
+// yield-point helpers). A write watchpoint compares the watched bytes
+// after every step: forward, the stop is after the step that changed them,
+// with the writer as the thread; backward, before it (the writer about to
+// run), found by re-running the stretches behind from their checkpoints.
+// The core's memory stays at the same addresses at every position (a
+// checkpoint restores in place), so a watched address means the same
+// object throughout. Read and access watchpoints are not offered.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +55,8 @@ class LiveTarget : public Target {
   std::string read_memory(uint64_t addr, size_t len) override;
   void insert_breakpoint(uint64_t addr) override;
   void remove_breakpoint(uint64_t addr) override;
+  bool insert_watchpoint(WatchKind kind, uint64_t addr, uint64_t len) override;
+  bool remove_watchpoint(WatchKind kind, uint64_t addr, uint64_t len) override;
   Stop resume(const ResumeRequest& request) override;
   Stop current_stop() override;
   uint64_t position() override {
@@ -85,6 +93,11 @@ class LiveTarget : public Target {
   bool machinery(uint64_t return_address);
   bool hits(uint64_t pc) const;
   std::string where(uint64_t pc) const;
+  // The watched bytes now, one string per watchpoint (empty: unreadable).
+  std::vector<std::string> watched_now();
+  // Backward to the latest step after `floor` that changed a watched
+  // value; true (standing before that step) when there is one.
+  bool reverse_to_watch_change(uint64_t floor, const ResumeRequest& req);
 
   replay::LiveReplay replay_;
   replay::HostSymbolizer symbols_;
@@ -92,7 +105,13 @@ class LiveTarget : public Target {
   std::vector<uint64_t> step_pc_;   // ... which then parked at step_pc_[i]
   std::unordered_map<uint64_t, bool> machinery_;
   std::vector<std::pair<uint64_t, std::pair<uint64_t, uint64_t>>> breakpoints_;
+  struct Watch {
+    uint64_t addr, len;
+  };
+  std::vector<Watch> watches_;
   Stop::Why last_why_ = Stop::Why::kStep;
+  uint64_t watch_hit_ = 0;             // the watchpoint of the last kWatchpoint stop
+  std::optional<uint32_t> stop_cpu_;   // reported instead of the last step's vCPU
   uint64_t reexecutions_ = 0;
   std::optional<uint64_t> start_;
   bool passed_ = false;

@@ -49,8 +49,8 @@ class GdbServer {
   std::string on_step(std::string_view args);
   std::string on_reverse_continue(std::string_view args);
   std::string on_reverse_step(std::string_view args);
-  std::string on_insert_breakpoint(std::string_view args);
-  std::string on_remove_breakpoint(std::string_view args);
+  std::string on_insert_point(std::string_view args);  // Z: breakpoints and watchpoints
+  std::string on_remove_point(std::string_view args);
   std::string on_attached(std::string_view args);
   std::string on_detach(std::string_view args);
   std::string on_kill(std::string_view args);

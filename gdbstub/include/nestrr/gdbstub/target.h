@@ -29,6 +29,8 @@ struct CpuRegisters {
 };
 
 enum class Direction { kForward, kBackward };
+// Z2 (write), Z3 (read), Z4 (access).
+enum class WatchKind { kWrite, kRead, kAccess };
 enum class ResumeMode { kContinue, kStep };
 
 struct ResumeRequest {
@@ -42,6 +44,7 @@ struct ResumeRequest {
 struct Stop {
   enum class Why {
     kBreakpoint,    // a breakpoint hit
+    kWatchpoint,    // a watched value changed (watch_addr says which)
     kStep,          // a step ended
     kInterrupted,   // the client asked (^C)
     kHistoryBegin,  // backward to the start of what was recorded
@@ -49,6 +52,7 @@ struct Stop {
   };
   Why why = Why::kStep;
   uint32_t cpu = 0;  // the thread the stop is reported for
+  uint64_t watch_addr = 0;
 };
 
 class Target {
@@ -64,6 +68,10 @@ class Target {
   virtual std::string read_memory(uint64_t addr, size_t len) = 0;
   virtual void insert_breakpoint(uint64_t addr) = 0;
   virtual void remove_breakpoint(uint64_t addr) = 0;
+  // Watch [addr, addr + len); false when the target cannot watch that
+  // (gdb is then told the packet is not supported).
+  virtual bool insert_watchpoint(WatchKind, uint64_t /*addr*/, uint64_t /*len*/) { return false; }
+  virtual bool remove_watchpoint(WatchKind, uint64_t /*addr*/, uint64_t /*len*/) { return false; }
   virtual Stop resume(const ResumeRequest& request) = 0;
   // Where the history stands now (for `?`).
   virtual Stop current_stop() = 0;
