@@ -199,7 +199,9 @@ void LiveTarget::remove_breakpoint(uint64_t addr) {
 }
 
 bool LiveTarget::insert_watchpoint(WatchKind kind, uint64_t addr, uint64_t len) {
-  if (kind != WatchKind::kWrite || len > 4096) return false;
+  // Without checkpoints (sanitizer builds) going back rebuilds the
+  // machine elsewhere: an address would not name the same object.
+  if (kind != WatchKind::kWrite || len > 4096 || !replay::LiveReplay::can_checkpoint_here()) return false;
   remove_watchpoint(kind, addr, len);
   watches_.push_back({addr, len});
   return true;
@@ -216,7 +218,12 @@ std::vector<std::string> LiveTarget::watched_now() {
   out.reserve(watches_.size());
   for (const Watch& w : watches_) {
     std::string bytes(w.len, '\0');
-    if (!read_self(w.addr, bytes.data(), w.len)) bytes.clear();
+    // The core's own memory is read directly (it stays mapped); anything
+    // else through the kernel, so that an unmapped address is no crash.
+    if (replay_.owns(w.addr, w.len))
+      std::memcpy(bytes.data(), reinterpret_cast<const void*>(w.addr), w.len);
+    else if (!read_self(w.addr, bytes.data(), w.len))
+      bytes.clear();
     out.push_back(std::move(bytes));
   }
   return out;

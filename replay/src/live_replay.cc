@@ -115,6 +115,10 @@ uint64_t LiveReplay::records_checked() const { return impl_->machine->records_ch
 
 const core& LiveReplay::core_state() const { return impl_->machine->core_state(); }
 
+bool LiveReplay::owns(uint64_t addr, uint64_t len) const {
+  return impl_->machine->owns(reinterpret_cast<const void*>(addr), len);
+}
+
 const std::optional<Divergence>& LiveReplay::divergence() const {
   return impl_->machine->divergence();
 }

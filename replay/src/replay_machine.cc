@@ -508,4 +508,12 @@ ReplayMachine::VcpuView ReplayMachine::view(uint32_t cpu) const {
   return v;
 }
 
+bool ReplayMachine::owns(const void* p, uint64_t len) const {
+  auto inside = [&](const void* base, uint64_t size) {
+    auto a = reinterpret_cast<uintptr_t>(p), b = reinterpret_cast<uintptr_t>(base);
+    return a >= b && len <= size && a - b <= size - len;
+  };
+  return inside(&core_, sizeof core_) || inside(memory_->at(0, memory_->size()), memory_->size());
+}
+
 }  // namespace nestrr::replay

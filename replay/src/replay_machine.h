@@ -68,6 +68,9 @@ class ReplayMachine {
   int last_stepped() const { return last_stepped_; }
   uint64_t records_checked() const { return out_.events_checked; }
   const struct core& core_state() const { return core_; }
+  // [p, p + len) lies in the core or its machine-physical memory: memory
+  // this machine holds, mapped and at the same place, for its lifetime.
+  bool owns(const void* p, uint64_t len) const;
   const std::optional<Divergence>& divergence() const { return out_.divergence; }
 
   // Between steps only. False from can_checkpoint() where fibers cannot

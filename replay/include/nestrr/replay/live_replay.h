@@ -63,6 +63,10 @@ class LiveReplay {
   const ucontext_t* context(uint32_t cpu) const;
   StackBounds stack(uint32_t cpu) const;
   const core& core_state() const;
+  // [addr, addr + len) lies in the core or its machine-physical memory,
+  // which stay mapped, at the same addresses, for the replay's lifetime
+  // (where checkpoints are possible; see can_checkpoint_here).
+  bool owns(uint64_t addr, uint64_t len) const;
   // The first difference from the log met so far (the replay stops there).
   const std::optional<Divergence>& divergence() const;
 
