@@ -37,5 +37,6 @@ void register_report(CLI::App& app, Run& run);
 void register_core(CLI::App& app, Run& run);
 void register_testbox(CLI::App& app, Run& run);
 void register_gdbserver(CLI::App& app, Run& run);
+void register_debug(CLI::App& app, Run& run);
 
 }  // namespace nestrr::cli

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   nc::register_testbox(app, run);
 #endif
   nc::register_gdbserver(app, run);
+  nc::register_debug(app, run);
 
   try {
     app.parse(argc, argv);

@@ -224,6 +224,31 @@ TEST(GdbRecorded, SigintStopsTheServerCleanly) {
   ::close(fd);
 }
 
+// `nestrr debug`: one command to gdb on the log. Its nestrr-event moves
+// in the history and refreshes gdb's registers (a bare `monitor event`
+// leaves gdb's cache as it was); its command file is gone afterwards.
+TEST(GdbRecorded, DebugCommandOpensGdbAndRefreshesAfterAJump) {
+  Files f;
+  const std::string tmp = (f.dir / "tmp").string();
+  std::filesystem::create_directory(tmp);
+  int status = -1;
+  std::string out = run("TMPDIR=" + quote(tmp) + " timeout 120 " + quote(NESTRR_BIN) + " debug " +
+                            quote(f.log) + " --elf " + quote(ASSERT_PROGRAM) +
+                            " -- -nx -batch -ex 'p/x $pc' -ex 'nestrr-event 0' -ex 'p/x $pc'"
+                            " -ex 'nestrr-when' </dev/null 2>&1",
+                        &status);
+  EXPECT_EQ(status, 0) << out;
+  std::smatch m;
+  // At the assertion cpu0 (thread 1) is at the failing pc; at event 0 it
+  // had logged nothing yet: gdb must show that, not the cached pc.
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(\$1 = (0x[0-9a-f]+))"))) << out;
+  EXPECT_NE(m[1], "0x0") << out;
+  EXPECT_NE(out.find("$2 = 0x0\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("now at event 0"), std::string::npos) << out;
+  EXPECT_NE(out.find("event 0 of 2"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::is_empty(tmp)) << "command file left behind";
+}
+
 TEST(GdbRecorded, BadInputIsAClearError) {
   Files f;
   int status = 0;
