@@ -106,7 +106,7 @@ void register_symbolize(CLI::App& app, Run& run) {
           bad = true;
           return;
         }
-        const auto& info = sym.lookup(addr);
+        const auto& info = sym.lookup_transient(addr);
         if (o->eu)
           out += symbolize::format_eu_addr2line(info, o->gnu.demangle);
         else if (o->style == "JSON")
