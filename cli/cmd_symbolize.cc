@@ -54,8 +54,11 @@ void register_symbolize(CLI::App& app, Run& run) {
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand(
       "symbolize", "Addresses to function+offset, file:line:column and inline chains (libdw)");
-  sub->add_option("-e,--elf,--exe", o->elf, "ELF file (repeatable); without --log, at its link-time addresses");
-  sub->add_option("--debug-dir", o->debug_dirs, "Find files by build-id in DIR/.build-id (repeatable)");
+  // One value per flag: "-e ELF 0x1 0x2" are addresses, as for addr2line.
+  sub->add_option("-e,--elf,--exe", o->elf, "ELF file (repeatable); without --log, at its link-time addresses")
+      ->allow_extra_args(false);
+  sub->add_option("--debug-dir", o->debug_dirs, "Find files by build-id in DIR/.build-id (repeatable)")
+      ->allow_extra_args(false);
   sub->add_option("--log", o->log, "Use the module table (build-ids, load addresses) of this log");
   sub->add_flag("--eu-addr2line", o->eu, "Print what `eu-addr2line -f -i` prints, line for line");
   sub->add_flag("-f,--functions", o->gnu.functions, "As addr2line -f: print the function before each location");
