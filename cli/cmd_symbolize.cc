@@ -1,5 +1,7 @@
 // `nestrr symbolize`: addresses to function+offset, file:line:column and
-// inline chains, from arguments or stdin (one or more per line).
+// inline chains, from arguments or stdin (one or more per line). Takes
+// binutils addr2line's flags (-e -f -i -a -C) and llvm-symbolizer's
+// --output-style=JSON, so it drops into scripts written for either.
 #include <spdlog/spdlog.h>
 
 #include <unistd.h>
@@ -45,18 +47,29 @@ void for_each_word(std::string_view line, F&& f) {
 void register_symbolize(CLI::App& app, Run& run) {
   struct Opts {
     std::vector<std::string> elf, debug_dirs, addresses;
-    std::string log;
-    bool eu = false, demangle = false;
+    std::string log, style;
+    bool eu = false;
+    symbolize::GnuStyle gnu;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand(
       "symbolize", "Addresses to function+offset, file:line:column and inline chains (libdw)");
-  sub->add_option("--elf", o->elf, "ELF file (repeatable); without --log, at its link-time addresses");
-  sub->add_option("--debug-dir", o->debug_dirs, "Find files by build-id in DIR/.build-id (repeatable)");
+  // One value per flag: "-e ELF 0x1 0x2" are addresses, as for addr2line.
+  sub->add_option("-e,--elf,--exe", o->elf, "ELF file (repeatable); without --log, at its link-time addresses")
+      ->allow_extra_args(false);
+  sub->add_option("--debug-dir", o->debug_dirs, "Find files by build-id in DIR/.build-id (repeatable)")
+      ->allow_extra_args(false);
   sub->add_option("--log", o->log, "Use the module table (build-ids, load addresses) of this log");
   sub->add_flag("--eu-addr2line", o->eu, "Print what `eu-addr2line -f -i` prints, line for line");
-  sub->add_flag("-C,--demangle", o->demangle, "With --eu-addr2line: demangle names (always on otherwise)");
-  sub->add_option("addresses", o->addresses, "Hex addresses, or - (or none) to read stdin");
+  sub->add_flag("-f,--functions", o->gnu.functions, "As addr2line -f: print the function before each location");
+  sub->add_flag("-i,--inlines", o->gnu.inlines, "As addr2line -i: print the inline chain");
+  sub->add_flag("-a,--addresses", o->gnu.addresses, "As addr2line -a: print the address first");
+  sub->add_flag("-C,--demangle", o->gnu.demangle,
+                "With addr2line's or eu-addr2line's output: demangle names (always on otherwise)");
+  sub->add_option("--output-style", o->style,
+                  "GNU: addr2line's lines (also implied by -f, -i or -a); JSON: llvm-symbolizer's")
+      ->check(CLI::IsMember({"GNU", "JSON"}));
+  sub->add_option("address", o->addresses, "Hex addresses, or - (or none) to read stdin");
   sub->callback([&run, o] {
     run = [o]() -> int {
       symbolize::ModuleSetOptions mo;
@@ -87,6 +100,7 @@ void register_symbolize(CLI::App& app, Run& run) {
       symbolize::Symbolizer sym(*modules);
       for (auto& err : sym.load_errors()) spdlog::warn("{}", err);
       bool bad = false;
+      bool gnu = o->style == "GNU" || o->gnu.functions || o->gnu.inlines || o->gnu.addresses;
       std::string out;
       auto one = [&](std::string_view word) {
         uint64_t addr;
@@ -95,8 +109,15 @@ void register_symbolize(CLI::App& app, Run& run) {
           bad = true;
           return;
         }
-        const auto& info = sym.lookup(addr);
-        out += o->eu ? symbolize::format_eu_addr2line(info, o->demangle) : symbolize::format_address(info);
+        const auto& info = sym.lookup_transient(addr);
+        if (o->eu)
+          out += symbolize::format_eu_addr2line(info, o->gnu.demangle);
+        else if (o->style == "JSON")
+          out += symbolize::format_llvm_json(info, o->elf.size() == 1 ? o->elf[0] : info.module, true);
+        else if (gnu)
+          out += symbolize::format_addr2line(info, o->gnu);
+        else
+          out += symbolize::format_address(info);
       };
       auto emit = [&] {
         std::fwrite(out.data(), 1, out.size(), stdout);

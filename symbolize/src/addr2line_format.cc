@@ -42,6 +42,97 @@ std::string format_eu_addr2line(const AddrInfo& info, bool demangled) {
 
 namespace {
 
+std::string gnu_loc(const SourceLoc& loc) {
+  if (!loc.known()) return "??:0";
+  return loc.file + ":" + (loc.line ? std::to_string(loc.line) : std::string("?"));
+}
+
+void json_string(std::string& out, const std::string& s) {
+  out += '"';
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  out += '"';
+}
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
+  return buf;
+}
+
+}  // namespace
+
+std::string format_addr2line(const AddrInfo& info, const GnuStyle& style) {
+  std::string out;
+  if (style.addresses) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%016llx\n", (unsigned long long)info.address);
+    out += buf;
+  }
+  auto name = [&](const std::string& raw, const std::string& demangled) {
+    if (raw.empty()) return std::string("??");
+    return style.demangle ? demangled : raw;
+  };
+  if (info.scopes.empty()) {
+    if (style.functions) out += name(info.raw_symbol, info.symbol) + "\n";
+    out += gnu_loc(info.loc) + "\n";
+    return out;
+  }
+  const Scope& inner = info.scopes.front();
+  if (style.functions) out += name(inner.raw_name, inner.name) + "\n";
+  out += gnu_loc(info.loc) + "\n";
+  if (!style.inlines) return out;
+  for (size_t i = 0; i + 1 < info.scopes.size() && info.scopes[i].inlined; i++) {
+    if (style.functions) out += name(info.scopes[i + 1].raw_name, info.scopes[i + 1].name) + "\n";
+    out += gnu_loc(info.scopes[i].call) + "\n";
+  }
+  return out;
+}
+
+std::string format_llvm_json(const AddrInfo& info, const std::string& module_name, bool demangle) {
+  std::string out = "{\"Address\":\"" + hex(info.address) + "\",\"ModuleName\":";
+  json_string(out, module_name);
+  out += ",\"Symbol\":[";
+  auto frame = [&](const std::string& function, const SourceLoc& loc, const std::string& start) {
+    out += "{\"Column\":" + std::to_string(loc.column) + ",\"Discriminator\":0,\"FileName\":";
+    json_string(out, loc.file);
+    out += ",\"FunctionName\":";
+    json_string(out, function);
+    out += ",\"Line\":" + std::to_string(loc.line) + ",\"StartAddress\":";
+    json_string(out, start);
+    out += ",\"StartFileName\":\"\",\"StartLine\":0}";
+  };
+  if (info.scopes.empty()) {
+    frame(demangle ? info.symbol : info.raw_symbol, info.loc,
+          info.raw_symbol.empty() ? std::string() : hex(info.symbol_start));
+  } else {
+    SourceLoc loc = info.loc;
+    for (size_t i = 0; i < info.scopes.size(); i++) {
+      const Scope& s = info.scopes[i];
+      if (i) out += ',';
+      bool outermost = i + 1 == info.scopes.size() || !s.inlined;
+      frame(demangle ? s.name : s.raw_name, loc,
+            outermost && !info.raw_symbol.empty() ? hex(info.symbol_start) : std::string());
+      if (outermost) break;
+      loc = s.call;
+    }
+  }
+  out += "]}\n";
+  return out;
+}
+
+namespace {
+
 // "ns::f(int, char*) const" -> "ns::f": the parameter list is noise on one line.
 std::string without_parameters(const std::string& name) {
   std::string s = name;

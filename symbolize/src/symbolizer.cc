@@ -259,6 +259,13 @@ const AddrInfo& Symbolizer::lookup(uint64_t address) {
   return *slot;
 }
 
+const AddrInfo& Symbolizer::lookup_transient(uint64_t address) {
+  auto cached = cache_.find(address);
+  if (cached != cache_.end()) return *cached->second;
+  transient_ = compute(address, true);
+  return transient_;
+}
+
 AddrInfo Symbolizer::lookup_uncached_reference(uint64_t address) { return compute(address, false); }
 
 std::string Symbolizer::read_image(uint64_t address, uint64_t n) {

@@ -5,8 +5,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <regex>
+#include <sstream>
 
 #include "compare.h"
 
@@ -65,5 +69,75 @@ TEST_F(Compare, DebianLibcWithDebugPackage) {
 }
 
 TEST_F(Compare, InliningTestProgram) { Run({"assert_program", ASSERT_PROGRAM, {}, 2000}); }
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// One block of lines per "0x%016x" address line.
+std::vector<std::string> address_blocks(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  static const std::regex addr("^0x[0-9a-f]{16}$"), discriminator(" \\(discriminator [0-9]+\\)$");
+  while (std::getline(in, line)) {
+    if (std::regex_match(line, addr)) out.emplace_back();
+    if (out.empty()) continue;
+    out.back() += std::regex_replace(line, discriminator, "") + "\n";
+  }
+  return out;
+}
+
+// `nestrr symbolize -a -f -i` reads stdin and prints binutils addr2line's
+// lines: the same blocks, one per address, mostly the same answers.
+TEST_F(Compare, CliPrintsAddr2lineLines) {
+  auto addrs = nestrr_test::text_addresses(ASSERT_PROGRAM, 1000 / kScale);
+  fs::path in = dir_ / "in.txt";
+  {
+    std::ofstream f(in);
+    for (auto a : addrs) f << std::hex << "0x" << a << "\n";
+  }
+  std::string tail = std::string(" -a -f -i -e '") + ASSERT_PROGRAM + "' < '" + in.string() + "' > '";
+  ASSERT_EQ(std::system((std::string(NESTRR_BIN) + " symbolize" + tail + (dir_ / "ours").string() + "'").c_str()), 0);
+  (void)std::system(("addr2line" + tail + (dir_ / "theirs").string() + "'").c_str());
+  auto ours = address_blocks(slurp(dir_ / "ours"));
+  auto theirs = address_blocks(slurp(dir_ / "theirs"));
+  ASSERT_EQ(ours.size(), addrs.size());
+  ASSERT_EQ(theirs.size(), addrs.size());
+  size_t agree = 0;
+  for (size_t i = 0; i < ours.size(); i++) agree += ours[i] == theirs[i];
+  std::cout << agree << " of " << ours.size() << " addresses answered as addr2line does\n";
+  EXPECT_GE(agree * 100, ours.size() * 85);
+}
+
+// --output-style=JSON: one llvm-symbolizer object per address, in order.
+TEST_F(Compare, CliPrintsLlvmSymbolizerJson) {
+  auto addrs = nestrr_test::text_addresses(ASSERT_PROGRAM, 50);
+  std::string cmd = std::string(NESTRR_BIN) + " symbolize --output-style=JSON -e '" + ASSERT_PROGRAM + "'";
+  for (auto a : addrs) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, " 0x%llx", (unsigned long long)a);
+    cmd += buf;
+  }
+  cmd += " > '" + (dir_ / "json").string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::istringstream lines(slurp(dir_ / "json"));
+  std::string line;
+  size_t i = 0, named = 0;
+  while (std::getline(lines, line)) {
+    ASSERT_LT(i, addrs.size());
+    char head[48];
+    std::snprintf(head, sizeof head, "{\"Address\":\"0x%llx\",", (unsigned long long)addrs[i++]);
+    EXPECT_EQ(line.rfind(head, 0), 0u) << line;
+    EXPECT_NE(line.find("\"Symbol\":[{"), std::string::npos) << line;
+    EXPECT_EQ(line.back(), '}');
+    named += line.find("\"FunctionName\":\"\"") == std::string::npos;
+  }
+  EXPECT_EQ(i, addrs.size());
+  EXPECT_GE(named * 10, addrs.size() * 8) << "most addresses in .text have a function";
+}
 
 }  // namespace

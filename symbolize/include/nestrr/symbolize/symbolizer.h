@@ -91,6 +91,9 @@ class Symbolizer {
 
   // Cached. The returned reference stays valid for the Symbolizer's life.
   const AddrInfo& lookup(uint64_t address);
+  // Not kept: valid until the next call. For batches of distinct
+  // addresses, where caching every answer only costs memory and time.
+  const AddrInfo& lookup_transient(uint64_t address);
   // Uncached, without the scope index: what dwarf_getscopes says (tests).
   AddrInfo lookup_uncached_reference(uint64_t address);
 
@@ -114,6 +117,7 @@ class Symbolizer {
   struct Indexes;
   std::unique_ptr<Indexes> indexes_;
   std::unordered_map<uint64_t, std::unique_ptr<AddrInfo>> cache_;
+  AddrInfo transient_;
 };
 
 
