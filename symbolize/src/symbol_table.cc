@@ -73,7 +73,8 @@ SymbolTable::SymbolTable(Dwfl_Module* mod) : mod_(mod) {
   std::set<std::pair<int, int>> active;
   size_t s = 0, e = 0;
   for (uint64_t b : bounds) {
-    while (e < by_end.size() && end_of(by_end[e]) <= b) active.erase({symbols_[by_end[e]].index, by_end[e++]});
+    for (; e < by_end.size() && end_of(by_end[e]) <= b; e++)
+      active.erase({symbols_[by_end[e]].index, by_end[e]});
     for (; s < by_start.size() && symbols_[by_start[s]].sym.st_value <= b; s++)
       if (end_of(by_start[s]) > b) active.insert({symbols_[by_start[s]].index, by_start[s]});
     // The globals first, the locals only if no global fits; within a pass

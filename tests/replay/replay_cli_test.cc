@@ -34,13 +34,16 @@ TEST(ReplayCli, RecordThenReplayReproducesTheRace) {
 }
 
 // Ctrl-C ends a recording as its time limit would: the log is complete
-// (cuts, trailers) and replays in one pass.
+// (cuts, trailers) and replays in one pass. The signal goes once the log
+// has bytes (the handler is in place by then): on a loaded machine a fixed
+// delay can land before it and the recording would run to its time limit.
 TEST(ReplayCli, InterruptedRecordingReplays) {
   fs::path dir = fs::temp_directory_path() / ("nestrr-replay-int-" + std::to_string(getpid()));
   fs::create_directories(dir);
   Result rec = nestrr::test_cli::run_in(
-      dir, "{ '" NESTRR_BIN "' record --variant fixed --cpus 4 --time-limit 60 -q -o int.nrr & "
-           "pid=$!; sleep 0.5; kill -INT $pid; wait $pid; }");
+      dir, "{ '" NESTRR_BIN "' record --variant fixed --cpus 4 --time-limit 20 -q -o int.nrr & "
+           "pid=$!; while [ ! -s int.nrr ]; do sleep 0.05; done; sleep 0.3; "
+           "kill -INT $pid; wait $pid; }");
   ASSERT_EQ(rec.code, 0) << rec.err;
   EXPECT_NE(rec.err.find("interrupted"), std::string::npos) << rec.err;
   Result rep = sh(dir, "replay int.nrr");
