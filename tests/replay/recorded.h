@@ -50,6 +50,16 @@ inline Recording record_for(core_variant variant, uint32_t cpus, std::chrono::mi
   return recording_of(std::move(o));
 }
 
+// The default scenario of `variant` on `cpus` CPUs, unwidened, until every
+// CPU has done `iterations` of its workload: a log whose length does not
+// depend on how fast (or how loaded) the machine is.
+inline Recording record_iterations(core_variant variant, uint32_t cpus, uint64_t iterations) {
+  RecordOptions o;
+  o.scenario = default_scenario(variant, cpus, iterations);
+  o.time_limit = std::chrono::minutes(5);
+  return recording_of(std::move(o));
+}
+
 // The VMXON race, widened so it hits within the first iterations.
 inline const Recording& vmxon_race() {
   static const Recording r =
