@@ -33,15 +33,39 @@ bool nestrr_pb_bytes(struct nestrr_pb_out *o, const void *p, uint32_t n) {
   return true;
 }
 
+/* Straight into the buffer: every tag, length and integer field goes
+ * through here, so no staging copy. Room for the longest varint (10
+ * bytes) is the common case; near the end of the buffer the exact size
+ * decides. */
 bool nestrr_pb_varint(struct nestrr_pb_out *o, uint64_t v) {
-  unsigned char tmp[10];
+  unsigned char *d;
   uint32_t n = 0;
-  while (v >= 0x80u) {
-    tmp[n++] = (unsigned char)((v & 0x7fu) | 0x80u);
-    v >>= 7;
+  if (!o->ok) return false;
+  if (o->buf && o->cap - o->len >= 10u) {
+    d = o->buf + o->len;
+    while (v >= 0x80u) {
+      d[n++] = (unsigned char)((v & 0x7fu) | 0x80u);
+      v >>= 7;
+    }
+    d[n++] = (unsigned char)v;
+    o->len += n;
+    return true;
   }
-  tmp[n++] = (unsigned char)v;
-  return nestrr_pb_bytes(o, tmp, n);
+  n = nestrr_pb_varint_size(v);
+  if (n > o->cap - o->len) {
+    o->ok = false;
+    return false;
+  }
+  if (o->buf) {
+    d = o->buf + o->len;
+    while (v >= 0x80u) {
+      *d++ = (unsigned char)((v & 0x7fu) | 0x80u);
+      v >>= 7;
+    }
+    *d = (unsigned char)v;
+  }
+  o->len += n;
+  return true;
 }
 
 bool nestrr_pb_tag(struct nestrr_pb_out *o, uint32_t tag) { return nestrr_pb_varint(o, tag); }
