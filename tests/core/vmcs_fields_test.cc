@@ -49,6 +49,32 @@ TEST(VmcsFields, LookupAndHighAccess) {
   EXPECT_EQ(vmcs_field_index(0x2402, nullptr), -1);
 }
 
+// The direct-mapped lookup against the table itself, on every 16-bit
+// encoding and a few with bits above: a field is found at its position,
+// its high half (64-bit fields only) too, anything else is not a field.
+TEST(VmcsFields, LookupAgreesWithALinearScanOnEveryEncoding) {
+  auto scan = [](uint32_t e, bool* high) {
+    for (uint32_t i = 0; i < vmcs_field_count; i++) {
+      if (vmcs_fields[i].encoding == e) return *high = false, static_cast<int>(i);
+      if (vmcs_fields[i].width == VMCS_W64 && (vmcs_fields[i].encoding | 1u) == e)
+        return *high = true, static_cast<int>(i);
+    }
+    return -1;
+  };
+  int found = 0;
+  for (uint32_t e = 0; e < 0x10000u + 8; e++) {
+    const uint32_t enc = e < 0x10000u ? e : 0x2000u | (1u << (15 + e - 0x10000u));
+    bool want_high = false, got_high = false;
+    const int want = scan(enc, &want_high);
+    ASSERT_EQ(vmcs_field_index(enc, &got_high), want) << std::hex << enc;
+    if (want >= 0) {
+      EXPECT_EQ(got_high, want_high) << std::hex << enc;
+      found++;
+    }
+  }
+  EXPECT_GT(found, static_cast<int>(vmcs_field_count));  // the high halves too
+}
+
 TEST(VmcsFields, GuestPhysicalAddressProperty) {
   const std::set<uint32_t> expected = {
       0x2000, 0x2002, 0x2004, 0x2006, 0x2008, 0x200a, 0x200e, 0x2012,

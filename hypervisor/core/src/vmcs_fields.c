@@ -226,6 +226,33 @@ const struct vmcs_field vmcs_fields[] = {
 const uint32_t vmcs_field_count =
     (uint32_t)(sizeof(vmcs_fields) / sizeof(vmcs_fields[0]));
 
+/*
+ * Encoding -> table position, direct-mapped: an encoding is access type
+ * (bit 0), index (bits 9:1), type (11:10), a reserved zero (12) and width
+ * (14:13), so 13 bits name every field. VMCS12 <-> VMCS02 looks fields up
+ * by encoding many times per VM entry; a binary search there cost a few
+ * percent of a replay. The map is filled on first use from the sorted
+ * table; any CPU may fill it, even from an NMI, as every store writes the
+ * same value (relaxed atomics keep that free of data races).
+ */
+#define VMCS_ENCODING_BITS 0x6ffeu
+_Static_assert(sizeof(vmcs_fields) / sizeof(vmcs_fields[0]) < 255,
+               "vmcs_slot_of holds position + 1 in a byte");
+
+static uint8_t vmcs_slot_of[1u << 13]; /* position + 1; 0: no such field */
+static int vmcs_slots_filled;
+
+static uint32_t vmcs_slot_key(uint32_t full) {
+  return ((full >> 1) & 0x1ffu) | (((full >> 10) & 3u) << 9) | (((full >> 13) & 3u) << 11);
+}
+
+static void vmcs_fill_slots(void) {
+  for (uint32_t i = 0; i < vmcs_field_count; i++)
+    __atomic_store_n(&vmcs_slot_of[vmcs_slot_key(vmcs_fields[i].encoding)], (uint8_t)(i + 1),
+                     __ATOMIC_RELAXED);
+  __atomic_store_n(&vmcs_slots_filled, 1, __ATOMIC_RELEASE);
+}
+
 int vmcs_field_index(uint32_t encoding, bool *high) {
   uint32_t full = encoding;
   bool hi = false;
@@ -233,17 +260,12 @@ int vmcs_field_index(uint32_t encoding, bool *high) {
     full = encoding & ~1u;
     hi = true;
   }
-  uint32_t lo = 0, n = vmcs_field_count;
-  while (lo < n) { /* binary search: the table is sorted */
-    uint32_t mid = lo + (n - lo) / 2;
-    if (vmcs_fields[mid].encoding < full)
-      lo = mid + 1;
-    else
-      n = mid;
-  }
-  if (lo >= vmcs_field_count || vmcs_fields[lo].encoding != full) return -1;
+  if (full & ~VMCS_ENCODING_BITS) return -1; /* reserved bits, or high half of a non-64-bit field */
+  if (!__atomic_load_n(&vmcs_slots_filled, __ATOMIC_ACQUIRE)) vmcs_fill_slots();
+  uint32_t slot = __atomic_load_n(&vmcs_slot_of[vmcs_slot_key(full)], __ATOMIC_RELAXED);
+  if (slot == 0) return -1;
   if (high) *high = hi;
-  return (int)lo;
+  return (int)(slot - 1);
 }
 
 uint64_t vmcs_width_mask(uint32_t width) {
