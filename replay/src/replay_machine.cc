@@ -35,7 +35,8 @@ void fiber_entry(void* arg) {
 
 ReplayMachine::ReplayMachine(const ExpectedLog& expected, const ReplayOptions& options)
     : exp_(expected), options_(options),
-      decoder_(expected.scenario.cpu_count()), cpus_(expected.scenario.cpu_count()) {
+      decoder_(expected.scenario.cpu_count()), cpus_(expected.scenario.cpu_count()),
+      trace_(options.trace_limit) {
   cfg_ = to_core_config(exp_.scenario);
   memory_ = std::make_unique<HostMemory>(cfg_);
   plat_ = platform_of(this);
@@ -51,21 +52,20 @@ ReplayMachine::ReplayMachine(const ExpectedLog& expected, const ReplayOptions& o
 
 ReplayMachine::~ReplayMachine() = default;
 
-void ReplayMachine::trace(TraceEntry::Kind kind, uint32_t cpu, uint32_t point, uint32_t other,
-                          std::string text) {
-  if (!options_.trace) return;
-  TraceEntry e;
+// Slots are reused: every field is set, the text assigned in place.
+TraceEntry* ReplayMachine::trace(TraceEntry::Kind kind, uint32_t cpu, uint32_t point,
+                                 uint32_t other, const char* text) {
+  if (!options_.trace) return nullptr;
+  TraceEntry& e = trace_.push();
   e.kind = kind;
   e.cpu = cpu;
   e.progress = progress(cpu);
   e.point = point;
   e.other_cpu = other;
   e.nmi_depth = cpus_[cpu].in_nmi ? 1 : 0;
-  e.text = std::move(text);
-  out_.trace.push_back(std::move(e));
-  if (options_.trace_limit && out_.trace.size() > 2 * options_.trace_limit)
-    out_.trace.erase(out_.trace.begin(),
-                     out_.trace.end() - static_cast<long>(options_.trace_limit));
+  e.text.assign(text);
+  e.record = 0;
+  return &e;
 }
 
 [[noreturn]] void ReplayMachine::leave(uint32_t cpu) {
@@ -129,10 +129,10 @@ void ReplayMachine::deliver(uint32_t cpu) {
   const ExpectedNmi& n = exp_.cpus[cpu].nmis[c.next_nmi];
   c.next_nmi++;
   c.in_nmi = true;
-  trace(TraceEntry::Kind::kNmiDelivered, cpu, c.last_point, n.source, "");
+  trace(TraceEntry::Kind::kNmiDelivered, cpu, c.last_point, n.source);
   core_nmi(&core_, cpu);
   c.in_nmi = false;
-  trace(TraceEntry::Kind::kNmiReturn, cpu, c.last_point, n.source, "");
+  trace(TraceEntry::Kind::kNmiReturn, cpu, c.last_point, n.source);
   epoch_++;
 }
 
@@ -171,7 +171,7 @@ void ReplayMachine::deliver_due(uint32_t cpu) {
 void ReplayMachine::send_nmi(uint32_t from, uint32_t to) {
   cpus_[to].nmis_sent_to++;
   epoch_++;
-  trace(TraceEntry::Kind::kNmiSent, from, cpus_[from].last_point, to, "");
+  trace(TraceEntry::Kind::kNmiSent, from, cpus_[from].last_point, to);
 }
 
 // ---- cuts ----
@@ -207,7 +207,7 @@ void ReplayMachine::cut_here(uint32_t cpu, uint32_t point) {
 // Entering a point or a wait: stop here if the recording cut the CPU here,
 // else let the scheduler pick who runs next.
 void ReplayMachine::arrive(uint32_t cpu, uint32_t id) {
-  trace(TraceEntry::Kind::kPoint, cpu, id, 0, "");
+  trace(TraceEntry::Kind::kPoint, cpu, id, 0);
   cut_here(cpu, id);
   epoch_++;
   cpus_[cpu].fiber->suspend();
@@ -265,7 +265,7 @@ void ReplayMachine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, v
     if (pred(arg)) break;
     block(cpu, {Block::Why::kSpinning, id, 0, 0});
   }
-  trace(TraceEntry::Kind::kWaitDone, cpu, id, 0, "");
+  trace(TraceEntry::Kind::kWaitDone, cpu, id, 0);
   epoch_++;
   forward_wait_done(&lg_, cpu, id, progress(cpu));
   check_records(cpu);
@@ -302,10 +302,8 @@ void ReplayMachine::check_records(uint32_t cpu) {
       return;
     }
     got.pop_front();
-    if (options_.trace) {
-      trace(TraceEntry::Kind::kEvent, cpu, c.last_point, 0, "");
-      out_.trace.back().record = c.next_record;
-    }
+    if (TraceEntry* t = trace(TraceEntry::Kind::kEvent, cpu, c.last_point, 0))
+      t->record = c.next_record;
     c.next_record++;
     out_.events_checked++;
   }
@@ -432,6 +430,7 @@ bool ReplayMachine::step() {
 Attempt ReplayMachine::finish() {
   finish_checks();
   for (uint32_t i = 0; i < cpus_.size(); ++i) out_.progress.push_back(progress(i));
+  out_.trace = trace_.in_order();
   // Matched records equal the log's: describe the kept ones from it.
   for (TraceEntry& t : out_.trace)
     if (t.kind == TraceEntry::Kind::kEvent && t.text.empty())
@@ -466,6 +465,7 @@ std::unique_ptr<ReplayCheckpoint> ReplayMachine::checkpoint() const {
   c->last_stepped = last_stepped_;
   c->stop = stop_;
   c->out = out_;
+  c->trace = trace_;
   return c;
 }
 
@@ -484,6 +484,7 @@ void ReplayMachine::restore(const ReplayCheckpoint& c) {
   last_stepped_ = c.last_stepped;
   stop_ = c.stop;
   out_ = c.out;
+  trace_ = c.trace;
 }
 
 size_t ReplayMachine::checkpoint_bytes(const ReplayCheckpoint& c) {

@@ -17,6 +17,7 @@ extern "C" {
 #include "event_check.h"
 #include "expected_log.h"
 #include "fiber.h"
+#include "trace_ring.h"
 #include "nestrr/replay/host_memory.h"
 #include "nestrr/replay/replayer.h"
 
@@ -119,7 +120,8 @@ class ReplayMachine {
 
   uint64_t progress(uint32_t cpu) const { return core_.vcpu[cpu].progress; }
   bool in_fiber(uint32_t cpu) const { return current_ == static_cast<int>(cpu); }
-  void trace(TraceEntry::Kind kind, uint32_t cpu, uint32_t point, uint32_t other, std::string text);
+  TraceEntry* trace(TraceEntry::Kind kind, uint32_t cpu, uint32_t point, uint32_t other,
+                    const char* text = "");
   // Delivers every NMI whose recorded count is the CPU's count now.
   void deliver_due(uint32_t cpu);
   void resume_from(const ResumePoint& r);
@@ -152,7 +154,8 @@ class ReplayMachine {
   int last_stepped_ = -1;
   std::vector<struct FiberArgs> args_;
   bool stop_ = false;
-  Attempt out_;
+  Attempt out_;     // out_.trace stays empty until finish(): the entries are in trace_
+  TraceRing trace_;
 };
 
 struct ReplayCheckpoint {
@@ -167,6 +170,7 @@ struct ReplayCheckpoint {
   int last_stepped = -1;
   bool stop = false;
   Attempt out;
+  TraceRing trace;
 };
 
 }  // namespace nestrr::replay
