@@ -20,14 +20,14 @@
 namespace nestrr::gdbstub {
 namespace {
 
-// Functions that carry a vCPU to its parking place rather than do the
-// core's work: skipped when deciding where a vCPU stands.
+// Frames that carry a vCPU to its parking place rather than do the core's
+// work: the replay's own, the fiber switch, and the core's platform glue
+// (the core names those itself). Skipped when deciding where a vCPU stands.
 bool is_machinery_name(std::string_view fn) {
-  static constexpr std::array<std::string_view, 8> kCoreHelpers = {
-      "core_point", "core_wait",  "core_event",       "core_event_translation",
-      "core_lock",  "core_unlock", "core_assert_fail", "jump_fcontext"};
-  if (fn.starts_with("nestrr::replay::")) return true;
-  return std::find(kCoreHelpers.begin(), kCoreHelpers.end(), fn) != kCoreHelpers.end();
+  if (fn.starts_with("nestrr::replay::") || fn == "jump_fcontext") return true;
+  for (const char* const* g = core_platform_glue; *g; ++g)
+    if (fn == *g) return true;
+  return false;
 }
 
 bool read_self(uint64_t addr, void* out, size_t len) {

@@ -118,7 +118,7 @@ class ReplayMachine {
     std::unique_ptr<Fiber> fiber;
   };
 
-  uint64_t progress(uint32_t cpu) const { return core_.vcpu[cpu].progress; }
+  uint64_t progress(uint32_t cpu) const { return core_vcpu_progress(&core_.vcpu[cpu]); }
   bool in_fiber(uint32_t cpu) const { return current_ == static_cast<int>(cpu); }
   TraceEntry* trace(TraceEntry::Kind kind, uint32_t cpu, uint32_t point, uint32_t other,
                     const char* text = "");

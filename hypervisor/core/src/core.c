@@ -47,6 +47,13 @@ const char *core_variant_name(enum core_variant v) {
 
 /* ---- platform services ---- */
 
+/* The functions below carry a CPU to its platform callbacks; a debugger
+ * looking for where a parked CPU stands skips their frames. Keep the list
+ * in step with the definitions that follow. */
+const char *const core_platform_glue[] = {
+    "core_assert_fail", "core_point", "core_wait", "core_event",
+    "core_event_translation", "core_lock", "core_unlock", 0};
+
 void core_assert_fail(struct core_vcpu *v, const char *cond, const char *file,
                       uint32_t line) {
   const struct core_platform *p = core_plat(v);

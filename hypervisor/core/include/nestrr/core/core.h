@@ -374,6 +374,11 @@ static inline bool core_vcpu_nmi_unlogged(const struct core_vcpu *v) {
   return v->nmi_unlogged != 0;
 }
 
+/* Names of the core's functions that only carry a CPU to its platform
+ * callbacks (a point, a wait, an event, an assertion), null-terminated: a
+ * debugger of a parked CPU skips their frames to show where it stands. */
+extern const char *const core_platform_glue[];
+
 /* Workload memory map (L1 guest-physical), per CPU. */
 uint64_t core_wl_l1_region(uint32_t cpu);
 #define CORE_WL_VMXON 0x0000ull
