@@ -5,33 +5,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "nestrr/replay/core_host.h"
+
 namespace nestrr::coretest {
-namespace {
-
-Machine *self(void *ctx) { return static_cast<Machine *>(ctx); }
-
-void *p_phys(void *ctx, uint64_t pa, uint64_t len) {
-  return self(ctx)->phys(pa, len);
-}
-void p_send_nmi(void *ctx, uint32_t from, uint32_t to) {
-  self(ctx)->send_nmi(from, to);
-}
-uint64_t p_tsc(void *ctx, uint32_t cpu) { return self(ctx)->cpu(cpu).points; }
-[[noreturn]] void p_halt(void *ctx, uint32_t cpu) { self(ctx)->halt(cpu); }
-void p_point(void *ctx, uint32_t cpu, uint32_t id) { self(ctx)->point(cpu, id); }
-void p_wait(void *ctx, uint32_t cpu, uint32_t id, core_wait_pred pred,
-            void *arg) {
-  self(ctx)->wait_until(cpu, id, pred, arg);
-}
-void p_event(void *ctx, uint32_t cpu, const core_event *ev) {
-  self(ctx)->event(cpu, ev);
-}
-void p_assert(void *ctx, uint32_t cpu, const char *cond,
-                           const char *file, uint32_t line) {
-  self(ctx)->assert_failed(cpu, cond, file, line);
-}
-
-}  // namespace
 
 core_config make_config(uint32_t cpus, core_variant variant) {
   core_config cfg{};
@@ -50,15 +26,7 @@ Machine::Machine(uint32_t cpus, core_variant variant, uint64_t l1_mem) {
 Machine::Machine(const core_config &cfg) : cfg_(cfg) { init(); }
 
 void Machine::init() {
-  plat_.ctx = this;
-  plat_.phys = p_phys;
-  plat_.send_nmi = p_send_nmi;
-  plat_.tsc = p_tsc;
-  plat_.halt = p_halt;
-  plat_.point = p_point;
-  plat_.wait_until = p_wait;
-  plat_.event = p_event;
-  plat_.assert_failed = p_assert;
+  plat_ = replay::platform_of(this);
   mem_.assign(core_phys_size(&cfg_), 0);
   if (!core_init(&core_, &cfg_, &plat_)) {
     std::fprintf(stderr, "core_init failed\n");
@@ -132,8 +100,8 @@ void Machine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred,
   }
 }
 
-void Machine::event(uint32_t cpu, const core_event *ev) {
-  cpus_[cpu].events.push_back(*ev);
+void Machine::event(uint32_t cpu, const core_event &ev) {
+  cpus_[cpu].events.push_back(ev);
 }
 
 void Machine::set_body(uint32_t cpu, std::function<void()> body) {

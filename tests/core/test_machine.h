@@ -76,13 +76,15 @@ class Machine {
     return !c.halted && (!c.finished || c.nmi_pending || c.in_nmi);
   }
 
-  // Platform callbacks.
+  // Platform callbacks (wired by replay::platform_of, as every host
+  // machine of the core is).
   void *phys(uint64_t pa, uint64_t len);
+  uint64_t tsc(uint32_t cpu) const { return cpus_[cpu].points; }
   void send_nmi(uint32_t from, uint32_t to);
   [[noreturn]] void halt(uint32_t cpu);
   void point(uint32_t cpu, uint32_t id);
   void wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, void *arg);
-  void event(uint32_t cpu, const core_event *ev);
+  void event(uint32_t cpu, const core_event &ev);
   void assert_failed(uint32_t cpu, const char *cond, const char *file,
                      uint32_t line);
 
