@@ -15,10 +15,20 @@ void core_zero(void *p, uint64_t n) {
   for (; i < n; i++) b[i] = 0;
 }
 
+/* volatile: no memcpy call. VMCS12 values and pages are 8-byte aligned on
+ * both sides: those go 8 bytes a store (a VMCS12 load or store copies
+ * every field, on every VM entry and exit). */
 void core_copy(void *dst, const void *src, uint64_t n) {
+  uint64_t i = 0;
+  if ((((uintptr_t)dst | (uintptr_t)src) & 7u) == 0) {
+    typedef uint64_t __attribute__((may_alias)) word; /* any object's bytes */
+    volatile word *d8 = (volatile word *)dst;
+    const word *s8 = (const word *)src;
+    for (; i + 8 <= n; i += 8) *d8++ = *s8++;
+  }
   volatile uint8_t *d = (volatile uint8_t *)dst;
   const uint8_t *s = (const uint8_t *)src;
-  for (uint64_t i = 0; i < n; i++) d[i] = s[i];
+  for (; i < n; i++) d[i] = s[i];
 }
 
 static bool str_eq(const char *a, size_t alen, const char *b) {
