@@ -21,9 +21,10 @@
 namespace nestrr::replay {
 
 struct ReplayOptions {
-  // Trace entries kept (the last ones; the views show the last few dozen);
-  // 0 = all, which costs memory in proportion to the log.
-  size_t trace_limit = 1u << 16;
+  // Trace entries kept (the last ones; the views show a few dozen around
+  // the failure, each logged record described in text at the end);
+  // 0 = all, which costs memory and time in proportion to the log.
+  size_t trace_limit = 1u << 12;
   bool trace = true;  // false: no trace at all (a debugger driving the replay)
   bool symbolize = true;  // host symbols for the failing stack
 };
