@@ -23,7 +23,7 @@ bool same(const nestrr::v1::Record& a, const nestrr::v1::Record& b);
 
 // Packets from the replay's own logger (its unframed packet sink) ->
 // each record's normalized serialized bytes, per CPU, comparable with
-// RecordTable's. A chunk of one record (the replay flushes after each) is
+// ExpectedRecord's. A chunk of one record (the replay flushes after each) is
 // already normalized on the wire when the logger's clock stands still: its
 // bytes are taken as they are; other chunks are parsed and normalized.
 class RecordDecoder {
@@ -37,7 +37,7 @@ class RecordDecoder {
 };
 
 // Does the re-executed record (bytes from RecordDecoder) equal the log's
-// (bytes from RecordTable)? Equal bytes, or else equal messages.
+// (ExpectedRecord's bytes)? Equal bytes, or else equal messages.
 bool same_bytes(std::string_view got, std::string_view expected);
 nestrr::v1::Record parse_record(std::string_view bytes);
 

@@ -2,6 +2,7 @@
 #include "expected_log.h"
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 #include <tuple>
 
@@ -12,18 +13,6 @@ extern "C" {
 #include "event_check.h"
 
 namespace nestrr::replay {
-
-void RecordTable::push(const nestrr::v1::Record& normalized) {
-  normalized.AppendToString(&arena_);
-  ends_.push_back(arena_.size());
-}
-
-nestrr::v1::Record RecordTable::record(size_t i) const {
-  nestrr::v1::Record r;
-  std::string_view b = bytes(i);
-  r.ParseFromArray(b.data(), static_cast<int>(b.size()));
-  return r;
-}
 
 namespace {
 
@@ -109,9 +98,55 @@ ResumePoint resume_point(const eventlog::Log& log, uint32_t cpus, const core_con
            : "none of its " + std::to_string(log.key_frames.size()) + " is usable" + why));
 }
 
+// A version 2 log's acquisitions carry no ticket: number each lock's
+// acquisitions in TSC order (a release is logged before the lock is given
+// back, an acquisition after it is taken, so on one clock that order is
+// the real one). Keyed by (cpu, seq).
+std::map<std::pair<uint32_t, uint64_t>, uint64_t> tickets_by_clock(const eventlog::Log& log) {
+  struct Acquire {
+    uint64_t tsc;
+    uint32_t cpu;
+    uint64_t seq;
+    uint32_t lock;
+  };
+  std::vector<Acquire> acquires;
+  for (const auto& stream : log.streams)
+    for (const auto& ev : stream.events)
+      if (ev.record.has_sync_point() &&
+          ev.record.sync_point().kind() == nestrr::v1::SyncPoint::KIND_ACQUIRE)
+        acquires.push_back({ev.tsc, stream.cpu, ev.seq, ev.record.sync_point().object()});
+  std::sort(acquires.begin(), acquires.end(), [](const Acquire& a, const Acquire& b) {
+    return std::tie(a.tsc, a.cpu, a.seq) < std::tie(b.tsc, b.cpu, b.seq);
+  });
+  std::map<uint32_t, uint64_t> count;
+  std::map<std::pair<uint32_t, uint64_t>, uint64_t> out;
+  for (const auto& a : acquires) out[{a.cpu, a.seq}] = count[a.lock]++;
+  return out;
+}
+
+// What the scheduler reads from a normalized record.
+void classify(const nestrr::v1::Record& r, ExpectedRecord* e) {
+  using Role = ExpectedRecord::Role;
+  if (r.has_nmi_received()) {
+    const auto& n = r.nmi_received();
+    e->role = Role::kNmi;
+    e->object = n.has_source_cpu() ? n.source_cpu() : 0xffffffffu;
+    e->progress = n.progress();
+  } else if (r.has_sync_point() && r.sync_point().kind() == nestrr::v1::SyncPoint::KIND_ACQUIRE) {
+    e->role = Role::kAcquire;
+    e->object = r.sync_point().object();
+    e->progress = r.sync_point().progress();
+    e->ticket = r.sync_point().ticket();
+  } else if (r.has_sync_point() && r.sync_point().kind() == nestrr::v1::SyncPoint::KIND_CUT) {
+    e->role = Role::kCut;
+    e->object = r.sync_point().object();
+    e->progress = r.sync_point().progress();
+  }
+}
+
 }  // namespace
 
-ExpectedLog expected_from(const eventlog::Log& log) {
+ExpectedLog::ExpectedLog(const eventlog::Log& log) {
   if (!log.header) throw std::invalid_argument("the log has no header");
   if (!log.header->has_scenario())
     throw std::invalid_argument("the log's header has no scenario: it does not come from a run of the core");
@@ -121,20 +156,19 @@ ExpectedLog expected_from(const eventlog::Log& log) {
         ", whose NMI positions do not name one delivery point and whose CPU ends are not "
         "marked; replay needs version " + std::to_string(kReplayFormatVersion) +
         " or later: record the run again with this nestrr");
-  ExpectedLog out;
-  out.scenario = from_proto(log.header->scenario());
-  if (log.header->cpu_count() != out.scenario.cpu_count())
+  scenario_ = from_proto(log.header->scenario());
+  if (log.header->cpu_count() != scenario_.cpu_count())
     throw std::invalid_argument("header says " + std::to_string(log.header->cpu_count()) +
-                                " CPUs, scenario " + std::to_string(out.scenario.cpu_count()));
-  const core_config cfg = to_core_config(out.scenario);
-  const uint32_t cpus = out.scenario.cpu_count();
+                                " CPUs, scenario " + std::to_string(scenario_.cpu_count()));
+  const core_config cfg = to_core_config(scenario_);
+  const uint32_t cpus = scenario_.cpu_count();
   bool wrapped = false;
   for (uint32_t cpu = 0; cpu < cpus; ++cpu) wrapped = wrapped || first_kept(log.find_cpu(cpu)) > 0;
-  if (is_flight(log) && wrapped) out.resume = resume_point(log, cpus, cfg);
+  if (is_flight(log) && wrapped) resume_ = resume_point(log, cpus, cfg);
   // Loss before the key frame does not matter: it is not replayed.
   std::vector<eventlog::SeqGap> gaps;
   for (const auto& g : log.gaps)
-    if (!out.resume || g.cpu >= cpus || g.to > out.resume->next_seq[g.cpu]) gaps.push_back(g);
+    if (!resume_ || g.cpu >= cpus || g.to > resume_->next_seq[g.cpu]) gaps.push_back(g);
   if (!log.damage.empty() || !gaps.empty()) {
     std::string what;
     if (!log.damage.empty())
@@ -150,7 +184,7 @@ ExpectedLog expected_from(const eventlog::Log& log) {
     throw std::invalid_argument("the log has damage or loss (" + what +
                                 "); replay needs every record");
   }
-  for (uint32_t cpu = 0; cpu < out.scenario.cpu_count(); ++cpu) {
+  for (uint32_t cpu = 0; cpu < cpus; ++cpu) {
     const eventlog::CpuStream* s = log.find_cpu(cpu);
     if (!s || !s->trailer)
       throw std::invalid_argument(
@@ -158,26 +192,21 @@ ExpectedLog expected_from(const eventlog::Log& log) {
           "recording did (QEMU killed, the capture stopped), so where that CPU stopped is unknown; "
           "replay needs the whole log (nestrr testbox --time-limit ends a run with its trailers)");
   }
-  out.cpus.resize(out.scenario.cpu_count());
-  struct Acquire {
-    uint64_t tsc;
-    uint32_t cpu;
-    uint64_t seq;
-    uint32_t lock;
-    LockTurn turn;
-  };
-  std::vector<Acquire> acquires;
+  const bool clock_tickets = log.header->format_version() < kTicketFormatVersion;
+  const auto synthesized = clock_tickets ? tickets_by_clock(log)
+                                         : std::map<std::pair<uint32_t, uint64_t>, uint64_t>{};
+  cpus_.resize(cpus);
   for (const auto& stream : log.streams) {
-    if (stream.cpu >= out.cpus.size())
+    if (stream.cpu >= cpus)
       throw std::invalid_argument("records of cpu " + std::to_string(stream.cpu) +
                                   " beyond the scenario's CPUs");
     // A flight log counts its overwrites as drops: the key frame covers
     // them. Each overwritten record had a seq before the first one kept;
     // more drops than that are records refused without a seq (the ring's
     // oldest slot was still being written), which no check would see.
-    const uint64_t overwritten = out.resume ? first_kept(&stream) : 0;
+    const uint64_t overwritten = resume_ ? first_kept(&stream) : 0;
     if (stream.records_dropped_logger > overwritten) {
-      if (out.resume)
+      if (resume_)
         throw std::invalid_argument(
             "cpu" + std::to_string(stream.cpu) + " dropped " +
             std::to_string(stream.records_dropped_logger - overwritten) +
@@ -188,45 +217,60 @@ ExpectedLog expected_from(const eventlog::Log& log) {
                                   std::to_string(stream.records_dropped_logger) +
                                   " records in the logger; replay needs every record");
     }
-    ExpectedCpu& cpu = out.cpus[stream.cpu];
-    const uint64_t from = out.resume ? out.resume->next_seq[stream.cpu] : 0;
+    Cpu& cpu = cpus_[stream.cpu];
+    const uint64_t from = resume_ ? resume_->next_seq[stream.cpu] : 0;
     // One allocation each instead of a doubling series of copies; a
     // normalized record takes about 16 bytes.
-    cpu.records.reserve(stream.events.size(), stream.events.size() * 16);
-    cpu.seqs.reserve(stream.events.size());
-    cpu.tscs.reserve(stream.events.size());
+    cpu.records.reserve(stream.events.size());
+    cpu.arena.reserve(stream.events.size() * 16);
+    std::vector<size_t> begins;
+    begins.reserve(stream.events.size());
+    bool cut = false;
+    cpu.next_seq = from;
     for (const auto& ev : stream.events) {
       if (ev.seq < from) continue;
-      nestrr::v1::Record r = ev.record;
+      const nestrr::v1::Record& original = ev.record;
       // Memory snapshots are state dumped for the debugger (the testbox
       // logs the failing VCPU after its assertion), not steps of the run.
-      if (r.has_records_lost() || r.has_console_text() || r.has_memory_snapshot()) continue;
-      if (cpu.cut)
-        throw std::invalid_argument("cpu " + std::to_string(stream.cpu) + " has records after its cut (seq " +
-                                    std::to_string(cpu.cut->seq) + "): a cut is a CPU's last record");
-      normalize(&r, ev.guest_rip);
-      uint64_t index = cpu.records.size();
-      if (r.has_sync_point() && r.sync_point().kind() == nestrr::v1::SyncPoint::KIND_CUT) {
-        cpu.cut = ExpectedCut{r.sync_point().progress(), r.sync_point().object(), index, ev.seq};
+      if (original.has_records_lost() || original.has_console_text() ||
+          original.has_memory_snapshot())
         continue;
-      }
-      if (r.has_nmi_received()) {
-        const auto& n = r.nmi_received();
-        cpu.nmis.push_back({n.progress(), n.has_source_cpu() ? n.source_cpu() : 0xffffffffu, index});
-      }
-      if (r.has_sync_point() && r.sync_point().kind() == nestrr::v1::SyncPoint::KIND_ACQUIRE)
-        acquires.push_back({ev.tsc, stream.cpu, ev.seq, r.sync_point().object(),
-                            {stream.cpu, r.sync_point().progress(), index}});
-      cpu.records.push(r);
-      cpu.seqs.push_back(ev.seq);
-      cpu.tscs.push_back(ev.tsc);
+      if (cut)
+        throw std::invalid_argument("cpu " + std::to_string(stream.cpu) + " has records after its cut (seq " +
+                                    std::to_string(cpu.records.back().seq) +
+                                    "): a cut is a CPU's last record");
+      nestrr::v1::Record r = original;
+      normalize(&r, ev.guest_rip);
+      if (clock_tickets && r.has_sync_point() &&
+          r.sync_point().kind() == nestrr::v1::SyncPoint::KIND_ACQUIRE)
+        r.mutable_sync_point()->set_ticket(synthesized.at({stream.cpu, ev.seq}));
+      ExpectedRecord e;
+      classify(r, &e);
+      e.seq = ev.seq;
+      e.tsc = ev.tsc;
+      begins.push_back(cpu.arena.size());
+      if (e.role == ExpectedRecord::Role::kCut) cut = true;
+      else r.AppendToString(&cpu.arena);
+      cpu.records.push_back(e);
+      cpu.next_seq = ev.seq + 1;
+    }
+    // The arena is final: point each record at its bytes.
+    for (size_t i = 0; i < cpu.records.size(); ++i) {
+      const size_t end = i + 1 < begins.size() ? begins[i + 1] : cpu.arena.size();
+      cpu.records[i].bytes = std::string_view(cpu.arena).substr(begins[i], end - begins[i]);
     }
   }
-  std::sort(acquires.begin(), acquires.end(), [](const Acquire& a, const Acquire& b) {
-    return std::tie(a.tsc, a.cpu, a.seq) < std::tie(b.tsc, b.cpu, b.seq);
-  });
-  for (const auto& a : acquires) out.lock_order[a.lock].push_back(a.turn);
-  return out;
+}
+
+const ExpectedRecord* ExpectedLog::at(uint32_t cpu, uint64_t index) {
+  const auto& records = cpus_[cpu].records;
+  return index < records.size() ? &records[index] : nullptr;
+}
+
+uint64_t ExpectedLog::seq_at(uint32_t cpu, uint64_t index) {
+  const Cpu& c = cpus_[cpu];
+  if (index < c.records.size()) return c.records[index].seq;
+  return c.next_seq + (index - c.records.size());
 }
 
 }  // namespace nestrr::replay

@@ -1,6 +1,8 @@
-// What replay must reproduce, taken from a log: the scenario, each CPU's
-// records (normalized for comparison), where each NMI landed, and the
-// order in which CPUs took each lock.
+// What replay must reproduce, read from a log: the scenario, where a flight
+// log resumes, and each CPU's records in comparable form, each with what
+// the scheduler reads from it (an NMI's position, a lock ticket, a cut).
+// The machine asks for one CPU's record at a time, at its cursor: nothing
+// needs the whole log at once, so a source may read it front to back.
 #pragma once
 
 #include <cstdint>
@@ -16,56 +18,23 @@
 
 namespace nestrr::replay {
 
-struct ExpectedNmi {
-  uint64_t progress = 0;  // NmiReceived.progress
-  uint32_t source = 0;
-  uint64_t index = 0;     // of its NmiReceived record in the CPU's stream
-};
-
-struct LockTurn {
-  uint32_t cpu = 0;
-  uint64_t progress = 0;
-  uint64_t index = 0;     // of the SyncPoint record in the CPU's stream
-};
-
-// Where the recording stopped a CPU for good (SyncPoint KIND_CUT).
-struct ExpectedCut {
-  uint64_t progress = 0;  // the count of the point it entered last
-  uint32_t point = 0;     // that point's id
-  uint64_t index = 0;     // records before it (it is the last)
+// One record of a CPU's stream.
+struct ExpectedRecord {
+  enum class Role : uint8_t {
+    kPlain,    // logged by the re-execution, compared, nothing else
+    kNmi,      // NmiReceived: the handler ran at `progress` (taken there)
+    kAcquire,  // SyncPoint KIND_ACQUIRE of lock `object` with `ticket`
+    kCut,      // SyncPoint KIND_CUT: the recording stopped the CPU entering
+               // point `object` with count `progress`; its last record,
+               // not logged by the re-execution
+  };
+  Role role = Role::kPlain;
+  uint32_t object = 0;    // kNmi: source cpu (0xffffffff unknown); kAcquire: lock; kCut: point
+  uint64_t progress = 0;  // kNmi, kAcquire, kCut
+  uint64_t ticket = 0;    // kAcquire: the lock's acquisitions before it
   uint64_t seq = 0;
-};
-
-// A CPU's records, normalized (event_check.h), each kept as its serialized
-// bytes: a few bytes a record instead of a message object. Parsed again
-// only to describe one.
-class RecordTable {
- public:
-  void push(const nestrr::v1::Record& normalized);
-  // Room for `records` records of about `bytes` bytes in all.
-  void reserve(size_t records, size_t bytes) {
-    ends_.reserve(records);
-    arena_.reserve(bytes);
-  }
-  size_t size() const { return ends_.size(); }
-  bool empty() const { return ends_.empty(); }
-  std::string_view bytes(size_t i) const {
-    size_t begin = i ? ends_[i - 1] : 0;
-    return std::string_view(arena_).substr(begin, ends_[i] - begin);
-  }
-  nestrr::v1::Record record(size_t i) const;
-
- private:
-  std::string arena_;
-  std::vector<size_t> ends_;
-};
-
-struct ExpectedCpu {
-  RecordTable records;                      // normalized
-  std::vector<uint64_t> seqs;
-  std::vector<uint64_t> tscs;               // recorded TSC (scheduling hint)
-  std::vector<ExpectedNmi> nmis;            // in delivery order
-  std::optional<ExpectedCut> cut;           // none: ran to its end or halted
+  uint64_t tsc = 0;        // recorded TSC (a scheduling hint)
+  std::string_view bytes;  // the normalized record (event_check.h); empty for kCut
 };
 
 // Where the replay of a flight log whose rings wrapped starts: one of its
@@ -79,22 +48,53 @@ struct ResumePoint {
   uint64_t records_before = 0;            // kept in the log but before it
 };
 
-struct ExpectedLog {
-  Scenario scenario;
-  std::optional<ResumePoint> resume;  // none: from the start of the run
-  std::vector<ExpectedCpu> cpus;
-  // Per lock id, acquisitions in recorded order (TSC order: a release is
-  // logged before the lock is given back, an acquisition after it is
-  // taken, so the clock order of two acquisitions is their real order).
-  std::map<uint32_t, std::vector<LockTurn>> lock_order;
+// The records a replay checks against, one CPU's cursor at a time.
+class ExpectedSource {
+ public:
+  virtual ~ExpectedSource() = default;
+  virtual const Scenario& scenario() const = 0;
+  // Set: start from this key frame instead of the start of the run.
+  virtual const ResumePoint* resume() const = 0;
+  // The CPU's record at `index` of its stream (from the key frame on, when
+  // there is one), null past its end. Valid until the next call for the
+  // same CPU. `index` never goes below the last release().
+  virtual const ExpectedRecord* at(uint32_t cpu, uint64_t index) = 0;
+  // The replay will not ask for this CPU's records before `index` again.
+  virtual void release(uint32_t /*cpu*/, uint64_t /*index*/) {}
+  // The seq a CPU's record at `index` would have (for messages past the end).
+  virtual uint64_t seq_at(uint32_t cpu, uint64_t index) = 0;
 };
 
 // The first format version whose NMI positions and CPU ends are exact.
 inline constexpr uint32_t kReplayFormatVersion = 2;
+// The first whose lock acquisitions carry their ticket (older ones get
+// tickets from the TSC order of the acquisitions).
+inline constexpr uint32_t kTicketFormatVersion = 3;
 
-// Throws std::invalid_argument when the log cannot be replayed. A flight
-// log whose rings wrapped replays from the oldest key frame whose following
-// records are all in the log; without one it is refused, saying why.
-ExpectedLog expected_from(const eventlog::Log& log);
+// A whole log in memory as a source: any record at any time (the live
+// replay seeks back and forth).
+class ExpectedLog final : public ExpectedSource {
+ public:
+  // Throws std::invalid_argument when the log cannot be replayed. A flight
+  // log whose rings wrapped replays from the oldest key frame whose
+  // following records are all in the log; without one it is refused,
+  // saying why.
+  explicit ExpectedLog(const eventlog::Log& log);
+
+  const Scenario& scenario() const override { return scenario_; }
+  const ResumePoint* resume() const override { return resume_ ? &*resume_ : nullptr; }
+  const ExpectedRecord* at(uint32_t cpu, uint64_t index) override;
+  uint64_t seq_at(uint32_t cpu, uint64_t index) override;
+
+ private:
+  struct Cpu {
+    std::string arena;                    // normalized records, back to back
+    std::vector<ExpectedRecord> records;  // their bytes point into arena
+    uint64_t next_seq = 0;                // after the last record
+  };
+  Scenario scenario_;
+  std::optional<ResumePoint> resume_;
+  std::vector<Cpu> cpus_;
+};
 
 }  // namespace nestrr::replay

@@ -98,7 +98,8 @@ void ExploreMachine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, 
 }
 
 void ExploreMachine::lock_acquired(uint32_t cpu, uint32_t lock) {
-  forward_lock_acquired(&lg_, cpu, lock, core_.vcpu[cpu].progress);
+  forward_lock_acquired(&lg_, cpu, lock, core_vcpu_progress(&core_.vcpu[cpu]),
+                        core_lock_ticket(&core_, lock));
 }
 
 void ExploreMachine::event(uint32_t cpu, const core_event& ev) { forward_event(&lg_, cpu, ev, 0); }

@@ -18,6 +18,7 @@ constexpr size_t kCheckpointBudget = size_t{1} << 30;
 }  // namespace
 
 struct LiveReplay::Impl {
+  explicit Impl(const eventlog::Log& log) : exp(log) {}
   ExpectedLog exp;
   ReplayOptions options;
   std::unique_ptr<ReplayMachine> machine;
@@ -45,8 +46,7 @@ struct LiveReplay::Impl {
   }
 };
 
-LiveReplay::LiveReplay(const eventlog::Log& log) : impl_(std::make_unique<Impl>()) {
-  impl_->exp = expected_from(log);
+LiveReplay::LiveReplay(const eventlog::Log& log) : impl_(std::make_unique<Impl>(log)) {
   impl_->options.symbolize = false;
   impl_->options.trace = false;  // the debugger does not need the trace
   restart();
@@ -54,7 +54,7 @@ LiveReplay::LiveReplay(const eventlog::Log& log) : impl_(std::make_unique<Impl>(
 
 LiveReplay::~LiveReplay() = default;
 
-uint32_t LiveReplay::cpu_count() const { return impl_->exp.scenario.cpu_count(); }
+uint32_t LiveReplay::cpu_count() const { return impl_->exp.scenario().cpu_count(); }
 
 void LiveReplay::restart() {
   if (impl_->machine && impl_->checkpoints.count(0)) {

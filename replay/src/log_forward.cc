@@ -78,8 +78,9 @@ void forward_event(nestrr_logger* lg, uint32_t cpu, const core_event& ev,
   }
 }
 
-void forward_lock_acquired(nestrr_logger* lg, uint32_t cpu, uint32_t lock, uint64_t progress) {
-  nestrr_log_sync_point(lg, cpu, lock, progress, NESTRR_SYNC_POINT_KIND_ACQUIRE);
+void forward_lock_acquired(nestrr_logger* lg, uint32_t cpu, uint32_t lock, uint64_t progress,
+                           uint64_t ticket) {
+  nestrr_log_lock_acquired(lg, cpu, lock, progress, ticket);
 }
 
 void forward_wait_done(nestrr_logger* lg, uint32_t cpu, uint32_t point, uint64_t progress) {

@@ -144,7 +144,9 @@ void Recorder::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, void* 
 }
 
 void Recorder::lock_acquired(uint32_t cpu, uint32_t lock) {
-  if (log_events) forward_lock_acquired(&lg, cpu, lock, core_vcpu_progress(&this->c.vcpu[cpu]));
+  if (log_events)
+    forward_lock_acquired(&lg, cpu, lock, core_vcpu_progress(&this->c.vcpu[cpu]),
+                          core_lock_ticket(&this->c, lock));
 }
 
 void Recorder::event(uint32_t cpu, const core_event& ev) {

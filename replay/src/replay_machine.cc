@@ -33,11 +33,11 @@ void fiber_entry(void* arg) {
 
 }  // namespace
 
-ReplayMachine::ReplayMachine(const ExpectedLog& expected, const ReplayOptions& options)
+ReplayMachine::ReplayMachine(ExpectedSource& expected, const ReplayOptions& options)
     : exp_(expected), options_(options),
-      decoder_(expected.scenario.cpu_count()), cpus_(expected.scenario.cpu_count()),
+      decoder_(expected.scenario().cpu_count()), cpus_(expected.scenario().cpu_count()),
       trace_(options.trace_limit) {
-  cfg_ = to_core_config(exp_.scenario);
+  cfg_ = to_core_config(exp_.scenario());
   memory_ = std::make_unique<HostMemory>(cfg_);
   plat_ = platform_of(this);
   nestrr_config lc{};
@@ -91,8 +91,8 @@ std::string ReplayMachine::block_text(const Block& b) const {
       return "waiting for NMI #" + std::to_string(b.a) + " (from cpu" + std::to_string(b.b) +
              ") to be sent";
     case Block::Why::kLockTurn:
-      return "waiting for its turn at lock " + lock_name(b.a) + " (cpu" + std::to_string(b.b) +
-             " takes it first, at progress " + std::to_string(b.c) + ")";
+      return "waiting for its turn at lock " + lock_name(b.a) + " (ticket " + std::to_string(b.c) +
+             "; " + std::to_string(core_.lock_acquisitions[b.a]) + " taken so far)";
     case Block::Why::kSpinning: return "spinning in " + point_name(b.a);
     case Block::Why::kIdle: return "idle (workload done)";
   }
@@ -101,21 +101,19 @@ std::string ReplayMachine::block_text(const Block& b) const {
 
 void ReplayMachine::diverge(uint32_t cpu, size_t index, std::string got) {
   if (out_.divergence) return;
-  const ExpectedCpu& e = exp_.cpus[cpu];
+  const ExpectedRecord* e = exp_.at(cpu, index);
   Divergence d;
   d.cpu = cpu;
   d.index = index;
   d.progress = progress(cpu);
-  if (index < e.records.size()) {
-    d.seq = e.seqs[index];
-    d.expected = describe(e.records.record(index));
-  } else if (e.cut && index == e.cut->index) {
-    d.seq = e.cut->seq;
-    d.expected = "the recording's cut of cpu" + std::to_string(cpu) + " at " +
-                 point_name(e.cut->point) + ", progress " + std::to_string(e.cut->progress);
-  } else {
-    d.seq = e.seqs.empty() ? 0 : e.seqs.back() + 1;
+  d.seq = e ? e->seq : exp_.seq_at(cpu, index);
+  if (!e) {
     d.expected = "nothing (end of the cpu's log)";
+  } else if (e->role == ExpectedRecord::Role::kCut) {
+    d.expected = "the recording's cut of cpu" + std::to_string(cpu) + " at " +
+                 point_name(e->object) + ", progress " + std::to_string(e->progress);
+  } else {
+    d.expected = describe(parse_record(e->bytes));
   }
   d.got = std::move(got);
   out_.divergence = std::move(d);
@@ -124,47 +122,47 @@ void ReplayMachine::diverge(uint32_t cpu, size_t index, std::string got) {
 
 // ---- NMIs ----
 
-void ReplayMachine::deliver(uint32_t cpu) {
+void ReplayMachine::deliver(uint32_t cpu, uint32_t source) {
   VCpu& c = cpus_[cpu];
-  const ExpectedNmi& n = exp_.cpus[cpu].nmis[c.next_nmi];
   c.next_nmi++;
   c.in_nmi = true;
-  trace(TraceEntry::Kind::kNmiDelivered, cpu, c.last_point, n.source);
+  trace(TraceEntry::Kind::kNmiDelivered, cpu, c.last_point, source);
   core_nmi(&core_, cpu);
   c.in_nmi = false;
-  trace(TraceEntry::Kind::kNmiReturn, cpu, c.last_point, n.source);
+  trace(TraceEntry::Kind::kNmiReturn, cpu, c.last_point, source);
   epoch_++;
 }
 
 // The recorded count of an NMI names one position (platform.h): the point
 // with that count, an iteration of the wait with that count, or the idle
-// point. So when the CPU's count equals it, here it is delivered; when the
-// count has passed it, the re-execution went another way.
+// point. Nothing is logged between that position and the handler's
+// NmiReceived, so an NMI is due exactly when it is the CPU's next record
+// and the CPU's count equals it; a count already past it means the
+// re-execution went another way.
 void ReplayMachine::deliver_due(uint32_t cpu) {
   VCpu& c = cpus_[cpu];
-  const auto& nmis = exp_.cpus[cpu].nmis;
   if (c.in_nmi || c.halted) return;
-  while (c.next_nmi < nmis.size()) {
-    const ExpectedNmi& n = nmis[c.next_nmi];
+  for (;;) {
+    const ExpectedRecord* n = next(cpu);
+    if (!n || n->role != ExpectedRecord::Role::kNmi) return;
     const uint64_t now = progress(cpu);
-    if (n.progress > now) return;
-    if (n.progress < now) {
-      diverge(cpu, n.index,
-              "cpu" + std::to_string(cpu) + " passed progress " + std::to_string(n.progress) +
+    if (n->progress > now) return;
+    if (n->progress < now) {
+      diverge(cpu, c.next_record,
+              "cpu" + std::to_string(cpu) + " passed progress " + std::to_string(n->progress) +
                   " without taking this NMI (it is at " + point_name(c.last_point) +
                   ", progress " + std::to_string(now) + ")");
       leave(cpu);
     }
-    if (c.next_record != n.index) {
-      diverge(cpu, c.next_record,
-              "nothing: cpu" + std::to_string(cpu) + " takes NMI #" + std::to_string(c.next_nmi) +
-                  " at " + point_name(c.last_point) + ", progress " + std::to_string(now) +
-                  ", before logging this");
+    const uint32_t source = n->object;
+    const size_t at = c.next_record;
+    while (c.nmis_sent_to <= c.next_nmi)
+      block(cpu, {Block::Why::kNmiNotSent, c.next_nmi, source, 0});
+    deliver(cpu, source);
+    if (c.next_record <= at) {  // the handler did not log its NmiReceived
+      diverge(cpu, at, "nothing: cpu" + std::to_string(cpu) + "'s NMI handler returned without logging it");
       leave(cpu);
     }
-    while (c.nmis_sent_to <= c.next_nmi)
-      block(cpu, {Block::Why::kNmiNotSent, c.next_nmi, n.source, 0});
-    deliver(cpu);
   }
 }
 
@@ -179,23 +177,17 @@ void ReplayMachine::send_nmi(uint32_t from, uint32_t to) {
 // A position is the count together with the point: the last point of an
 // NMI handler and the wait loop it returns to share a count.
 void ReplayMachine::cut_here(uint32_t cpu, uint32_t point) {
-  const auto& cut = exp_.cpus[cpu].cut;
-  if (!cut) return;
+  const ExpectedRecord* cut = next(cpu);
+  if (!cut || cut->role != ExpectedRecord::Role::kCut) return;
   VCpu& c = cpus_[cpu];
   const uint64_t now = progress(cpu);
   if (now > cut->progress) {
-    diverge(cpu, cut->index,
+    diverge(cpu, c.next_record,
             "cpu" + std::to_string(cpu) + " went on past it, to " + point_name(point) +
                 ", progress " + std::to_string(now));
     leave(cpu);
   }
-  if (now != cut->progress || point != cut->point) return;
-  if (c.next_record != cut->index) {
-    diverge(cpu, c.next_record,
-            "nothing: cpu" + std::to_string(cpu) + " reached the recording's cut at " +
-                point_name(point) + ", progress " + std::to_string(now));
-    leave(cpu);
-  }
+  if (now != cut->progress || point != cut->object) return;
   c.parked = true;
   out_.cut.push_back(cpu);
   epoch_++;
@@ -222,26 +214,32 @@ void ReplayMachine::point(uint32_t cpu, uint32_t id) {
   deliver_due(cpu);
 }
 
-// A lock is taken in the order the log recorded: wait for this CPU's turn.
+// A lock is taken in the order the log recorded: the CPU's next records
+// are the end of its wait and this acquisition, and it waits until the
+// lock has been taken as many times as the acquisition's ticket says.
 void ReplayMachine::lock_turn(uint32_t cpu, uint32_t lock) {
-  const auto it = exp_.lock_order.find(lock);
+  size_t at = cpus_[cpu].next_record;
+  const ExpectedRecord* a = exp_.at(cpu, at);
+  if (a && a->role == ExpectedRecord::Role::kPlain) a = exp_.at(cpu, ++at);  // the wait's end
+  if (!a || a->role != ExpectedRecord::Role::kAcquire || a->object != lock ||
+      a->progress != progress(cpu)) {
+    diverge(cpu, at,
+            "cpu" + std::to_string(cpu) + " takes lock " + lock_name(lock) + " at progress " +
+                std::to_string(progress(cpu)));
+    leave(cpu);
+  }
+  const uint64_t ticket = a->ticket;
   for (;;) {
-    size_t pos = lock < lock_pos_.size() ? lock_pos_[lock] : 0;
-    auto got = [&] {
-      return "cpu" + std::to_string(cpu) + " takes lock " + lock_name(lock) + " at progress " +
-             std::to_string(progress(cpu));
-    };
-    if (it == exp_.lock_order.end() || pos >= it->second.size()) {
-      diverge(cpu, cpus_[cpu].next_record, got() + ", but the log has no more acquisitions of it");
+    const uint64_t taken = lock < CORE_LOCK_IDS ? core_.lock_acquisitions[lock] : 0;
+    if (taken == ticket) return;
+    if (taken > ticket) {
+      diverge(cpu, at,
+              "cpu" + std::to_string(cpu) + " waits for lock " + lock_name(lock) + " with ticket " +
+                  std::to_string(ticket) + ", but it was taken " + std::to_string(taken) +
+                  " times already");
       leave(cpu);
     }
-    const LockTurn& turn = it->second[pos];
-    if (turn.cpu == cpu && turn.progress == progress(cpu)) return;
-    if (turn.cpu == cpu) {
-      diverge(cpu, turn.index, got());
-      leave(cpu);
-    }
-    block(cpu, {Block::Why::kLockTurn, lock, turn.cpu, turn.progress});
+    block(cpu, {Block::Why::kLockTurn, lock, 0, ticket});
   }
 }
 
@@ -272,10 +270,8 @@ void ReplayMachine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, v
 }
 
 void ReplayMachine::lock_acquired(uint32_t cpu, uint32_t lock) {
-  if (lock >= lock_pos_.size()) lock_pos_.resize(lock + 1, 0);
-  lock_pos_[lock]++;
   epoch_++;
-  forward_lock_acquired(&lg_, cpu, lock, progress(cpu));
+  forward_lock_acquired(&lg_, cpu, lock, progress(cpu), core_lock_ticket(&core_, lock));
   check_records(cpu);
 }
 
@@ -289,21 +285,24 @@ void ReplayMachine::event(uint32_t cpu, const core_event& ev) {
 void ReplayMachine::check_records(uint32_t cpu) {
   nestrr_logger_flush(&lg_, cpu);
   VCpu& c = cpus_[cpu];
-  const ExpectedCpu& e = exp_.cpus[cpu];
   auto& got = decoder_.cpu(cpu);
   while (!got.empty()) {
     // The record stays in the decoder while it is looked at: a fiber that
     // diverges leaves for good, and nothing on its stack may own memory.
-    const bool ok =
-        c.next_record < e.records.size() && same_bytes(got.front(), e.records.bytes(c.next_record));
+    const ExpectedRecord* e = next(cpu);
+    const bool ok = e && e->role != ExpectedRecord::Role::kCut && same_bytes(got.front(), e->bytes);
     if (!ok) {
       diverge(cpu, c.next_record, describe(parse_record(got.front())));
       if (in_fiber(cpu)) leave(cpu);
       return;
     }
     got.pop_front();
-    if (TraceEntry* t = trace(TraceEntry::Kind::kEvent, cpu, c.last_point, 0))
+    // The record's bytes for now; described in text only if still kept at
+    // the end (finish), when the log's copy may be gone.
+    if (TraceEntry* t = trace(TraceEntry::Kind::kEvent, cpu, c.last_point, 0)) {
       t->record = c.next_record;
+      t->text.assign(e->bytes);
+    }
     c.next_record++;
     out_.events_checked++;
   }
@@ -343,7 +342,8 @@ void ReplayMachine::cpu_body(uint32_t cpu) {
   for (;;) {  // idle: still takes NMIs
     deliver_due(cpu);
     c.last_point = CORE_POINT_IDLE;
-    if (c.next_nmi >= exp_.cpus[cpu].nmis.size()) c.idle_done = true;
+    const ExpectedRecord* n = next(cpu);
+    if (!n || n->role != ExpectedRecord::Role::kNmi) c.idle_done = true;
     block(cpu, {Block::Why::kIdle, 0, 0, 0});
   }
 }
@@ -358,12 +358,7 @@ void ReplayMachine::finish_checks() {
   if (out_.divergence) return;
   for (uint32_t cpu = 0; cpu < cpus_.size(); ++cpu) {
     const VCpu& c = cpus_[cpu];
-    const ExpectedCpu& e = exp_.cpus[cpu];
-    if (c.parked) continue;
-    const bool records_left = c.next_record < e.records.size();
-    const bool cut_left = e.cut.has_value();
-    const bool nmis_left = c.next_nmi < e.nmis.size();
-    if (!records_left && !cut_left && !nmis_left) continue;
+    if (c.parked || !next(cpu)) continue;
     std::string state = c.halted ? "halted" : c.blocked ? block_text(c.block) : "stopped";
     diverge(cpu, c.next_record,
             "nothing: cpu" + std::to_string(cpu) + " is " + state + " at progress " +
@@ -390,8 +385,8 @@ void ReplayMachine::resume_from(const ResumePoint& r) {
 }
 
 void ReplayMachine::start() {
-  if (exp_.resume) {
-    resume_from(*exp_.resume);
+  if (const ResumePoint* r = exp_.resume()) {
+    resume_from(*r);
   } else if (!core_init(&core_, &cfg_, &plat_)) {
     throw std::invalid_argument("core_init refused the scenario");
   }
@@ -411,9 +406,8 @@ bool ReplayMachine::step() {
   uint64_t best = std::numeric_limits<uint64_t>::max();
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
     if (!eligible(i)) continue;
-    const ExpectedCpu& e = exp_.cpus[i];
-    uint64_t t = cpus_[i].next_record < e.tscs.size() ? e.tscs[cpus_[i].next_record]
-                                                      : std::numeric_limits<uint64_t>::max();
+    const ExpectedRecord* e = next(i);
+    const uint64_t t = e ? e->tsc : std::numeric_limits<uint64_t>::max();
     if (pick < 0 || t < best) {
       pick = static_cast<int>(i);
       best = t;
@@ -431,10 +425,9 @@ Attempt ReplayMachine::finish() {
   finish_checks();
   for (uint32_t i = 0; i < cpus_.size(); ++i) out_.progress.push_back(progress(i));
   out_.trace = trace_.in_order();
-  // Matched records equal the log's: describe the kept ones from it.
+  // Matched records equal the log's: describe the kept ones from their bytes.
   for (TraceEntry& t : out_.trace)
-    if (t.kind == TraceEntry::Kind::kEvent && t.text.empty())
-      t.text = describe(exp_.cpus[t.cpu].records.record(t.record));
+    if (t.kind == TraceEntry::Kind::kEvent) t.text = describe(parse_record(t.text));
   return std::move(out_);
 }
 
@@ -460,7 +453,6 @@ std::unique_ptr<ReplayCheckpoint> ReplayMachine::checkpoint() const {
     c->cpus.push_back(v);
     c->fibers.push_back(v.fiber->snapshot());
   }
-  c->lock_pos = lock_pos_;
   c->epoch = epoch_;
   c->last_stepped = last_stepped_;
   c->stop = stop_;
@@ -479,7 +471,6 @@ void ReplayMachine::restore(const ReplayCheckpoint& c) {
     static_cast<VCpuState&>(cpus_[i]) = c.cpus[i];
     cpus_[i].fiber->restore(c.fibers[i]);
   }
-  lock_pos_ = c.lock_pos;
   epoch_ = c.epoch;
   last_stepped_ = c.last_stepped;
   stop_ = c.stop;

@@ -46,7 +46,7 @@ struct ReplayCheckpoint;
 
 class ReplayMachine {
  public:
-  ReplayMachine(const ExpectedLog& expected, const ReplayOptions& options);
+  ReplayMachine(ExpectedSource& expected, const ReplayOptions& options);
   ~ReplayMachine();
   Attempt run();
   // run() in pieces, for a debugger that stops between steps: start(),
@@ -99,8 +99,8 @@ class ReplayMachine {
   struct Block {
     enum class Why : uint8_t { kNone, kNmiNotSent, kLockTurn, kSpinning, kIdle } why = Why::kNone;
     uint32_t a = 0;  // NMI index, lock id, point id
-    uint32_t b = 0;  // NMI source, cpu whose turn it is
-    uint64_t c = 0;  // that cpu's progress at its turn
+    uint32_t b = 0;  // NMI source
+    uint64_t c = 0;  // the CPU's ticket at the lock
   };
   friend struct ReplayCheckpoint;
   struct VCpuState {
@@ -110,7 +110,7 @@ class ReplayMachine {
     Block block;
     bool in_nmi = false;
     size_t next_record = 0;
-    uint32_t next_nmi = 0;
+    uint32_t next_nmi = 0;  // NMIs taken so far
     uint64_t nmis_sent_to = 0;
     uint32_t last_point = 0;
   };
@@ -122,10 +122,12 @@ class ReplayMachine {
   bool in_fiber(uint32_t cpu) const { return current_ == static_cast<int>(cpu); }
   TraceEntry* trace(TraceEntry::Kind kind, uint32_t cpu, uint32_t point, uint32_t other,
                     const char* text = "");
-  // Delivers every NMI whose recorded count is the CPU's count now.
+  // The CPU's next expected record, null past the end of its stream.
+  const ExpectedRecord* next(uint32_t cpu) { return exp_.at(cpu, cpus_[cpu].next_record); }
+  // Delivers the NMI the CPU's next record is, if its count is now.
   void deliver_due(uint32_t cpu);
   void resume_from(const ResumePoint& r);
-  void deliver(uint32_t cpu);
+  void deliver(uint32_t cpu, uint32_t source);
   void arrive(uint32_t cpu, uint32_t id);
   // Stops the CPU for good if the recording cut it here.
   void cut_here(uint32_t cpu, uint32_t point);
@@ -138,7 +140,7 @@ class ReplayMachine {
   bool eligible(uint32_t cpu) const;
   void finish_checks();
 
-  const ExpectedLog& exp_;
+  ExpectedSource& exp_;
   ReplayOptions options_;
   core_config cfg_{};
   core_platform plat_{};
@@ -148,7 +150,6 @@ class ReplayMachine {
   nestrr_logger lg_{};
   RecordDecoder decoder_;
   std::vector<VCpu> cpus_;
-  std::vector<size_t> lock_pos_;  // per lock id: acquisitions done
   uint64_t epoch_ = 1;
   int current_ = -1;
   int last_stepped_ = -1;
@@ -165,7 +166,6 @@ struct ReplayCheckpoint {
   nestrr_logger lg;
   std::vector<ReplayMachine::VCpuState> cpus;
   std::vector<FiberImage> fibers;
-  std::vector<size_t> lock_pos;
   uint64_t epoch = 0;
   int last_stepped = -1;
   bool stop = false;

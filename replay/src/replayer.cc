@@ -13,7 +13,7 @@ std::string Divergence::message() const {
 }
 
 ReplayResult replay(const eventlog::Log& log, const ReplayOptions& options) {
-  ExpectedLog exp = expected_from(log);
+  ExpectedLog exp(log);
   std::optional<Attempt> best = ReplayMachine(exp, options).run();
 
   ReplayResult r;
@@ -28,9 +28,9 @@ ReplayResult replay(const eventlog::Log& log, const ReplayOptions& options) {
   r.events_checked = best->events_checked;
   r.attempts = 1;
   r.cpus_cut = std::move(best->cut);
-  if (exp.resume) {
-    r.key_frame = exp.resume->key_frame_id;
-    r.records_before_key_frame = exp.resume->records_before;
+  if (const ResumePoint* from = exp.resume()) {
+    r.key_frame = from->key_frame_id;
+    r.records_before_key_frame = from->records_before;
   }
   if (options.symbolize && !r.stack.empty()) {
     HostSymbolizer sym;

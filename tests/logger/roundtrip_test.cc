@@ -9,6 +9,7 @@
 
 #include "frames.h"
 #include "nestrr/assert.h"
+#include "nestrr/eventlog/log.h"
 
 namespace {
 
@@ -141,6 +142,13 @@ class Generator {
       case 14:
         r.mutable_sync_point()->set_object(u32());
         r.mutable_sync_point()->set_progress(u64());
+        if (flag()) {  // a lock acquisition, with its ticket
+          r.mutable_sync_point()->set_kind(nestrr::v1::SyncPoint::KIND_ACQUIRE);
+          r.mutable_sync_point()->set_ticket(u64());
+          ok = nestrr_log_lock_acquired(lg, cpu, r.sync_point().object(), r.sync_point().progress(),
+                                        r.sync_point().ticket());
+          break;
+        }
         r.mutable_sync_point()->set_kind(static_cast<nestrr::v1::SyncPoint::Kind>(pick(4)));
         ok = nestrr_log_sync_point(lg, cpu, r.sync_point().object(), r.sync_point().progress(),
                                    r.sync_point().kind());
@@ -285,7 +293,8 @@ TEST(LoggerRoundTrip, RandomEventsAllKinds) {
     std::vector<nestrr::v1::Header> headers;
     auto cpus = nestrr_test::Reconstruct(nestrr_test::DecodePackets(sink.bytes), &headers);
     ASSERT_EQ(headers.size(), 1u);
-    EXPECT_EQ(headers[0].format_version(), 2u);
+    EXPECT_EQ(headers[0].format_version(), NESTRR_FORMAT_VERSION);
+    EXPECT_EQ(NESTRR_FORMAT_VERSION, nestrr::eventlog::kFormatVersion);
     EXPECT_EQ(headers[0].cpu_count(), kCpus);
     EXPECT_EQ(headers[0].tsc_hz(), 2'400'000'000ull);
     EXPECT_EQ(headers[0].description(), "roundtrip");

@@ -129,6 +129,7 @@ void core_lock(struct core_vcpu *v, volatile uint32_t *lock, uint32_t lock_id,
                enum core_point id) {
   const struct core_platform *p = core_plat(v);
   core_wait(v, id, lock_try, (void *)lock);
+  if (lock_id < CORE_LOCK_IDS) v->core->lock_acquisitions[lock_id]++; /* held: no race */
   if (p->lock_acquired) p->lock_acquired(p->ctx, v->id, lock_id);
 }
 

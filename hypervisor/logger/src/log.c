@@ -145,6 +145,17 @@ bool nestrr_log_sync_point(struct nestrr_logger *lg, uint32_t cpu, uint32_t obje
   p->object = object;
   p->kind = kind;
   p->progress = progress;
+  p->ticket = 0;
+  return end(lg, cpu, s);
+}
+
+bool nestrr_log_lock_acquired(struct nestrr_logger *lg, uint32_t cpu, uint32_t lock,
+                              uint64_t progress, uint64_t ticket) {
+  BEGIN(struct slot_sync_point, NESTRR_F_RECORD_SYNC_POINT);
+  p->object = lock;
+  p->kind = NESTRR_SYNC_POINT_KIND_ACQUIRE;
+  p->progress = progress;
+  p->ticket = ticket;
   return end(lg, cpu, s);
 }
 

@@ -149,7 +149,8 @@ static bool event_body(struct nestrr_pb_out *o, const void *arg_) {
       const struct slot_sync_point *e = (const struct slot_sync_point *)p;
       return nestrr_pb_uint_nz(o, NESTRR_T_SYNC_POINT_OBJECT, e->object) &&
              nestrr_pb_uint_nz(o, NESTRR_T_SYNC_POINT_PROGRESS, e->progress) &&
-             nestrr_pb_uint_nz(o, NESTRR_T_SYNC_POINT_KIND, e->kind);
+             nestrr_pb_uint_nz(o, NESTRR_T_SYNC_POINT_KIND, e->kind) &&
+             nestrr_pb_uint_nz(o, NESTRR_T_SYNC_POINT_TICKET, e->ticket);
     }
     case NESTRR_F_RECORD_VMX_INSTRUCTION: {
       const struct slot_vmx_instruction *e = (const struct slot_vmx_instruction *)p;

@@ -17,7 +17,7 @@ struct slot_generation { uint32_t initiator_cpu, pad; uint64_t generation; };
 struct slot_pair32 { uint32_t a, b; }; /* ept flush, rewalk, vmx mode */
 struct slot_u64 { uint64_t value; };  /* vmcs12 load/clear, pal unregister */
 struct slot_pal_register { uint64_t pal_id, gpa, size; };
-struct slot_sync_point { uint32_t object, kind; uint64_t progress; };
+struct slot_sync_point { uint32_t object, kind; uint64_t progress, ticket; };
 struct slot_vmx_instruction { uint32_t kind, outcome, error, pad; };
 struct slot_ept01_change { uint64_t gpa, size, hpa; uint32_t permissions, pad; };
 /* Followed by `count` struct nestrr_gpa_field. */

@@ -12,8 +12,9 @@ void glue_event(nestrr_logger* lg, uint32_t cpu, const core_event* ev, uint64_t 
   fwd::forward_event(lg, cpu, *ev, interrupted_rip);
 }
 
-void glue_lock_acquired(nestrr_logger* lg, uint32_t cpu, uint32_t lock, uint64_t progress) {
-  fwd::forward_lock_acquired(lg, cpu, lock, progress);
+void glue_lock_acquired(nestrr_logger* lg, uint32_t cpu, uint32_t lock, uint64_t progress,
+                        uint64_t ticket) {
+  fwd::forward_lock_acquired(lg, cpu, lock, progress, ticket);
 }
 
 void glue_wait_done(nestrr_logger* lg, uint32_t cpu, uint32_t point, uint64_t progress) {

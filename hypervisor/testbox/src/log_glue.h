@@ -16,7 +16,8 @@ extern "C" {
 
 void glue_event(struct nestrr_logger *lg, uint32_t cpu, const struct core_event *ev,
                 uint64_t interrupted_rip);
-void glue_lock_acquired(struct nestrr_logger *lg, uint32_t cpu, uint32_t lock, uint64_t progress);
+void glue_lock_acquired(struct nestrr_logger *lg, uint32_t cpu, uint32_t lock, uint64_t progress,
+                        uint64_t ticket);
 void glue_wait_done(struct nestrr_logger *lg, uint32_t cpu, uint32_t point, uint64_t progress);
 /* True if the assertion record was stored. */
 bool glue_assertion(struct nestrr_logger *lg, uint32_t cpu, const char *cond, const char *file,

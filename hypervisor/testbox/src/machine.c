@@ -179,7 +179,7 @@ static void p_wait(void *ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, vo
 
 static void p_lock_acquired(void *ctx, uint32_t cpu, uint32_t lock) {
   (void)ctx;
-  glue_lock_acquired(&lg, cpu, lock, core_vcpu_progress(&core.vcpu[cpu]));
+  glue_lock_acquired(&lg, cpu, lock, core_vcpu_progress(&core.vcpu[cpu]), core_lock_ticket(&core, lock));
 }
 
 static void p_event(void *ctx, uint32_t cpu, const struct core_event *ev) {

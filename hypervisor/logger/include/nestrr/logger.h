@@ -57,9 +57,9 @@ extern "C" {
 #endif
 
 /* ABI of this header (struct layouts, slot payloads). Raised on change. */
-#define NESTRR_LOGGER_ABI_VERSION 4u
+#define NESTRR_LOGGER_ABI_VERSION 5u
 /* Schema version written in Header.format_version. */
-#define NESTRR_FORMAT_VERSION 2u
+#define NESTRR_FORMAT_VERSION 3u
 /* NmiReceived source when the receiver cannot know it. */
 #define NESTRR_CPU_UNKNOWN 0xffffffffu
 
@@ -227,9 +227,14 @@ struct nestrr_gpa_field {
  * NESTRR_VMCS02_FIELDS_MAX are cut (and the call returns false). */
 bool nestrr_log_vmcs02_translation(struct nestrr_logger *lg, uint32_t cpu,
                                    const struct nestrr_gpa_field *fields, uint32_t count);
-/* kind: NESTRR_SYNC_POINT_KIND_*. */
+/* kind: NESTRR_SYNC_POINT_KIND_* (a lock acquisition: the call below). */
 bool nestrr_log_sync_point(struct nestrr_logger *lg, uint32_t cpu, uint32_t object,
                            uint64_t progress, uint32_t kind);
+/* A lock acquisition: SyncPoint KIND_ACQUIRE of `lock` with its `ticket`,
+ * the acquisitions of that lock on all CPUs before this one. Log it while
+ * holding the lock, so that tickets and the lock agree. */
+bool nestrr_log_lock_acquired(struct nestrr_logger *lg, uint32_t cpu, uint32_t lock,
+                              uint64_t progress, uint64_t ticket);
 /* Copies `len` bytes at `bytes` (logged as address `addr`) in records of
  * at most NESTRR_MEMORY_CHUNK_MAX bytes. True if every record was stored.
  * label may be 0; longer than NESTRR_MEMORY_LABEL_MAX is cut. */

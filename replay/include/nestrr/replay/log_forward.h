@@ -18,10 +18,12 @@ void forward_event(nestrr_logger* lg, uint32_t cpu, const core_event& ev,
                    uint64_t interrupted_rip);
 
 // Synchronization order (design.md, "Determinism"). Logged: every lock
-// acquisition (replay enforces their order per lock) and every wait_until
-// completion (checked). Releases are not logged: a release always sits at
-// a fixed point of its CPU's own stream, so it adds nothing to the order.
-void forward_lock_acquired(nestrr_logger* lg, uint32_t cpu, uint32_t lock, uint64_t progress);
+// acquisition with its ticket (core_lock_ticket: replay gives each lock to
+// the CPU whose ticket is next) and every wait_until completion (checked).
+// Releases are not logged: a release always sits at a fixed point of its
+// CPU's own stream, so it adds nothing to the order.
+void forward_lock_acquired(nestrr_logger* lg, uint32_t cpu, uint32_t lock, uint64_t progress,
+                           uint64_t ticket);
 void forward_wait_done(nestrr_logger* lg, uint32_t cpu, uint32_t point, uint64_t progress);
 
 // What the assertion path captured on the failing CPU.

@@ -241,6 +241,9 @@ struct core {
   uint64_t phys_size;
   struct core_quiesce quiesce;
   volatile uint32_t pal_lock;
+  /* Per lock id: acquisitions so far, on every CPU. Counted by the holder
+   * under the lock, so a log's tickets give the exact order (core_lock). */
+  uint64_t lock_acquisitions[CORE_LOCK_IDS];
   uint64_t pal_next_id;
   struct core_pal pals[CORE_MAX_PALS];
   struct core_vcpu vcpu[CORE_MAX_CPUS];
@@ -372,6 +375,13 @@ static inline bool core_vcpu_in_nmi(const struct core_vcpu *v) {
  * stop one there, or its log would not show the NMI it took. */
 static inline bool core_vcpu_nmi_unlogged(const struct core_vcpu *v) {
   return v->nmi_unlogged != 0;
+}
+
+/* The ticket of the acquisition that holds `lock` now: the lock's
+ * acquisitions before it, on every CPU. Meaningful while held, e.g. in the
+ * platform's lock_acquired callback. */
+static inline uint64_t core_lock_ticket(const struct core *c, uint32_t lock) {
+  return lock < CORE_LOCK_IDS ? c->lock_acquisitions[lock] - 1 : 0;
 }
 
 /* Names of the core's functions that only carry a CPU to its platform

@@ -91,6 +91,7 @@ enum core_lock_id {
   CORE_LOCK_QUIESCE = 1,
   CORE_LOCK_PAL = 2,
 };
+#define CORE_LOCK_IDS 3u /* ids are below this */
 
 /* Events for the log. Meaning of a, b, c per kind; they map one to one onto
  * records of proto/nestrr.proto (the host glue does the mapping). */
