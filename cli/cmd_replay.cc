@@ -30,22 +30,30 @@ void register_replay(CLI::App& app, Run& run) {
                   "several, in any order: each is reached from the nearest checkpoint");
   sub->callback([&run, o] {
     run = [o]() -> int {
-      auto log = open_log(o->log);
-      if (!log) return kExitBadInput;
-      if (!o->go_to.empty()) {
+      replay::ReplayResult r;
+      if (!o->go_to.empty() || o->log == "-") {
+        // Going back and forth needs the whole log; so does stdin, read once.
+        auto log = open_log(o->log);
+        if (!log) return kExitBadInput;
         try {
-          return replay_goto(*log, o->go_to);
+          if (!o->go_to.empty()) return replay_goto(*log, o->go_to);
+          r = replay::replay(*log);
         } catch (const std::invalid_argument& e) {
           spdlog::error("{}: {}", o->log, e.what());
           return kExitBadInput;
         }
-      }
-      replay::ReplayResult r;
-      try {
-        r = replay::replay(*log);
-      } catch (const std::invalid_argument& e) {
-        spdlog::error("{}: {}", o->log, e.what());
-        return kExitBadInput;
+      } else {
+        // A file is read front to back as the replay goes: memory stays
+        // bounded however long the log.
+        try {
+          r = replay::replay_file(o->log);
+        } catch (const std::invalid_argument& e) {
+          spdlog::error("{}: {}", o->log, e.what());
+          return kExitBadInput;
+        } catch (const std::exception& e) {
+          spdlog::error("{}", e.what());
+          return kExitBadInput;
+        }
       }
       uint32_t cpus = static_cast<uint32_t>(r.progress.size());
       if (r.key_frame)

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "chunk_events.h"
 #include "text_util.h"
 #include "unknown_fields.h"
 
@@ -154,33 +155,16 @@ void LogBuilder::add_chunk(nestrr::v1::Packet& packet, uint64_t offset) {
   if (!cpu.seen || first + n > cpu.next_expected) cpu.next_expected = first + n;
   cpu.seen = true;
 
-  uint64_t tsc = packet.tsc_base();
-  uint64_t rip = 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    auto& record = *packet.mutable_record(static_cast<int>(i));
-    Event event;
-    event.cpu = cpu_id;
-    event.seq = first + i;
-    tsc += static_cast<uint64_t>(record.dt());  // signed delta, modular sum
-    event.tsc = tsc;
-    event.stream_offset = offset;
-    if (record.has_vm_exit()) {
-      rip += static_cast<uint64_t>(record.vm_exit().guest_rip_delta());
-      event.guest_rip = rip;
-    }
-    if (record.has_records_lost()) {
-      live_.records_dropped_logger =
-          saturating_add(live_.records_dropped_logger, record.records_lost().count());
-      if (record.records_lost().cpu() != cpu_id) {
+  last_tsc_ = detail::take_chunk_events(packet, offset, [&](Event&& event) {
+    if (event.record.has_records_lost()) {
+      const auto& lost = event.record.records_lost();
+      live_.records_dropped_logger = saturating_add(live_.records_dropped_logger, lost.count());
+      if (lost.cpu() != cpu_id)
         warn(offset, "RecordsLost in a chunk of cpu" + std::to_string(cpu_id) + " names cpu" +
-                         std::to_string(record.records_lost().cpu()));
-      }
+                         std::to_string(lost.cpu()));
     }
-    // The packet is done with after this: take the record, don't copy it.
-    event.record.Swap(&record);
     cpu.events.push_back(std::move(event));
-  }
-  last_tsc_ = tsc;
+  });
   live_.records += n;
 }
 

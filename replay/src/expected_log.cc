@@ -124,7 +124,25 @@ std::map<std::pair<uint32_t, uint64_t>, uint64_t> tickets_by_clock(const eventlo
   return out;
 }
 
-// What the scheduler reads from a normalized record.
+}  // namespace
+
+Scenario replayable_scenario(const nestrr::v1::Header* header) {
+  if (!header) throw std::invalid_argument("the log has no header");
+  if (!header->has_scenario())
+    throw std::invalid_argument("the log's header has no scenario: it does not come from a run of the core");
+  if (header->format_version() < kReplayFormatVersion)
+    throw std::invalid_argument(
+        "the log is in format version " + std::to_string(header->format_version()) +
+        ", whose NMI positions do not name one delivery point and whose CPU ends are not "
+        "marked; replay needs version " + std::to_string(kReplayFormatVersion) +
+        " or later: record the run again with this nestrr");
+  Scenario s = from_proto(header->scenario());
+  if (header->cpu_count() != s.cpu_count())
+    throw std::invalid_argument("header says " + std::to_string(header->cpu_count()) +
+                                " CPUs, scenario " + std::to_string(s.cpu_count()));
+  return s;
+}
+
 void classify(const nestrr::v1::Record& r, ExpectedRecord* e) {
   using Role = ExpectedRecord::Role;
   if (r.has_nmi_received()) {
@@ -144,22 +162,9 @@ void classify(const nestrr::v1::Record& r, ExpectedRecord* e) {
   }
 }
 
-}  // namespace
 
 ExpectedLog::ExpectedLog(const eventlog::Log& log) {
-  if (!log.header) throw std::invalid_argument("the log has no header");
-  if (!log.header->has_scenario())
-    throw std::invalid_argument("the log's header has no scenario: it does not come from a run of the core");
-  if (log.header->format_version() < kReplayFormatVersion)
-    throw std::invalid_argument(
-        "the log is in format version " + std::to_string(log.header->format_version()) +
-        ", whose NMI positions do not name one delivery point and whose CPU ends are not "
-        "marked; replay needs version " + std::to_string(kReplayFormatVersion) +
-        " or later: record the run again with this nestrr");
-  scenario_ = from_proto(log.header->scenario());
-  if (log.header->cpu_count() != scenario_.cpu_count())
-    throw std::invalid_argument("header says " + std::to_string(log.header->cpu_count()) +
-                                " CPUs, scenario " + std::to_string(scenario_.cpu_count()));
+  scenario_ = replayable_scenario(log.header ? &*log.header : nullptr);
   const core_config cfg = to_core_config(scenario_);
   const uint32_t cpus = scenario_.cpu_count();
   bool wrapped = false;

@@ -27,6 +27,8 @@ struct ExpectedRecord {
     kCut,      // SyncPoint KIND_CUT: the recording stopped the CPU entering
                // point `object` with count `progress`; its last record,
                // not logged by the re-execution
+    kLost,     // the log lost what comes here (`note` says what): the
+               // replay cannot go on past it
   };
   Role role = Role::kPlain;
   uint32_t object = 0;    // kNmi: source cpu (0xffffffff unknown); kAcquire: lock; kCut: point
@@ -34,7 +36,8 @@ struct ExpectedRecord {
   uint64_t ticket = 0;    // kAcquire: the lock's acquisitions before it
   uint64_t seq = 0;
   uint64_t tsc = 0;        // recorded TSC (a scheduling hint)
-  std::string_view bytes;  // the normalized record (event_check.h); empty for kCut
+  std::string_view bytes;  // the normalized record (event_check.h); empty for kCut, kLost
+  std::string_view note;   // kLost: what was lost, where
 };
 
 // Where the replay of a flight log whose rings wrapped starts: one of its
@@ -56,8 +59,8 @@ class ExpectedSource {
   // Set: start from this key frame instead of the start of the run.
   virtual const ResumePoint* resume() const = 0;
   // The CPU's record at `index` of its stream (from the key frame on, when
-  // there is one), null past its end. Valid until the next call for the
-  // same CPU. `index` never goes below the last release().
+  // there is one), null past its end. Valid until it is released. `index`
+  // never goes below the last release().
   virtual const ExpectedRecord* at(uint32_t cpu, uint64_t index) = 0;
   // The replay will not ask for this CPU's records before `index` again.
   virtual void release(uint32_t /*cpu*/, uint64_t /*index*/) {}
@@ -70,6 +73,13 @@ inline constexpr uint32_t kReplayFormatVersion = 2;
 // The first whose lock acquisitions carry their ticket (older ones get
 // tickets from the TSC order of the acquisitions).
 inline constexpr uint32_t kTicketFormatVersion = 3;
+
+// The run a log's header describes; throws std::invalid_argument when the
+// log cannot be replayed: no header or scenario, a format before
+// kReplayFormatVersion, CPU counts that disagree.
+Scenario replayable_scenario(const nestrr::v1::Header* header);
+// What the scheduler reads from a normalized record (role and its fields).
+void classify(const nestrr::v1::Record& normalized, ExpectedRecord* e);
 
 // A whole log in memory as a source: any record at any time (the live
 // replay seeks back and forth).

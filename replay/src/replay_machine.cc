@@ -100,7 +100,7 @@ std::string ReplayMachine::block_text(const Block& b) const {
 }
 
 void ReplayMachine::diverge(uint32_t cpu, size_t index, std::string got) {
-  if (out_.divergence) return;
+  if (out_.divergence || out_.lost) return;
   const ExpectedRecord* e = exp_.at(cpu, index);
   Divergence d;
   d.cpu = cpu;
@@ -109,6 +109,13 @@ void ReplayMachine::diverge(uint32_t cpu, size_t index, std::string got) {
   d.seq = e ? e->seq : exp_.seq_at(cpu, index);
   if (!e) {
     d.expected = "nothing (end of the cpu's log)";
+  } else if (e->role == ExpectedRecord::Role::kLost) {
+    // Not a difference: the log does not say what comes here.
+    d.expected = std::string(e->note);
+    d.got = std::move(got);
+    out_.lost = std::move(d);
+    stop_ = true;
+    return;
   } else if (e->role == ExpectedRecord::Role::kCut) {
     d.expected = "the recording's cut of cpu" + std::to_string(cpu) + " at " +
                  point_name(e->object) + ", progress " + std::to_string(e->progress);
@@ -304,6 +311,7 @@ void ReplayMachine::check_records(uint32_t cpu) {
       t->text.assign(e->bytes);
     }
     c.next_record++;
+    exp_.release(cpu, c.next_record);
     out_.events_checked++;
   }
 }
@@ -355,7 +363,7 @@ bool ReplayMachine::eligible(uint32_t cpu) const {
 }
 
 void ReplayMachine::finish_checks() {
-  if (out_.divergence) return;
+  if (out_.divergence || out_.lost) return;
   for (uint32_t cpu = 0; cpu < cpus_.size(); ++cpu) {
     const VCpu& c = cpus_[cpu];
     if (c.parked || !next(cpu)) continue;

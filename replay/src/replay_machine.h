@@ -25,6 +25,8 @@ namespace nestrr::replay {
 
 struct Attempt {
   std::optional<Divergence> divergence;
+  // The replay reached what the log lost (a kLost record): where, and what.
+  std::optional<Divergence> lost;
   std::optional<ReproducedFailure> failure;
   std::vector<TraceEntry> trace;
   std::vector<uint64_t> progress;

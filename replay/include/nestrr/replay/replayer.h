@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,5 +69,15 @@ struct ReplayResult {
 // or scenario, a format version before 2, loss or damage, records no core
 // run produces.
 ReplayResult replay(const eventlog::Log& log, const ReplayOptions& options = {});
+
+// The same, reading the log at `path` front to back: memory holds the few
+// rings' worth of records by which the CPUs' chunks are out of step in the
+// file, not the log (a flight-recorder dump is read whole: its key frames
+// come last; so is a version 2 log, whose lock order needs all of it). Loss is found where the replay meets it: it stops there and
+// throws std::invalid_argument saying where and what was lost. Throws
+// std::runtime_error when the file cannot be opened. `held_peak`, when
+// given, gets the most records held at once.
+ReplayResult replay_file(const std::filesystem::path& path, const ReplayOptions& options = {},
+                         uint64_t* held_peak = nullptr);
 
 }  // namespace nestrr::replay

@@ -1,0 +1,84 @@
+// Front-to-back log reading in bounded memory (log_stream.h).
+#include "nestrr/eventlog/log_stream.h"
+
+#include "chunk_events.h"
+
+namespace nestrr::eventlog {
+namespace {
+
+// Small blocks: what a read decodes ahead of the consumer is what it holds.
+constexpr size_t kBlock = 64 * 1024;
+
+}  // namespace
+
+LogStream::LogStream(std::istream& in) : in_(in), reader_(*this), block_(kBlock) {}
+LogStream::~LogStream() = default;
+
+bool LogStream::read_block() {
+  if (eof_) return false;
+  in_.read(block_.data(), static_cast<std::streamsize>(block_.size()));
+  const auto got = in_.gcount();
+  if (got > 0) reader_.feed(std::string_view(block_.data(), static_cast<size_t>(got)));
+  if (got <= 0 || !in_) {
+    reader_.finish();
+    eof_ = true;
+  }
+  return got > 0;
+}
+
+const nestrr::v1::Header* LogStream::header() {
+  while (!header_ && !eof_) read_block();
+  return header_ ? &*header_ : nullptr;
+}
+
+Event* LogStream::front(uint32_t cpu) {
+  for (;;) {
+    auto it = cpus_.find(cpu);
+    if (it != cpus_.end() && !it->second.queue.empty()) return &it->second.queue.front();
+    if (eof_) return nullptr;
+    read_block();
+  }
+}
+
+void LogStream::pop(uint32_t cpu) {
+  auto it = cpus_.find(cpu);
+  if (it == cpus_.end() || it->second.queue.empty()) return;
+  it->second.queue.pop_front();
+  --queued_;
+}
+
+const nestrr::v1::Trailer* LogStream::trailer(uint32_t cpu) const {
+  auto it = cpus_.find(cpu);
+  return it != cpus_.end() && it->second.trailer ? &*it->second.trailer : nullptr;
+}
+
+void LogStream::on_frame(const Frame& frame) {
+  nestrr::v1::Packet& packet = packet_;
+  if (!packet.ParseFromArray(frame.payload.data(), static_cast<int>(frame.payload.size()))) {
+    on_damage(Damage{DamageKind::kBadPacket, frame.offset, frame.length,
+                     "CRC is good but the " + std::to_string(frame.payload.size()) +
+                         "-byte payload does not parse as nestrr.v1.Packet"});
+    return;
+  }
+  if (packet.has_header() && !header_) header_ = packet.header();
+  if (packet.has_trailer()) {
+    Cpu& c = cpus_[packet.trailer().cpu()];
+    if (!c.trailer || c.trailer->next_seq() < packet.trailer().next_seq()) c.trailer = packet.trailer();
+  }
+  if (packet.record_size() == 0) return;
+  Cpu& c = cpus_[packet.cpu()];
+  detail::take_chunk_events(packet, frame.offset, [&](Event&& event) {
+    ++records_;
+    // Already past it: a repeated chunk, or one that came too late.
+    if (c.seen && event.seq < c.next_push) {
+      ++duplicates_;
+      return;
+    }
+    c.seen = true;
+    c.next_push = event.seq + 1;
+    c.queue.push_back(std::move(event));
+    ++queued_;
+  });
+}
+
+}  // namespace nestrr::eventlog
