@@ -67,6 +67,7 @@ struct DwflSession::Impl {
   Dwfl_Callbacks callbacks{};
   Dwfl* dwfl = nullptr;
   std::vector<std::string> load_errors;
+  std::vector<Dwfl_Module*> reported;  // by ModuleSet index, null if not loaded
 };
 
 DwflSession::DwflSession(const ModuleSet& modules) : impl_(new Impl) {
@@ -84,6 +85,7 @@ DwflSession::DwflSession(const ModuleSet& modules) : impl_(new Impl) {
     Dwfl_Module* mod = dwfl_report_elf(impl_->dwfl, m.name.c_str(), m.path.c_str(), -1,
                                        m.load_bias, false);
     if (!mod) impl_->load_errors.push_back(m.path.string() + ": " + dwfl_errmsg(-1));
+    impl_->reported.push_back(mod);
   }
   dwfl_report_end(impl_->dwfl, nullptr, nullptr);
 }
@@ -94,6 +96,12 @@ DwflSession::~DwflSession() {
 
 Dwfl* DwflSession::get() const { return impl_->dwfl; }
 const std::vector<std::string>& DwflSession::load_errors() const { return impl_->load_errors; }
+
+int DwflSession::module_index(Dwfl_Module* mod) const {
+  for (size_t i = 0; i < impl_->reported.size(); i++)
+    if (mod && impl_->reported[i] == mod) return int(i);
+  return -1;
+}
 
 bool Symbolizer::is_signal_frame(uint64_t address) {
   Dwfl_Module* mod = dwfl_addrmodule(session_.get(), address);
@@ -267,6 +275,39 @@ const AddrInfo& Symbolizer::lookup_transient(uint64_t address) {
 }
 
 AddrInfo Symbolizer::lookup_uncached_reference(uint64_t address) { return compute(address, false); }
+
+namespace {
+
+// ModuleSet::debuginfo_path() back into directories (its relative
+// entries are libdwfl's "next to the file" searches).
+std::vector<std::filesystem::path> debug_dirs_of(const std::string& joined) {
+  std::vector<std::filesystem::path> out;
+  size_t start = 0;
+  while (start <= joined.size()) {
+    size_t end = joined.find(':', start);
+    if (end == std::string::npos) end = joined.size();
+    std::string d = joined.substr(start, end - start);
+    if (!d.empty() && d[0] == '/') out.emplace_back(d);
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool Symbolizer::addr2line_lookup(uint64_t address, GnuAnswer& out, std::string* module) {
+  Dwfl_Module* mod = dwfl_addrmodule(session_.get(), address);
+  int i = session_.module_index(mod);
+  if (i < 0) return false;
+  const ElfModule& m = modules_.modules()[size_t(i)];
+  if (module) *module = m.name;
+  if (sessions_.size() < modules_.modules().size()) sessions_.resize(modules_.modules().size());
+  if (!sessions_[size_t(i)])
+    sessions_[size_t(i)] =
+        std::make_unique<Addr2lineSession>(ElfIndex::open(m.path, debug_dirs_of(modules_.debuginfo_path())));
+  sessions_[size_t(i)]->lookup(address - m.load_bias, out);
+  return true;
+}
 
 std::string Symbolizer::read_image(uint64_t address, uint64_t n) {
   Dwfl_Module* mod = dwfl_addrmodule(session_.get(), address);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nestrr/symbolize/elf_index.h"
 #include "nestrr/symbolize/module_set.h"
 
 typedef struct Dwfl Dwfl;
@@ -76,6 +77,8 @@ class DwflSession {
   Dwfl* get() const;
   // Modules that libdwfl could not load, with its reason.
   const std::vector<std::string>& load_errors() const;
+  // The ModuleSet index of a libdwfl module, -1 if it is none of them.
+  int module_index(Dwfl_Module* mod) const;
 
  private:
   struct Impl;
@@ -102,6 +105,12 @@ class Symbolizer {
   // to was interrupted, not called: its pc is exact, not a return address.
   bool is_signal_frame(uint64_t address);
 
+  // addr2line's answer for a runtime address (its module's link-time
+  // address inside), following addr2line's naming history per module
+  // (Addr2lineSession); `module` gets the module's name. False if no
+  // module holds the address.
+  bool addr2line_lookup(uint64_t address, GnuAnswer& out, std::string* module = nullptr);
+
   // Bytes of the loaded image at [address, address + n) from the module's
   // ELF (code, rodata); empty if no file section holds them.
   std::string read_image(uint64_t address, uint64_t n);
@@ -118,6 +127,7 @@ class Symbolizer {
   std::unique_ptr<Indexes> indexes_;
   std::unordered_map<uint64_t, std::unique_ptr<AddrInfo>> cache_;
   AddrInfo transient_;
+  std::vector<std::unique_ptr<Addr2lineSession>> sessions_;  // by module, opened on use
 };
 
 
