@@ -3,6 +3,7 @@
 
 #include <cxxabi.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 
@@ -31,14 +32,20 @@ namespace {
 
 void append_uint(std::string& out, uint64_t v) {
   char buf[24];
-  int n = std::snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
-  out.append(buf, size_t(n));
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, size_t(r.ptr - buf));
 }
 
-void append_hex(std::string& out, uint64_t v) {
-  char buf[24];
-  int n = std::snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
-  out.append(buf, size_t(n));
+// "0x" and `digits` hex digits (0: as many as needed).
+void append_hex(std::string& out, uint64_t v, int digits = 0) {
+  char buf[20];
+  int n = 0;
+  do {
+    buf[n++] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v || n < digits);
+  out += "0x";
+  while (n) out += buf[--n];
 }
 
 void append_location(std::string& out, const GnuFrame& f, unsigned discriminator) {
@@ -79,9 +86,8 @@ void json_string(std::string& out, std::string_view s) {
 void append_addr2line(std::string& out, uint64_t address, const GnuAnswer& answer, const GnuFlags& flags,
                       Demangler& demangler) {
   if (flags.addresses) {
-    char buf[24];
-    int n = std::snprintf(buf, sizeof buf, "0x%016llx\n", (unsigned long long)address);
-    out.append(buf, size_t(n));
+    append_hex(out, address, 16);
+    out += '\n';
   }
   if (!answer.found || answer.frames.empty()) {
     if (flags.functions) out += "??\n";

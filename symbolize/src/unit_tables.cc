@@ -44,15 +44,16 @@ bool is_function(int tag) {
   return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine || tag == DW_TAG_entry_point;
 }
 
-// DIEs whose children may hold functions with code (a lambda's body is
-// in its closure type, inside the enclosing function). Other types,
-// variables and call sites are skipped whole (libdw jumps over them by
-// DW_AT_sibling).
-bool may_hold_functions(int tag) {
+// DIEs whose children may hold functions with code. A class's members
+// are declarations, except in a class local to a function body (a
+// lambda's closure type holds its body). Other types, variables and call
+// sites are skipped whole (libdw jumps over them by DW_AT_sibling).
+bool may_hold_functions(int tag, bool in_function) {
   switch (tag) {
     case DW_TAG_structure_type:
     case DW_TAG_class_type:
     case DW_TAG_union_type:
+      return in_function;
     case DW_TAG_subprogram:
     case DW_TAG_inlined_subroutine:
     case DW_TAG_entry_point:
@@ -203,17 +204,18 @@ void UnitTables::read_functions(Dwarf_Die* cudie) {
   struct Frame {
     Dwarf_Die die;
     int32_t caller;
+    bool in_function;
   };
   std::vector<Frame> stack;
   Dwarf_Die child;
-  if (dwarf_child(cudie, &child) == 0) stack.push_back({child, -1});
+  if (dwarf_child(cudie, &child) == 0) stack.push_back({child, -1, false});
   while (!stack.empty()) {
     Frame f = stack.back();
     stack.pop_back();
     Dwarf_Die die = f.die;
     // Siblings later: push the next one first.
     Dwarf_Die next;
-    if (dwarf_siblingof(&die, &next) == 0) stack.push_back({next, f.caller});
+    if (dwarf_siblingof(&die, &next) == 0) stack.push_back({next, f.caller, f.in_function});
     int tag = dwarf_tag(&die);
     int32_t inner = f.caller;
     if (is_function(tag)) {
@@ -270,10 +272,11 @@ void UnitTables::read_functions(Dwarf_Die* cudie) {
       if (!own.empty()) fn.low = own.front().first;
       for (auto& r : own) ranges.push_back({r.first, r.second, inner});
       functions_.push_back(fn);
-    } else if (!may_hold_functions(tag)) {
+    } else if (!may_hold_functions(tag, f.in_function)) {
       continue;
     }
-    if (dwarf_haschildren(&die) && dwarf_child(&die, &child) == 0) stack.push_back({child, inner});
+    if (dwarf_haschildren(&die) && dwarf_child(&die, &child) == 0)
+      stack.push_back({child, inner, f.in_function || is_function(tag)});
   }
 
   // Smallest range wins, the later function on a tie: a sweep over the
