@@ -140,7 +140,7 @@ void register_symbolize(CLI::App& app, Run& run) {
             return;
           }
         }
-        const auto& info = sym->lookup_transient(addr);
+        const auto& info = o->eu ? sym->lookup_eu(addr) : sym->lookup_transient(addr);
         if (o->eu)
           out += symbolize::format_eu_addr2line(info, o->gnu.demangle);
         else

@@ -190,15 +190,15 @@ struct ElfIndex::Impl {
       return dwarf_symbols.find(s.index, a, hit);
     return main_symbols.find(s.index, a, hit);
   }
-  // The settled name of a function without a linkage name: the ELF symbol
-  // starting where it starts, else its DWARF name.
+  // The stateless name of a function: its DWARF name (linkage name if
+  // any), else the ELF symbol starting where it starts.
   const char* settled_name(const UnitFunction& f) const {
-    if (f.is_linkage) return f.name;
+    if (f.name) return f.name;
     if (const Section* s = section_of(f.low)) {
       NearestSymbol::Hit hit;
       if (symbol_for_dwarf(*s, f.low, hit) && hit.value == f.low) return hit.name;
     }
-    return f.name;
+    return nullptr;
   }
 };
 

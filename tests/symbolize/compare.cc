@@ -165,7 +165,7 @@ Comparison compare_with(Tool tool, const fs::path& elf, const std::vector<fs::pa
   for (auto a : addresses) {
     char head[24];
     std::snprintf(head, sizeof head, "0x%016llx\n", (unsigned long long)a);
-    ours_text += head + sym::format_eu_addr2line(s.lookup(a));
+    ours_text += head + sym::format_eu_addr2line(tool == Tool::kEuAddr2line ? s.lookup_eu(a) : s.lookup(a));
   }
   auto ours = address_blocks(ours_text);
 

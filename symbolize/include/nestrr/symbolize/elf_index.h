@@ -51,9 +51,10 @@ class ElfIndex {
   ElfIndex(const ElfIndex&) = delete;
   ElfIndex& operator=(const ElfIndex&) = delete;
 
-  // The answer for `address` (a link-time address of this file). Stateless:
-  // a function that DWARF names without a linkage name is called by the
-  // ELF symbol that starts where it starts, else by its DWARF name.
+  // The answer for `address` (a link-time address of this file), the same
+  // whatever was asked before: functions are called by their DWARF name
+  // (the linkage name if there is one), where addr2line may use an ELF
+  // symbol instead (see Addr2lineSession).
   void lookup(uint64_t address, GnuAnswer& out) const;
 
   const std::filesystem::path& path() const;
@@ -75,7 +76,7 @@ class ElfIndex {
 // (to the ELF symbol at its start, if there is one), and before that
 // names it by the ELF symbol holding the address. A session follows that
 // history, so a batch gets addr2line's answers line for line; ElfIndex's
-// own lookup gives the settled names instead.
+// own lookup uses DWARF names instead.
 class Addr2lineSession {
  public:
   explicit Addr2lineSession(std::shared_ptr<ElfIndex> index);

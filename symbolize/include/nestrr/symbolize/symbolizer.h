@@ -1,6 +1,7 @@
-// Addresses to function+offset, file:line:column and inline chains, with
-// libdwfl over a ModuleSet. Batch use is cheap: every CU's scopes are
-// indexed once, and answers are cached per address.
+// Addresses to function+offset, file:line:column and inline chains over a
+// ModuleSet: the ELF symbol through libdwfl, the line and the inline chain
+// from each module's ElfIndex (addr2line's answers, shared per build-id
+// by every Symbolizer in the process). Answers are cached per address.
 #pragma once
 
 #include <cstdint>
@@ -99,6 +100,9 @@ class Symbolizer {
   const AddrInfo& lookup_transient(uint64_t address);
   // Uncached, without the scope index: what dwarf_getscopes says (tests).
   AddrInfo lookup_uncached_reference(uint64_t address);
+  // Not kept: libdw's line and scopes (a per-CU scope index), as
+  // eu-addr2line answers; what --eu-addr2line prints.
+  const AddrInfo& lookup_eu(uint64_t address);
 
   // True if the CFI covering `address` is marked as a signal frame (CIE
   // augmentation "S": an interrupt or signal entry). The frame it returns
@@ -120,7 +124,10 @@ class Symbolizer {
   const std::vector<std::string>& load_errors() const { return session_.load_errors(); }
 
  private:
-  AddrInfo compute(uint64_t address, bool use_index);
+  enum class Source { kElfIndex, kLibdwIndex, kLibdwReference };
+  AddrInfo compute(uint64_t address, Source source);
+  ElfIndex* elf_index(int module);
+  std::vector<std::shared_ptr<ElfIndex>> indexes_by_module_;
   ModuleSet modules_;
   DwflSession session_;
   struct Indexes;
