@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
@@ -23,14 +24,12 @@ namespace nestrr::cli {
 
 namespace {
 
-bool parse_address(const std::string& s, uint64_t& out) {
-  try {
-    size_t used = 0;
-    out = std::stoull(s, &used, 16);  // hex, with or without 0x, as addr2line
-    return used == s.size();
-  } catch (const std::exception&) {
-    return false;
-  }
+// Hex, with or without 0x, as addr2line reads it.
+bool parse_address(std::string_view s, uint64_t& out) {
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out, 16);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
 template <typename F>
@@ -121,7 +120,7 @@ void register_symbolize(CLI::App& app, Run& run) {
       std::string module;
       auto one = [&](std::string_view word) {
         uint64_t addr;
-        if (!parse_address(std::string(word), addr)) {
+        if (!parse_address(word, addr)) {
           spdlog::error("not a hex address: {}", word);
           bad = true;
           return;

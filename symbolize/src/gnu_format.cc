@@ -38,14 +38,16 @@ void append_uint(std::string& out, uint64_t v) {
 
 // "0x" and `digits` hex digits (0: as many as needed).
 void append_hex(std::string& out, uint64_t v, int digits = 0) {
-  char buf[20];
-  int n = 0;
+  char buf[18];
+  char* end = buf + sizeof buf;
+  char* p = end;
   do {
-    buf[n++] = "0123456789abcdef"[v & 15];
+    *--p = "0123456789abcdef"[v & 15];
     v >>= 4;
-  } while (v || n < digits);
-  out += "0x";
-  while (n) out += buf[--n];
+  } while (v || end - p < digits);
+  *--p = 'x';
+  *--p = '0';
+  out.append(p, size_t(end - p));
 }
 
 void append_location(std::string& out, const GnuFrame& f, unsigned discriminator) {
