@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "debug_image.h"
 #include "nearest_symbol.h"
 #include "unit_tables.h"
 
@@ -145,6 +146,7 @@ bool has_symbols(Elf* elf, unsigned type) {
 
 struct ElfIndex::Impl {
   std::unique_ptr<ElfFile> main, debug;
+  std::unique_ptr<DebugImage> image;  // the DWARF inflated, if compressed
   std::string build_id;
   std::string dwarf_error;
   Dwarf* dwarf = nullptr;
@@ -354,7 +356,8 @@ std::shared_ptr<ElfIndex> ElfIndex::open(const fs::path& path, const std::vector
     }
   }
   if (dwarf_elf) {
-    impl->dwarf = dwarf_begin_elf(dwarf_elf, DWARF_C_READ, nullptr);
+    impl->image = DebugImage::decompress(dwarf_elf);
+    impl->dwarf = dwarf_begin_elf(impl->image ? impl->image->elf() : dwarf_elf, DWARF_C_READ, nullptr);
     if (!impl->dwarf)
       impl->dwarf_error = std::string("libdw: ") + dwarf_errmsg(-1);
     else
