@@ -129,7 +129,11 @@ void UnitTables::read_lines(Dwarf_Die* cudie) {
   std::vector<Row> rows;
   std::vector<Sequence> seqs;
   rows.reserve(n);
+  row_starts_.reserve(n + 16);
+  rows_.reserve(n + 16);
   size_t seq_first = 0;
+  const char* last_src = nullptr;
+  uint32_t last_file = kNoFile;
   for (size_t i = 0; i < n; i++) {
     Dwarf_Line* l = dwarf_onesrcline(lines, i);
     Dwarf_Addr addr = 0;
@@ -145,9 +149,14 @@ void UnitTables::read_lines(Dwarf_Die* cudie) {
     dwarf_lineno(l, &lineno);
     dwarf_linecol(l, &col);
     dwarf_linediscriminator(l, &disc);
+    // Rows mostly stay in one file: remember the last one.
     const char* src = dwarf_linesrc(l, nullptr, nullptr);
-    auto f = src ? file_of.find(src) : file_of.end();
-    UnitRow info{f == file_of.end() ? kNoFile : f->second, uint32_t(lineno), uint32_t(col), disc};
+    if (src != last_src) {
+      auto f = src ? file_of.find(src) : file_of.end();
+      last_src = src;
+      last_file = f == file_of.end() ? kNoFile : f->second;
+    }
+    UnitRow info{last_file, uint32_t(lineno), uint32_t(col), disc};
     // Of rows at one address the last one counts.
     if (rows.size() > seq_first && rows.back().addr == addr)
       rows.back().info = info;
