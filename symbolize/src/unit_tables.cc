@@ -208,6 +208,7 @@ void UnitTables::read_functions(Dwarf_Die* cudie) {
   };
   std::vector<Range> ranges;
   std::vector<std::pair<uint64_t, uint64_t>> own;
+  std::unordered_map<Dwarf_Off, std::pair<const char*, bool>> names;  // by abstract origin
 
   // Depth-first, in DIE order; `caller` is the nearest enclosing function.
   struct Frame {
@@ -231,14 +232,29 @@ void UnitTables::read_functions(Dwarf_Die* cudie) {
       UnitFunction fn;
       fn.inlined = tag == DW_TAG_inlined_subroutine;
       if (fn.inlined) fn.caller = f.caller;
-      const char* linkage = string_attr(&die, DW_AT_linkage_name);
-      if (!linkage) linkage = string_attr(&die, DW_AT_MIPS_linkage_name);
-      if (linkage) {
-        fn.name = linkage;
-        fn.is_linkage = true;
+      // Inlined copies and out-of-line instances name their abstract
+      // origin: its name is looked up once.
+      Dwarf_Attribute origin_attr;
+      Dwarf_Off origin = 0;
+      Dwarf_Die origin_die;
+      if (dwarf_attr(&die, DW_AT_abstract_origin, &origin_attr) && !dwarf_hasattr(&die, DW_AT_linkage_name) &&
+          !dwarf_hasattr(&die, DW_AT_name) && dwarf_formref_die(&origin_attr, &origin_die))
+        origin = dwarf_dieoffset(&origin_die);
+      auto cached = origin ? names.find(origin) : names.end();
+      if (cached != names.end()) {
+        fn.name = cached->second.first;
+        fn.is_linkage = cached->second.second;
       } else {
-        fn.name = string_attr(&die, DW_AT_name);
-        fn.is_linkage = fn.name && c_like;
+        const char* linkage = string_attr(&die, DW_AT_linkage_name);
+        if (!linkage) linkage = string_attr(&die, DW_AT_MIPS_linkage_name);
+        if (linkage) {
+          fn.name = linkage;
+          fn.is_linkage = true;
+        } else {
+          fn.name = string_attr(&die, DW_AT_name);
+          fn.is_linkage = fn.name && c_like;
+        }
+        if (origin) names.emplace(origin, std::make_pair(fn.name, fn.is_linkage));
       }
       if (fn.inlined) {
         Dwarf_Attribute attr;
