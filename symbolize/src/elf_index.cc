@@ -150,6 +150,8 @@ struct ElfIndex::Impl {
   std::string build_id;
   std::string dwarf_error;
   Dwarf* dwarf = nullptr;
+  const unsigned char* line_section = nullptr;  // .debug_line of the DWARF's ELF
+  size_t line_size = 0;
   std::vector<Section> sections;  // of the main file, in header order
   // Symbols addr2line falls back to: those of the file with the DWARF
   // (with its section of the same index and name), and the main file's.
@@ -268,9 +270,9 @@ const UnitTables& ElfIndex::Impl::tables(uint32_t u) const {
   auto* self = const_cast<Impl*>(this);
   std::unique_ptr<UnitTables> t;
   if (dwarf_offdie(dwarf, unit.die_offset, &cudie))
-    t = std::make_unique<UnitTables>(&cudie, unit.version);
+    t = std::make_unique<UnitTables>(&cudie, unit.version, line_section, line_size);
   else
-    t = std::make_unique<UnitTables>(nullptr, unit.version);
+    t = std::make_unique<UnitTables>(nullptr, unit.version, nullptr, 0);
   UnitTables* raw = t.get();
   self->owned.push_back(std::move(t));
   unit.tables.store(raw, std::memory_order_release);
@@ -358,10 +360,26 @@ std::shared_ptr<ElfIndex> ElfIndex::open(const fs::path& path, const std::vector
   if (dwarf_elf) {
     impl->image = DebugImage::decompress(dwarf_elf);
     impl->dwarf = dwarf_begin_elf(impl->image ? impl->image->elf() : dwarf_elf, DWARF_C_READ, nullptr);
-    if (!impl->dwarf)
+    if (!impl->dwarf) {
       impl->dwarf_error = std::string("libdw: ") + dwarf_errmsg(-1);
-    else
+    } else {
+      // The line programs' bytes, as libdw reads them (inflated).
+      Elf* e = dwarf_getelf(impl->dwarf);
+      size_t shstrndx = 0;
+      elf_getshdrstrndx(e, &shstrndx);
+      Elf_Scn* scn = nullptr;
+      while ((scn = elf_nextscn(e, scn))) {
+        GElf_Shdr sh;
+        const char* name = gelf_getshdr(scn, &sh) ? elf_strptr(e, shstrndx, sh.sh_name) : nullptr;
+        if (!name || std::strcmp(name, ".debug_line") != 0) continue;
+        if (Elf_Data* d = elf_getdata(scn, nullptr)) {
+          impl->line_section = static_cast<const unsigned char*>(d->d_buf);
+          impl->line_size = d->d_size;
+        }
+        break;
+      }
       impl->read_units();
+    }
   }
   impl->main = std::move(main);
   std::shared_ptr<ElfIndex> index(new ElfIndex(std::move(impl)));

@@ -1,6 +1,8 @@
 // Building the tables of unit_tables.h from libdw's view of one CU.
 #include "unit_tables.h"
 
+#include "line_program.h"
+
 #include <dwarf.h>
 
 #include <algorithm>
@@ -72,10 +74,10 @@ bool may_hold_functions(int tag, bool in_function) {
 
 }  // namespace
 
-UnitTables::UnitTables(Dwarf_Die* cudie, int dwarf_version) {
+UnitTables::UnitTables(Dwarf_Die* cudie, int dwarf_version, const unsigned char* line_section, size_t line_size) {
   if (!cudie) return;
   read_files(cudie, dwarf_version);
-  read_lines(cudie);
+  read_lines(cudie, line_section, line_size);
   read_functions(cudie);
 }
 
@@ -86,10 +88,8 @@ void UnitTables::read_files(Dwarf_Die* cudie, int dwarf_version) {
   const char* comp_dir = string_attr(cudie, DW_AT_comp_dir);
   std::string comp_prefix = comp_dir ? std::string(comp_dir) + "/" : std::string();
   files_.reserve(nfiles);
-  libdw_names_.reserve(nfiles);
   for (size_t i = 0; i < nfiles; i++) {
     const char* name = dwarf_filesrc(files, i, nullptr, nullptr);
-    libdw_names_.push_back(name);
     if (!name) {
       files_.emplace_back("<unknown>");
       continue;
@@ -107,17 +107,16 @@ void UnitTables::read_files(Dwarf_Die* cudie, int dwarf_version) {
   }
 }
 
-void UnitTables::read_lines(Dwarf_Die* cudie) {
-  Dwarf_Lines* lines = nullptr;
-  size_t n = 0;
-  if (dwarf_getsrclines(cudie, &lines, &n) != 0 || n == 0) return;
-  std::unordered_map<const char*, uint32_t> file_of;
-  for (size_t i = 0; i < libdw_names_.size(); i++)
-    if (libdw_names_[i]) file_of.emplace(libdw_names_[i], uint32_t(i));
+void UnitTables::read_lines(Dwarf_Die* cudie, const unsigned char* line_section, size_t line_size) {
+  Dwarf_Attribute attr;
+  Dwarf_Word stmt_list = 0;
+  if (!line_section || dwarf_formudata(dwarf_attr(cudie, DW_AT_stmt_list, &attr), &stmt_list) != 0) return;
+  Dwarf_Die cu;
+  uint8_t address_size = 8, offset_size = 4;
+  if (!dwarf_diecu(cudie, &cu, &address_size, &offset_size)) return;
 
-  // libdw hands the rows sorted by address (an end of sequence before a
-  // row at the same address, else in program order): a sequence runs up
-  // to its end row.
+  // Rows in program order, a sequence up to its end row; of rows at one
+  // address in a sequence the last one counts.
   struct Row {
     uint64_t addr;
     UnitRow info;
@@ -128,41 +127,23 @@ void UnitTables::read_lines(Dwarf_Die* cudie) {
   };
   std::vector<Row> rows;
   std::vector<Sequence> seqs;
-  rows.reserve(n);
-  row_starts_.reserve(n + 16);
-  rows_.reserve(n + 16);
   size_t seq_first = 0;
-  const char* last_src = nullptr;
-  uint32_t last_file = kNoFile;
-  for (size_t i = 0; i < n; i++) {
-    Dwarf_Line* l = dwarf_onesrcline(lines, i);
-    Dwarf_Addr addr = 0;
-    bool end = false;
-    if (!l || dwarf_lineaddr(l, &addr) != 0 || dwarf_lineendsequence(l, &end) != 0) continue;
-    if (end) {
-      if (rows.size() > seq_first) seqs.push_back({rows[seq_first].addr, addr, seq_first, rows.size() - seq_first});
+  size_t nfiles = files_.size();
+  decode_line_program(line_section, line_size, stmt_list, address_size, [&](const LineProgramRow& r) {
+    if (r.end_sequence) {
+      if (rows.size() > seq_first) seqs.push_back({rows[seq_first].addr, r.address, seq_first, rows.size() - seq_first});
       seq_first = rows.size();
-      continue;
+      return;
     }
-    int lineno = 0, col = 0;
-    unsigned disc = 0;
-    dwarf_lineno(l, &lineno);
-    dwarf_linecol(l, &col);
-    dwarf_linediscriminator(l, &disc);
-    // Rows mostly stay in one file: remember the last one.
-    const char* src = dwarf_linesrc(l, nullptr, nullptr);
-    if (src != last_src) {
-      auto f = src ? file_of.find(src) : file_of.end();
-      last_src = src;
-      last_file = f == file_of.end() ? kNoFile : f->second;
-    }
-    UnitRow info{last_file, uint32_t(lineno), uint32_t(col), disc};
-    // Of rows at one address the last one counts.
-    if (rows.size() > seq_first && rows.back().addr == addr)
+    UnitRow info{r.file < nfiles ? r.file : kNoFile, r.line, r.column, r.discriminator};
+    if (rows.size() > seq_first && rows.back().addr == r.address)
       rows.back().info = info;
     else
-      rows.push_back({addr, info});
-  }
+      rows.push_back({r.address, info});
+  });
+  rows.resize(seq_first);  // a sequence without its end row holds nothing
+  row_starts_.reserve(rows.size() + seqs.size());
+  rows_.reserve(rows.size() + seqs.size());
   // Sequences by start, the longer first; one inside an earlier one is
   // dropped, one overlapping it starts where it ends.
   std::stable_sort(seqs.begin(), seqs.end(), [](const Sequence& a, const Sequence& b) {

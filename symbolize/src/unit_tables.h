@@ -1,5 +1,6 @@
 // One compilation unit's line rows and function ranges as flat sorted
-// arrays, read once with libdw and shaped by binutils' rules:
+// arrays, read once (DIEs and file tables with libdw, the line program's
+// opcodes with line_program.h) and shaped by binutils' rules:
 //  - line rows: per sequence, a row holds from its address to the next
 //    row's; of rows at one address the last counts; a sequence that
 //    starts inside an earlier one is cut to start where that one ends,
@@ -13,6 +14,7 @@
 
 #include <elfutils/libdw.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -42,8 +44,9 @@ constexpr uint32_t kNoFile = ~0u;
 
 class UnitTables {
  public:
-  // Reads the CU; a CU libdw cannot read gives empty tables.
-  UnitTables(Dwarf_Die* cudie, int dwarf_version);
+  // Reads the CU (`line_section`: the .debug_line bytes); a CU that
+  // cannot be read gives empty tables.
+  UnitTables(Dwarf_Die* cudie, int dwarf_version, const unsigned char* line_section, size_t line_size);
 
   // The row holding `pc`, false if none.
   bool row_at(uint64_t pc, UnitRow& out) const;
@@ -56,7 +59,7 @@ class UnitTables {
 
  private:
   void read_files(Dwarf_Die* cudie, int dwarf_version);
-  void read_lines(Dwarf_Die* cudie);
+  void read_lines(Dwarf_Die* cudie, const unsigned char* line_section, size_t line_size);
   void read_functions(Dwarf_Die* cudie);
 
   std::vector<std::string> files_;
@@ -65,8 +68,6 @@ class UnitTables {
   std::vector<UnitFunction> functions_;
   std::vector<uint64_t> span_starts_;
   std::vector<int32_t> span_functions_;
-  // libdw's file name pointers, by file index (to index line rows).
-  std::vector<const char*> libdw_names_;
 };
 
 }  // namespace nestrr::symbolize
