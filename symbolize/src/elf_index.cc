@@ -416,7 +416,10 @@ void answer(const ElfIndex::Impl& x, uint64_t a, GnuAnswer& out, Addr2lineSessio
     bool found = have_row || fi >= 0;
     const UnitTables* t = found ? &x.tables(unit) : nullptr;
     if (have_row) {
-      if (row.file != kNoFile) first.file = t->file(row.file);
+      if (row.file != kNoFile) {
+        first.file = t->file(row.file);
+        first.file_known = true;
+      }
       first.line = row.line;
       first.column = row.column;
       out.discriminator = row.discriminator;
@@ -442,7 +445,10 @@ void answer(const ElfIndex::Impl& x, uint64_t a, GnuAnswer& out, Addr2lineSessio
       bool sym = x.symbol_for_dwarf(*sec, a, hit);
       if (sym) {
         if (hit.name) first.function = hit.name;
-        if (!have_row && hit.file) first.file = hit.file;
+        if (!have_row && hit.file) {
+          first.file = hit.file;
+          first.file_known = true;
+        }
         out.function_start = hit.value;
         found = true;
       }
@@ -468,7 +474,10 @@ void answer(const ElfIndex::Impl& x, uint64_t a, GnuAnswer& out, Addr2lineSessio
         const UnitFunction& caller = t->function(f.caller);
         GnuFrame g;
         if (const char* n = name_of(unit, f.caller, caller)) g.function = n;
-        if (f.call_file != kNoFile) g.file = t->file(f.call_file);
+        if (f.call_file != kNoFile) {
+          g.file = t->file(f.call_file);
+          g.file_known = true;
+        }
         g.line = f.call_line;
         g.column = f.call_column;
         out.frames.push_back(g);
@@ -481,6 +490,7 @@ void answer(const ElfIndex::Impl& x, uint64_t a, GnuAnswer& out, Addr2lineSessio
   if (!x.main_symbols.find(sec->index, a, hit)) return;
   first.function = hit.name ? hit.name : "";
   first.file = hit.file ? hit.file : "";
+  first.file_known = hit.file != nullptr;
   out.function_start = hit.value;
   out.found = true;
   out.frames.push_back(first);

@@ -51,7 +51,7 @@ void append_hex(std::string& out, uint64_t v, int digits = 0) {
 }
 
 void append_location(std::string& out, const GnuFrame& f, unsigned discriminator) {
-  out.append(f.file.empty() ? std::string_view("??") : f.file);
+  out.append(f.file_known ? f.file : std::string_view("??"));
   out += ':';
   if (!f.line) {
     out += "?\n";

@@ -19,7 +19,9 @@ namespace nestrr::symbolize {
 // One line of an answer: a function and where in the source.
 struct GnuFrame {
   std::string_view function;  // empty: unknown ("??")
-  std::string_view file;      // empty: unknown ("??")
+  std::string_view file;      // see file_known
+  bool file_known = false;    // false: unknown ("??"); a known name may be
+                              // empty (an STT_FILE symbol without a name)
   unsigned line = 0;          // 0: unknown ("?")
   unsigned column = 0;
 };
