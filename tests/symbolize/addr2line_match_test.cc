@@ -251,6 +251,34 @@ TEST_F(Addr2lineMatch, NamingFollowsAddr2linesHistory) {
   }
 }
 
+// With --log, runtime addresses go through the log's module table: the
+// assertion's logged rip (minus one: it follows the logger call) gets
+// what addr2line says at the link-time address.
+TEST_F(Addr2lineMatch, LogModuleTableMapsRuntimeAddresses) {
+  auto sh = [&](const std::string& cmd) { return nestrr::test_cli::run_in(dir_, cmd); };
+  ASSERT_EQ(sh(quote(ASSERT_PROGRAM) + " run.nrr >/dev/null").code, 0);
+  auto dump = sh(quote(NESTRR_BIN) + " dump run.nrr --elf " + quote(ASSERT_PROGRAM));
+  ASSERT_EQ(dump.code, 0) << dump.err;
+  // "... rip=0x55e1be18b40e <(anonymous namespace)::flush_effect+62 ..."
+  std::smatch m;
+  static const std::regex rip(R"(assertion_failure.* rip=0x([0-9a-f]+) <[^>]*flush_effect\+([0-9]+))");
+  ASSERT_TRUE(std::regex_search(dump.out, m, rip)) << dump.out;
+  uint64_t runtime = std::stoull(m[1].str(), nullptr, 16);
+  uint64_t offset = std::stoull(m[2].str());
+  auto nm = sh("nm " + quote(ASSERT_PROGRAM) + " | grep flush_effect");
+  ASSERT_EQ(nm.code, 0) << nm.err;
+  uint64_t link_start = std::stoull(nm.out.substr(0, nm.out.find(' ')), nullptr, 16);
+  uint64_t link = link_start + offset - 1;
+  char a[32], b[32];
+  std::snprintf(a, sizeof a, "0x%llx", (unsigned long long)(runtime - 1));
+  std::snprintf(b, sizeof b, "0x%llx", (unsigned long long)link);
+  auto ours = sh(quote(NESTRR_BIN) + " symbolize --log run.nrr --elf " + quote(ASSERT_PROGRAM) + " -f -i " + a);
+  auto theirs = sh("addr2line -f -i -e " + quote(ASSERT_PROGRAM) + " " + b);
+  ASSERT_EQ(ours.code, 0) << ours.err;
+  EXPECT_EQ(ours.out, theirs.out);
+  EXPECT_NE(ours.out.find("assert_program.cc:64"), std::string::npos) << ours.out;
+}
+
 TEST(ElfIndex, SharedPerBuildId) {
   auto a = sym::ElfIndex::open(ASSERT_PROGRAM, {});
   auto b = sym::ElfIndex::open(ASSERT_PROGRAM, {});
