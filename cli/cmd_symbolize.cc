@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
@@ -15,20 +16,20 @@
 #include "commands.h"
 #include "log_input.h"
 #include "nestrr/symbolize/addr2line_format.h"
+#include "nestrr/symbolize/elf_index.h"
+#include "nestrr/symbolize/gnu_format.h"
 #include "nestrr/symbolize/symbolizer.h"
 
 namespace nestrr::cli {
 
 namespace {
 
-bool parse_address(const std::string& s, uint64_t& out) {
-  try {
-    size_t used = 0;
-    out = std::stoull(s, &used, 16);  // hex, with or without 0x, as addr2line
-    return used == s.size();
-  } catch (const std::exception&) {
-    return false;
-  }
+// Hex, with or without 0x, as addr2line reads it.
+bool parse_address(std::string_view s, uint64_t& out) {
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), out, 16);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
 template <typename F>
@@ -49,7 +50,7 @@ void register_symbolize(CLI::App& app, Run& run) {
     std::vector<std::string> elf, debug_dirs, addresses;
     std::string log, style;
     bool eu = false;
-    symbolize::GnuStyle gnu;
+    symbolize::GnuFlags gnu;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand(
@@ -72,22 +73,32 @@ void register_symbolize(CLI::App& app, Run& run) {
   sub->add_option("address", o->addresses, "Hex addresses, or - (or none) to read stdin");
   sub->callback([&run, o] {
     run = [o]() -> int {
-      symbolize::ModuleSetOptions mo;
-      for (auto& e : o->elf) mo.elf_files.emplace_back(e);
-      for (auto& d : o->debug_dirs) mo.debug_dirs.emplace_back(d);
+      bool gnu = o->style == "GNU" || o->gnu.functions || o->gnu.inlines || o->gnu.addresses;
+      bool json = o->style == "JSON";
+      std::vector<std::filesystem::path> debug_dirs(o->debug_dirs.begin(), o->debug_dirs.end());
+      // addr2line's and llvm-symbolizer's forms on one file need no module
+      // table: the index of the file answers directly.
+      std::unique_ptr<symbolize::Addr2lineSession> direct;
       std::optional<symbolize::ModuleSet> modules;
       try {
         if (!o->log.empty()) {
+          symbolize::ModuleSetOptions mo;
+          for (auto& e : o->elf) mo.elf_files.emplace_back(e);
+          mo.debug_dirs = debug_dirs;
           auto log = open_log(o->log);
           if (!log) return kExitBadInput;
           modules = symbolize::ModuleSet::from_log(log->header ? &*log->header : nullptr, mo);
           for (auto& name : modules->unresolved())
             spdlog::warn("module {}: no ELF file (give --elf or --debug-dir)", name);
+        } else if (o->elf.size() != 1) {
+          spdlog::error("give exactly one --elf, or a --log whose module table places several");
+          return kExitUsage;
+        } else if ((gnu || json) && !o->eu) {
+          direct = std::make_unique<symbolize::Addr2lineSession>(symbolize::ElfIndex::open(o->elf[0], debug_dirs));
         } else {
-          if (mo.elf_files.size() != 1) {
-            spdlog::error("give exactly one --elf, or a --log whose module table places several");
-            return kExitUsage;
-          }
+          symbolize::ModuleSetOptions mo;
+          mo.elf_files.emplace_back(o->elf[0]);
+          mo.debug_dirs = debug_dirs;
           modules = symbolize::ModuleSet::from_files(mo);
         }
       } catch (const symbolize::BuildIdMismatch& e) {
@@ -97,25 +108,40 @@ void register_symbolize(CLI::App& app, Run& run) {
         spdlog::error("{}", e.what());
         return kExitBadInput;
       }
-      symbolize::Symbolizer sym(*modules);
-      for (auto& err : sym.load_errors()) spdlog::warn("{}", err);
+      std::unique_ptr<symbolize::Symbolizer> sym;
+      if (modules) {
+        sym = std::make_unique<symbolize::Symbolizer>(*modules);
+        for (auto& err : sym->load_errors()) spdlog::warn("{}", err);
+      }
       bool bad = false;
-      bool gnu = o->style == "GNU" || o->gnu.functions || o->gnu.inlines || o->gnu.addresses;
       std::string out;
+      symbolize::GnuAnswer answer;
+      symbolize::Demangler demangler;
+      std::string module;
       auto one = [&](std::string_view word) {
         uint64_t addr;
-        if (!parse_address(std::string(word), addr)) {
+        if (!parse_address(word, addr)) {
           spdlog::error("not a hex address: {}", word);
           bad = true;
           return;
         }
-        const auto& info = sym.lookup_transient(addr);
+        if (gnu || json) {
+          if (!o->eu) {
+            module = o->elf.size() == 1 ? o->elf[0] : std::string();
+            if (direct)
+              direct->lookup(addr, answer);
+            else if (!sym->addr2line_lookup(addr, answer, o->elf.size() == 1 ? nullptr : &module))
+              answer = {};
+            if (json)
+              symbolize::append_llvm_json(out, addr, module, answer, demangler);
+            else
+              symbolize::append_addr2line(out, addr, answer, o->gnu, demangler);
+            return;
+          }
+        }
+        const auto& info = o->eu ? sym->lookup_eu(addr) : sym->lookup_transient(addr);
         if (o->eu)
           out += symbolize::format_eu_addr2line(info, o->gnu.demangle);
-        else if (o->style == "JSON")
-          out += symbolize::format_llvm_json(info, o->elf.size() == 1 ? o->elf[0] : info.module, true);
-        else if (gnu)
-          out += symbolize::format_addr2line(info, o->gnu);
         else
           out += symbolize::format_address(info);
       };

@@ -67,6 +67,7 @@ struct DwflSession::Impl {
   Dwfl_Callbacks callbacks{};
   Dwfl* dwfl = nullptr;
   std::vector<std::string> load_errors;
+  std::vector<Dwfl_Module*> reported;  // by ModuleSet index, null if not loaded
 };
 
 DwflSession::DwflSession(const ModuleSet& modules) : impl_(new Impl) {
@@ -84,6 +85,7 @@ DwflSession::DwflSession(const ModuleSet& modules) : impl_(new Impl) {
     Dwfl_Module* mod = dwfl_report_elf(impl_->dwfl, m.name.c_str(), m.path.c_str(), -1,
                                        m.load_bias, false);
     if (!mod) impl_->load_errors.push_back(m.path.string() + ": " + dwfl_errmsg(-1));
+    impl_->reported.push_back(mod);
   }
   dwfl_report_end(impl_->dwfl, nullptr, nullptr);
 }
@@ -94,6 +96,12 @@ DwflSession::~DwflSession() {
 
 Dwfl* DwflSession::get() const { return impl_->dwfl; }
 const std::vector<std::string>& DwflSession::load_errors() const { return impl_->load_errors; }
+
+int DwflSession::module_index(Dwfl_Module* mod) const {
+  for (size_t i = 0; i < impl_->reported.size(); i++)
+    if (mod && impl_->reported[i] == mod) return int(i);
+  return -1;
+}
 
 bool Symbolizer::is_signal_frame(uint64_t address) {
   Dwfl_Module* mod = dwfl_addrmodule(session_.get(), address);
@@ -169,7 +177,8 @@ SourceLoc call_site(Dwarf_Die* die, Dwarf_Die* cudie) {
 
 }  // namespace
 
-AddrInfo Symbolizer::compute(uint64_t address, bool use_index) {
+AddrInfo Symbolizer::compute(uint64_t address, Source source) {
+  bool use_index = source != Source::kLibdwReference;
   AddrInfo info;
   info.address = address;
   Dwfl_Module* mod = dwfl_addrmodule(session_.get(), address);
@@ -193,6 +202,37 @@ AddrInfo Symbolizer::compute(uint64_t address, bool use_index) {
     info.symbol_start = sym.st_value;
     info.symbol_offset = address - sym.st_value;
     info.symbol_size = sym.st_size;
+  }
+  if (source == Source::kElfIndex) {
+    // Line and inline chain as addr2line answers them.
+    int m = session_.module_index(mod);
+    if (ElfIndex* index = m >= 0 ? elf_index(m) : nullptr) {
+      GnuAnswer answer;
+      index->lookup(address - modules_.modules()[size_t(m)].load_bias, answer);
+      if (!answer.frames.empty() && !answer.frames[0].file.empty() && answer.frames[0].line) {
+        info.loc.file = answer.frames[0].file;
+        info.loc.line = int(answer.frames[0].line);
+        info.loc.column = int(answer.frames[0].column);
+      }
+      if (answer.from_dwarf) {
+        for (size_t k = 0; k < answer.frames.size(); k++) {
+          Scope s;
+          s.raw_name = answer.frames[k].function.empty() ? "??" : std::string(answer.frames[k].function);
+          s.name = demangle(s.raw_name);
+          s.inlined = k + 1 < answer.frames.size();
+          if (s.inlined) {
+            const GnuFrame& caller = answer.frames[k + 1];
+            if (!caller.file.empty()) s.call.file = caller.file;
+            s.call.line = int(caller.line);
+            s.call.column = int(caller.column);
+          }
+          info.scopes.push_back(std::move(s));
+        }
+        if (!info.scopes.empty() && info.scopes.front().inlined)
+          info.inline_context_raw = info.scopes.back().raw_name;
+      }
+      return info;
+    }
   }
 
   if (Dwfl_Line* line = dwfl_module_getsrc(mod, address)) {
@@ -255,18 +295,73 @@ AddrInfo Symbolizer::compute(uint64_t address, bool use_index) {
 
 const AddrInfo& Symbolizer::lookup(uint64_t address) {
   auto& slot = cache_[address];
-  if (!slot) slot = std::make_unique<AddrInfo>(compute(address, true));
+  if (!slot) slot = std::make_unique<AddrInfo>(compute(address, Source::kElfIndex));
   return *slot;
 }
 
 const AddrInfo& Symbolizer::lookup_transient(uint64_t address) {
   auto cached = cache_.find(address);
   if (cached != cache_.end()) return *cached->second;
-  transient_ = compute(address, true);
+  transient_ = compute(address, Source::kElfIndex);
   return transient_;
 }
 
-AddrInfo Symbolizer::lookup_uncached_reference(uint64_t address) { return compute(address, false); }
+const AddrInfo& Symbolizer::lookup_eu(uint64_t address) {
+  transient_ = compute(address, Source::kLibdwIndex);
+  return transient_;
+}
+
+AddrInfo Symbolizer::lookup_uncached_reference(uint64_t address) {
+  return compute(address, Source::kLibdwReference);
+}
+
+namespace {
+
+// ModuleSet::debuginfo_path() back into directories (its relative
+// entries are libdwfl's "next to the file" searches).
+std::vector<std::filesystem::path> debug_dirs_of(const std::string& joined) {
+  std::vector<std::filesystem::path> out;
+  size_t start = 0;
+  while (start <= joined.size()) {
+    size_t end = joined.find(':', start);
+    if (end == std::string::npos) end = joined.size();
+    std::string d = joined.substr(start, end - start);
+    if (!d.empty() && d[0] == '/') out.emplace_back(d);
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+ElfIndex* Symbolizer::elf_index(int m) {
+  if (indexes_by_module_.size() < modules_.modules().size()) indexes_by_module_.resize(modules_.modules().size());
+  auto& slot = indexes_by_module_[size_t(m)];
+  if (!slot) {
+    try {
+      slot = ElfIndex::open(modules_.modules()[size_t(m)].path, debug_dirs_of(modules_.debuginfo_path()));
+    } catch (const std::exception&) {
+      return nullptr;  // libdwfl read it; no index then, libdw answers
+    }
+  }
+  return slot.get();
+}
+
+bool Symbolizer::addr2line_lookup(uint64_t address, GnuAnswer& out, std::string* module) {
+  Dwfl_Module* mod = dwfl_addrmodule(session_.get(), address);
+  int i = session_.module_index(mod);
+  if (i < 0) return false;
+  const ElfModule& m = modules_.modules()[size_t(i)];
+  if (module) *module = m.name;
+  if (sessions_.size() < modules_.modules().size()) sessions_.resize(modules_.modules().size());
+  if (!sessions_[size_t(i)]) {
+    elf_index(i);
+    if (!indexes_by_module_[size_t(i)]) return false;
+    sessions_[size_t(i)] = std::make_unique<Addr2lineSession>(indexes_by_module_[size_t(i)]);
+  }
+  sessions_[size_t(i)]->lookup(address - m.load_bias, out);
+  return true;
+}
 
 std::string Symbolizer::read_image(uint64_t address, uint64_t n) {
   Dwfl_Module* mod = dwfl_addrmodule(session_.get(), address);

@@ -55,10 +55,7 @@ std::vector<uint64_t> text_addresses(const fs::path& path, size_t count) {
   return out;
 }
 
-namespace {
-
-// Splits "-a" output into one block per address.
-std::map<uint64_t, std::vector<std::string>> blocks(const std::string& text) {
+std::map<uint64_t, std::vector<std::string>> address_blocks(const std::string& text) {
   std::map<uint64_t, std::vector<std::string>> out;
   std::istringstream in(text);
   std::string line;
@@ -73,6 +70,8 @@ std::map<uint64_t, std::vector<std::string>> blocks(const std::string& text) {
   }
   return out;
 }
+
+namespace {
 
 std::string strip_column(const std::string& loc) {
   // "file:12:5" -> "file:12"; binutils adds " (discriminator N)".
@@ -156,7 +155,7 @@ Comparison compare_with(Tool tool, const fs::path& elf, const std::vector<fs::pa
   std::ifstream tf(out);
   std::stringstream ts;
   ts << tf.rdbuf();
-  auto theirs = blocks(ts.str());
+  auto theirs = address_blocks(ts.str());
 
   sym::ModuleSetOptions mo;
   mo.elf_files = {elf};
@@ -166,9 +165,9 @@ Comparison compare_with(Tool tool, const fs::path& elf, const std::vector<fs::pa
   for (auto a : addresses) {
     char head[24];
     std::snprintf(head, sizeof head, "0x%016llx\n", (unsigned long long)a);
-    ours_text += head + sym::format_eu_addr2line(s.lookup(a));
+    ours_text += head + sym::format_eu_addr2line(tool == Tool::kEuAddr2line ? s.lookup_eu(a) : s.lookup(a));
   }
-  auto ours = blocks(ours_text);
+  auto ours = address_blocks(ours_text);
 
   Comparison c;
   c.addresses = addresses.size();

@@ -14,6 +14,10 @@ namespace nestrr_test {
 // one inside a section; deterministic).
 std::vector<uint64_t> text_addresses(const std::filesystem::path& elf, size_t count);
 
+// Splits `-a` output (a "0x%016x" line, then that address's lines) into
+// blocks by address.
+std::map<uint64_t, std::vector<std::string>> address_blocks(const std::string& text);
+
 enum class Tool { kEuAddr2line, kBinutilsAddr2line };
 
 struct Comparison {

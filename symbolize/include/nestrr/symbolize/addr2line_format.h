@@ -1,6 +1,6 @@
-// Text forms of one symbolized address: nestrr's own, the line layouts of
-// `eu-addr2line -f -i` and binutils `addr2line` (what the comparison tests
-// check against), and llvm-symbolizer's JSON.
+// Text forms of one symbolized address: nestrr's own and the line layout
+// of `eu-addr2line -f -i` (what the eu-addr2line comparison checks).
+// binutils addr2line's and llvm-symbolizer's forms are in gnu_format.h.
 #pragma once
 
 #include <string>
@@ -16,21 +16,6 @@ std::string format_address(const AddrInfo& info);
 // The lines `eu-addr2line -f -i` prints for the address (mangled names
 // unless `demangled`).
 std::string format_eu_addr2line(const AddrInfo& info, bool demangled = false);
-
-// What binutils `addr2line` prints with these of its flags.
-struct GnuStyle {
-  bool functions = false;  // -f: a function line before each location
-  bool inlines = false;    // -i: the inline chain, one caller per level
-  bool addresses = false;  // -a: the address first, as 0x%016x
-  bool demangle = false;   // -C
-};
-// "main\nt.c:12\n": no columns; "file:?" for line 0, "??:0" if unknown.
-std::string format_addr2line(const AddrInfo& info, const GnuStyle& style);
-
-// One line of `llvm-symbolizer --output-style=JSON`: {"Address", "ModuleName",
-// "Symbol": [innermost frame first]}. StartFileName and StartLine (the
-// function's declaration) are left empty.
-std::string format_llvm_json(const AddrInfo& info, const std::string& module_name, bool demangle);
 
 // "handle_vmxon+631 vmx.c:123", with "[inlined f]" before the line when it
 // is in an inlined function: how other commands name a code address. A

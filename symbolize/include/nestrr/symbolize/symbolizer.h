@@ -1,6 +1,7 @@
-// Addresses to function+offset, file:line:column and inline chains, with
-// libdwfl over a ModuleSet. Batch use is cheap: every CU's scopes are
-// indexed once, and answers are cached per address.
+// Addresses to function+offset, file:line:column and inline chains over a
+// ModuleSet: the ELF symbol through libdwfl, the line and the inline chain
+// from each module's ElfIndex (addr2line's answers, shared per build-id
+// by every Symbolizer in the process). Answers are cached per address.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nestrr/symbolize/elf_index.h"
 #include "nestrr/symbolize/module_set.h"
 
 typedef struct Dwfl Dwfl;
@@ -76,6 +78,8 @@ class DwflSession {
   Dwfl* get() const;
   // Modules that libdwfl could not load, with its reason.
   const std::vector<std::string>& load_errors() const;
+  // The ModuleSet index of a libdwfl module, -1 if it is none of them.
+  int module_index(Dwfl_Module* mod) const;
 
  private:
   struct Impl;
@@ -96,11 +100,20 @@ class Symbolizer {
   const AddrInfo& lookup_transient(uint64_t address);
   // Uncached, without the scope index: what dwarf_getscopes says (tests).
   AddrInfo lookup_uncached_reference(uint64_t address);
+  // Not kept: libdw's line and scopes (a per-CU scope index), as
+  // eu-addr2line answers; what --eu-addr2line prints.
+  const AddrInfo& lookup_eu(uint64_t address);
 
   // True if the CFI covering `address` is marked as a signal frame (CIE
   // augmentation "S": an interrupt or signal entry). The frame it returns
   // to was interrupted, not called: its pc is exact, not a return address.
   bool is_signal_frame(uint64_t address);
+
+  // addr2line's answer for a runtime address (its module's link-time
+  // address inside), following addr2line's naming history per module
+  // (Addr2lineSession); `module` gets the module's name. False if no
+  // module holds the address.
+  bool addr2line_lookup(uint64_t address, GnuAnswer& out, std::string* module = nullptr);
 
   // Bytes of the loaded image at [address, address + n) from the module's
   // ELF (code, rodata); empty if no file section holds them.
@@ -111,13 +124,17 @@ class Symbolizer {
   const std::vector<std::string>& load_errors() const { return session_.load_errors(); }
 
  private:
-  AddrInfo compute(uint64_t address, bool use_index);
+  enum class Source { kElfIndex, kLibdwIndex, kLibdwReference };
+  AddrInfo compute(uint64_t address, Source source);
+  ElfIndex* elf_index(int module);
+  std::vector<std::shared_ptr<ElfIndex>> indexes_by_module_;
   ModuleSet modules_;
   DwflSession session_;
   struct Indexes;
   std::unique_ptr<Indexes> indexes_;
   std::unordered_map<uint64_t, std::unique_ptr<AddrInfo>> cache_;
   AddrInfo transient_;
+  std::vector<std::unique_ptr<Addr2lineSession>> sessions_;  // by module, opened on use
 };
 
 
