@@ -77,6 +77,10 @@ ReplayResult replay_file(const std::filesystem::path& path, const ReplayOptions&
   }
   if (whole) return replay(eventlog::read_log_file(path), options);
   std::ifstream in = open_or_throw(path);
+  return replay_stream(in, options, held_peak);
+}
+
+ReplayResult replay_stream(std::istream& in, const ReplayOptions& options, uint64_t* held_peak) {
   ExpectedStream exp(in);
   ReplayResult r = run(exp, options);
   if (held_peak) *held_peak = exp.held_peak();

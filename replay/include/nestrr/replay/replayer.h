@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <istream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,5 +80,10 @@ ReplayResult replay(const eventlog::Log& log, const ReplayOptions& options = {})
 // given, gets the most records held at once.
 ReplayResult replay_file(const std::filesystem::path& path, const ReplayOptions& options = {},
                          uint64_t* held_peak = nullptr);
+// replay_file's front-to-back replay of a log read from `in`: a streamed
+// log of format version 3 or later (anything else throws
+// std::invalid_argument saying to read it whole).
+ReplayResult replay_stream(std::istream& in, const ReplayOptions& options = {},
+                           uint64_t* held_peak = nullptr);
 
 }  // namespace nestrr::replay
