@@ -332,6 +332,7 @@ static void setup_log(const struct testbox_options *o) {
   lc.memory = lg_mem;
   lc.memory_bytes = sizeof lg_mem;
   lc.tsc_hz = timing_tsc_hz();
+  lc.dt_shift = 6; /* 64-tick units: a byte a record less on the serial line */
   lc.description = description;
   lc.modules = &module;
   lc.module_count = 1;
