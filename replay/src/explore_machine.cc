@@ -66,9 +66,16 @@ void ExploreMachine::yield(uint32_t cpu) {
   if (c.take_nmi) {
     c.take_nmi = false;
     c.pending_nmis--;
+    // The handler runs on top of whatever the CPU was doing, a spin wait
+    // included: while it runs, the CPU is not blocked by that wait's
+    // condition (a CPU spinning on a lock takes the NMI and its handler
+    // goes on). The wait resumes when the handler returns.
+    const VCpu::Wait interrupted = c.wait;
+    c.wait = {};
     c.in_nmi = true;
     core_nmi(&core_, cpu);
     c.in_nmi = false;
+    c.wait = interrupted;
   }
 }
 
@@ -85,15 +92,12 @@ void ExploreMachine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, 
   VCpu& c = cpus_[cpu];
   // The wait is one point; the scheduler resumes the CPU when pred holds
   // (it peeks) or to take an NMI, after which it waits on.
+  c.wait = {true, id, pred, arg};
   for (;;) {
-    c.waiting = true;
-    c.wait_point = id;
-    c.pred = pred;
-    c.arg = arg;
     yield(cpu);
-    c.waiting = false;  // an NMI handler may wait too (it nests no further)
     if (pred(arg)) break;
   }
+  c.wait = {};
   forward_wait_done(&lg_, cpu, id, core_.vcpu[cpu].progress);
 }
 
@@ -143,11 +147,11 @@ bool ExploreMachine::can_go(uint32_t cpu) const {
   if (c.halted) return false;
   if (!c.started) return true;
   if (c.idle && !c.in_nmi) return false;
-  if (!c.waiting) return true;
+  if (!c.wait.waiting) return true;
   // Peek at the wait's condition without side effects: a lock wait's
   // predicate takes the lock, so look at the lock word instead.
-  if (point_lock(c.wait_point)) return *static_cast<volatile uint32_t*>(c.arg) == 0;
-  return c.pred(c.arg);
+  if (point_lock(c.wait.point)) return *static_cast<volatile uint32_t*>(c.wait.arg) == 0;
+  return c.wait.pred(c.wait.arg);
 }
 
 void ExploreMachine::options(std::vector<ExploreOption>* out) const {
@@ -219,7 +223,7 @@ ExploredRun ExploreMachine::run(Strategy& strategy) {
       if (c.halted || (c.idle && c.pending_nmis == 0)) continue;
       out_.end = ExploredRun::End::kDeadlock;
       out_.stuck += (out_.stuck.empty() ? "" : ", ") + ("cpu" + std::to_string(i)) +
-                    (c.waiting ? " waits in " + point_name(c.wait_point) : " cannot go on") +
+                    (c.wait.waiting ? " waits in " + point_name(c.wait.point) : " cannot go on") +
                     " at progress " + std::to_string(core_.vcpu[i].progress);
     }
   }

@@ -58,11 +58,15 @@ class ExploreMachine {
     bool started = false, idle = false, halted = false, in_nmi = false;
     uint32_t pending_nmis = 0;
     bool take_nmi = false;  // the decision that resumed it
-    // In a wait_until: what it waits for.
-    bool waiting = false;
-    uint32_t wait_point = 0;
-    core_wait_pred pred = nullptr;
-    void* arg = nullptr;
+    // In a wait_until: what it waits for. An NMI taken inside the wait
+    // runs its handler with no wait of its own (its points can go), then
+    // the wait is restored.
+    struct Wait {
+      bool waiting = false;
+      uint32_t point = 0;
+      core_wait_pred pred = nullptr;
+      void* arg = nullptr;
+    } wait;
   };
 
   bool in_fiber(uint32_t cpu) const { return current_ == static_cast<int>(cpu); }
