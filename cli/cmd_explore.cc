@@ -58,14 +58,15 @@ void register_explore(CLI::App& app, Run& run) {
       "run is checked (assertions, deadlocks, the invariants of `nestrr check`); the first\n"
       "failing schedule is written as a log that `nestrr replay` reproduces. Exit code 6\n"
       "when something was found, 0 when nothing was.");
-  sub->add_option("--variant", o->variant, "ept01-flush-incomplete, vmxon-two-flags or fixed")
+  sub->add_option("--variant", o->variant, "ept01-flush-incomplete, vmxon-two-flags, nmi-inject-unchecked, nmi-vmcs-overwrite or fixed")
       ->capture_default_str();
   sub->add_option("--cpus", o->cpus, "CPUs: CPU 0 runs L1, the others pal (remap for "
-                                     "ept01-flush-incomplete, whose bug needs moved bitmap pages)")
+                                     "ept01-flush-incomplete, whose bug needs moved bitmap pages; "
+                                     "nmi for the nmi-* variants, whose bugs need guest NMIs)")
       ->capture_default_str()
       ->check(CLI::Range(1, CORE_MAX_CPUS));
   sub->add_option("--workload", o->workloads,
-                  "Workload per CPU, in CPU order (l1, pal, remap, idle), replacing the default; "
+                  "Workload per CPU, in CPU order (l1, pal, remap, nmi, idle), replacing the default; "
                   "comma-separated or repeated; sets the CPU count")
       ->delimiter(',');
   sub->add_option("--iterations", o->iterations, "Workload iterations per CPU (> 0)")
@@ -99,10 +100,9 @@ void register_explore(CLI::App& app, Run& run) {
         return kExitUsage;
       }
       replay::ExploreOptions opts;
-      opts.scenario = replay::explore_scenario(
-          variant, o->cpus,
-          variant == CORE_VARIANT_EPT01_FLUSH_INCOMPLETE ? CORE_WORKLOAD_REMAP : CORE_WORKLOAD_PAL,
-          o->iterations);
+      opts.scenario = replay::explore_scenario(variant, o->cpus,
+                                               replay::explore_other_workload(variant),
+                                               o->iterations);
       if (std::string why; !apply_workloads(o->workloads, &opts.scenario, &why)) {
         spdlog::error("{}", why);
         return kExitUsage;

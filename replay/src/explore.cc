@@ -115,6 +115,12 @@ Scenario explore_scenario(core_variant variant, uint32_t cpus, core_workload_kin
   return s;
 }
 
+core_workload_kind explore_other_workload(core_variant variant) {
+  if (variant == CORE_VARIANT_EPT01_FLUSH_INCOMPLETE) return CORE_WORKLOAD_REMAP;
+  if (variant_needs_guest_nmis(variant)) return CORE_WORKLOAD_NMI;
+  return CORE_WORKLOAD_PAL;
+}
+
 ExploreResult explore(const ExploreOptions& o) {
   ExploreMachine machine(o.scenario, o.max_steps);
   std::unique_ptr<Strategy> strategy = make_strategy(o);

@@ -77,6 +77,10 @@ struct ExploreResult {
 // bounded search on 2 CPUs is exhaustive in seconds.
 Scenario explore_scenario(core_variant variant, uint32_t cpus,
                           core_workload_kind other = CORE_WORKLOAD_PAL, uint64_t iterations = 1);
+// What the other CPUs run by default for a variant: remap for
+// ept01-flush-incomplete (its bug needs moved bitmap pages), nmi for the
+// guest-NMI variants, pal otherwise.
+core_workload_kind explore_other_workload(core_variant variant);
 
 // Throws std::invalid_argument for an unusable scenario or options.
 ExploreResult explore(const ExploreOptions& options);
