@@ -154,13 +154,47 @@ bool ExploreMachine::can_go(uint32_t cpu) const {
   return c.wait.pred(c.wait.arg);
 }
 
+uint32_t ExploreMachine::landing(uint32_t cpu) const {
+  const VCpu& c = cpus_[cpu];
+  if (!c.started || c.halted || c.in_nmi) return kNoLanding;
+  const core_vcpu& v = core_.vcpu[cpu];
+  return landing_key(core_vcpu_point(&v), core_vmx_mode_peek(&v));
+}
+
 void ExploreMachine::options(std::vector<ExploreOption>* out) const {
   out->clear();
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
     const VCpu& c = cpus_[i];
-    if (can_go(i)) out->push_back({i, false});
-    if (c.started && !c.halted && !c.in_nmi && c.pending_nmis > 0) out->push_back({i, true});
+    const uint32_t at = landing(i);
+    const uint64_t progress = core_.vcpu[i].progress;
+    if (can_go(i)) out->push_back({i, false, at, progress});
+    if (c.started && !c.halted && !c.in_nmi && c.pending_nmis > 0)
+      out->push_back({i, true, at, progress});
   }
+}
+
+// A late NMI counts once, where it lands, however many points it was
+// passed over; a deviation is a switch to another CPU than the default's,
+// or a late NMI's landing.
+ExploreCost cost_of(const std::vector<ExploreDecision>& trace) {
+  ExploreCost c;
+  std::vector<bool> held;
+  for (const auto& d : trace) {
+    if (d.cpu >= held.size()) held.resize(d.cpu + 1, false);
+    c.preemptions += d.preemption;
+    c.deviations += !d.default_cpu;
+    if (d.nmi_late) held[d.cpu] = true;
+    if (d.nmi) {
+      c.nmis++;
+      if (held[d.cpu]) {
+        c.late_nmis++;
+        c.deviations++;
+        held[d.cpu] = false;
+      }
+    }
+  }
+  c.steps = trace.size();
+  return c;
 }
 
 ExploredRun ExploreMachine::run(Strategy& strategy) {
@@ -201,10 +235,23 @@ ExploredRun ExploreMachine::run(Strategy& strategy) {
     }
     view.last = last;
     view.last_can_go = last >= 0 && can_go(static_cast<uint32_t>(last));
+    view.last_progress = last >= 0 ? core_.vcpu[last].progress : 0;
     view.step = out_.steps;
     size_t pick = strategy.choose(view);
     if (pick >= opts.size()) throw std::logic_error("explore strategy chose a missing option");
     const ExploreOption o = opts[pick];
+    ExploreDecision d;
+    d.cpu = o.cpu;
+    d.nmi = o.nmi;
+    d.progress = o.progress;
+    d.landing = o.landing;
+    d.last = last;
+    d.last_progress = view.last_progress;
+    d.default_cpu = o.cpu == default_cpu(view);
+    d.preemption = view.last_can_go && static_cast<int>(o.cpu) != last;
+    if (!o.nmi)
+      for (const auto& other : opts) d.nmi_late = d.nmi_late || (other.cpu == o.cpu && other.nmi);
+    out_.trace.push_back(d);
     VCpu& c = cpus_[o.cpu];
     c.started = true;
     c.take_nmi = o.nmi;
