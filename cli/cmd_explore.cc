@@ -32,6 +32,7 @@ void register_explore(CLI::App& app, Run& run) {
     bool no_check = false;
     bool no_minimize = false;
     uint64_t minimize_budget = 300;
+    double time_limit = 0;
     std::string shard;
     std::string result;
     std::string out = "explore.nrr";
@@ -86,6 +87,11 @@ void register_explore(CLI::App& app, Run& run) {
   sub->add_option("--seed", o->seed, "Seed of landing, pct and random")->capture_default_str();
   sub->add_flag("--all", o->all, "Go on after the first finding (logs: out.nrr, out.2.nrr, ...)");
   sub->add_flag("--no-check", o->no_check, "Do not run the state checker on each run's log");
+  sub->add_option("--time-limit", o->time_limit,
+                  "Stop after this many seconds (0: none); a result cut short by it depends on "
+                  "the machine, unlike --schedules")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   sub->add_flag("--no-minimize", o->no_minimize, "Write failing schedules as found");
   sub->add_option("--minimize-budget", o->minimize_budget,
                   "Candidate schedules minimization may run per finding")
@@ -138,6 +144,7 @@ void register_explore(CLI::App& app, Run& run) {
       opts.check = !o->no_check;
       opts.minimize = !o->no_minimize;
       opts.minimize_budget = o->minimize_budget;
+      opts.time_limit = std::chrono::milliseconds(static_cast<int64_t>(o->time_limit * 1000));
       opts.schedules = o->schedules_given ? o->schedules
                        : opts.strategy == replay::ExploreStrategy::kBounded ? 0
                                                                             : 10000;

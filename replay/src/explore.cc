@@ -197,8 +197,13 @@ ExploreResult explore(const ExploreOptions& o) {
   ExploreResult r;
   auto t0 = Clock::now();
   auto next_progress = t0 + o.progress_interval;
+  const auto deadline = t0 + o.time_limit;
   // Runs one schedule; false once the search should stop.
   auto one = [&](bool reported, uint64_t number) {
+    if (o.time_limit.count() > 0 && Clock::now() >= deadline) {
+      r.timed_out = true;
+      return false;
+    }
     ExploredRun run = machine.run(*strategy);
     if (!reported) return true;
     r.schedules++;

@@ -37,6 +37,7 @@ std::string search_key(const v1::ExploreRun& r) {
   k.clear_steps();
   k.clear_exhausted();
   k.clear_seconds();
+  k.clear_timed_out();
   k.clear_finding();
   std::string bytes;
   k.SerializeToString(&bytes);
@@ -60,12 +61,14 @@ v1::ExploreRun to_proto(const ExploreOptions& o, const ExploreResult& r) {
   p.set_minimize(o.minimize);
   p.set_minimize_budget(o.minimize_budget);
   p.set_max_steps(o.max_steps);
+  p.set_time_limit(std::chrono::duration<double>(o.time_limit).count());
   p.set_shard_index(o.shard.index);
   p.set_shard_count(o.shard.count);
   p.set_schedules(r.schedules);
   p.set_steps(r.steps);
   p.set_exhausted(r.exhausted);
   p.set_seconds(std::chrono::duration<double>(r.elapsed).count());
+  p.set_timed_out(r.timed_out);
   for (const auto& f : r.findings) {
     v1::ExploreFinding* q = p.add_finding();
     q->set_schedule(f.schedule);
@@ -140,13 +143,14 @@ v1::ExploreRun merge_shards(const std::vector<v1::ExploreRun>& shards) {
   m.set_shard_index(0);
   m.set_merged_shards(n);
   uint64_t schedules = 0, steps = 0;
-  bool exhausted = true;
+  bool exhausted = true, timed_out = false;
   double seconds = 0;
   std::vector<v1::ExploreFinding> findings;
   for (const auto* s : by_index) {
     schedules += s->schedules();
     steps += s->steps();
     exhausted = exhausted && s->exhausted();
+    timed_out = timed_out || s->timed_out();
     seconds = std::max(seconds, s->seconds());
     for (const auto& f : s->finding()) findings.push_back(f);
   }
@@ -165,6 +169,7 @@ v1::ExploreRun merge_shards(const std::vector<v1::ExploreRun>& shards) {
   m.set_steps(steps);
   m.set_exhausted(bounded && exhausted);
   m.set_seconds(seconds);
+  m.set_timed_out(timed_out);
   for (auto& f : findings) *m.add_finding() = std::move(f);
   return m;
 }
@@ -185,11 +190,12 @@ std::string describe_search(const v1::ExploreRun& r) {
   else if (r.shard_count() > 1)
     part = ", shard " + std::to_string(r.shard_index()) + "/" + std::to_string(r.shard_count());
   char line[512];
-  std::snprintf(line, sizeof line, "%s, %s x%llu, %s%s: %llu schedules in %.2fs%s\n",
+  std::snprintf(line, sizeof line, "%s, %s x%llu, %s%s: %llu schedules in %.2fs%s%s\n",
                 r.scenario().variant().c_str(), ws.c_str(),
                 static_cast<unsigned long long>(r.scenario().iterations()), how.c_str(), part.c_str(),
                 static_cast<unsigned long long>(r.schedules()), r.seconds(),
-                r.exhausted() ? ", the whole bounded space" : "");
+                r.exhausted() ? ", the whole bounded space" : "",
+                r.timed_out() ? ", stopped by the time limit" : "");
   return line;
 }
 

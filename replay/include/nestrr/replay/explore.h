@@ -68,6 +68,10 @@ struct ExploreOptions {
   bool check = true;           // run the state checker on every run's log
   uint64_t max_steps = 1'000'000;  // per run: a longer run is reported as a livelock
   ExploreShard shard;
+  // Stop after this much wall time (0: no limit). A budget for a person at
+  // a terminal or a benchmark: unlike --schedules it makes the result depend
+  // on the machine.
+  std::chrono::milliseconds time_limit{0};
   bool minimize = true;            // minimize every finding before reporting it
   uint64_t minimize_budget = 300;  // candidate runs per finding (no clock: deterministic)
   std::function<void(const ExploreProgress&)> progress;
@@ -97,6 +101,7 @@ struct ExploreResult {
   uint64_t schedules = 0;  // runs this shard counts (indexed: run numbers it owns and ran)
   uint64_t steps = 0;
   bool exhausted = false;  // bounded: every schedule within the bound ran
+  bool timed_out = false;  // stopped by time_limit
   std::vector<ExploreFinding> findings;  // in the order found
   std::chrono::nanoseconds elapsed{0};
   double schedules_per_second() const;
