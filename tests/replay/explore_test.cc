@@ -72,7 +72,8 @@ TEST(Explore, BoundedSearchOnFixedIsExhaustedClean) {
 // wait and its handler must run on, or the initiator waits for its ack
 // forever (what every run at 3 or more CPUs reported before).
 TEST(Explore, FixedOnFourCpusIsDeadlockFreeUnderEveryStrategy) {
-  for (auto s : {ExploreStrategy::kRandom, ExploreStrategy::kPct, ExploreStrategy::kBounded}) {
+  for (auto s : {ExploreStrategy::kRandom, ExploreStrategy::kPct, ExploreStrategy::kBounded,
+                 ExploreStrategy::kLanding}) {
     ExploreOptions o = options(CORE_VARIANT_FIXED, s);
     o.scenario = explore_scenario(CORE_VARIANT_FIXED, 4, CORE_WORKLOAD_PAL);
     o.schedules = 1000;
@@ -150,12 +151,13 @@ TEST(Explore, FindsAnNmiLostToTheInterceptHandlersVmcsWrite) {
 }
 
 TEST(Explore, FixedHandlesGuestNmisUnderEveryStrategy) {
-  for (auto s : {ExploreStrategy::kRandom, ExploreStrategy::kPct, ExploreStrategy::kBounded}) {
+  for (auto s : {ExploreStrategy::kRandom, ExploreStrategy::kPct, ExploreStrategy::kBounded,
+                 ExploreStrategy::kLanding}) {
     ExploreOptions o;
     o.scenario = explore_scenario(CORE_VARIANT_FIXED, 4, CORE_WORKLOAD_NMI, 2);
     o.scenario.workload[2] = CORE_WORKLOAD_PAL;  // quiesce NMIs among the guest's
     o.strategy = s;
-    o.schedules = 1000;
+    o.schedules = 500;
     o.bound = 1;
     ExploreResult r = explore(o);
     EXPECT_TRUE(r.findings.empty()) << strategy_name(s) << ": " << r.findings[0].summary;
