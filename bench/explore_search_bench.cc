@@ -11,8 +11,10 @@
 //       found it, how many seeds ran (seeds stop once more than half are
 //       censored: the median is then known to be beyond the cap).
 //   Fixed/cpus:C/<workloads>/<strategy>
-//       the fixed variant for NESTRR_FIXED_SCHEDULES schedules (bounded:
-//       until exhausted), every run checked; counter findings must be 0.
+//       the fixed variant for NESTRR_FIXED_SCHEDULES schedules, every run
+//       checked; counter findings must be 0. Bounded search raises its
+//       bound (1, 2, 3) until its space holds that many schedules or the
+//       bound is 3 (counter bound).
 // All strategies run in one process on the same machine, so their counters
 // compare directly; ratios are taken against random of the same cell.
 #include <benchmark/benchmark.h>
@@ -113,17 +115,22 @@ void fixed_sweep(benchmark::State& state, uint32_t cpus, bool mixed, ExploreStra
   uint64_t schedules = 0, findings = 0, deadlocks = 0;
   bool exhausted = false;
   for (auto _ : state) {
-    auto r = nestrr::replay::explore(o);
-    schedules += r.schedules;
-    findings += r.findings.size();
-    for (const auto& f : r.findings)
-      deadlocks += f.kind == nestrr::replay::ExploreFinding::Kind::kDeadlock;
-    exhausted = r.exhausted;
+    for (o.bound = 1;; ++o.bound) {
+      auto r = nestrr::replay::explore(o);
+      schedules = r.schedules;
+      findings = r.findings.size();
+      deadlocks = 0;
+      for (const auto& f : r.findings)
+        deadlocks += f.kind == nestrr::replay::ExploreFinding::Kind::kDeadlock;
+      exhausted = r.exhausted;
+      if (strategy != ExploreStrategy::kBounded || !exhausted || o.bound == 3) break;
+    }
   }
   state.counters["schedules"] = static_cast<double>(schedules);
   state.counters["findings"] = static_cast<double>(findings);
   state.counters["deadlocks"] = static_cast<double>(deadlocks);
   state.counters["exhausted"] = exhausted ? 1 : 0;
+  if (strategy == ExploreStrategy::kBounded) state.counters["bound"] = o.bound;
 }
 
 const ExploreStrategy kStrategies[] = {ExploreStrategy::kRandom, ExploreStrategy::kPct,

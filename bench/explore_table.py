@@ -28,10 +28,17 @@ def cell_text(c):
     return f"{n:,} ({secs:.3f} s)"
 
 
-def main(path):
-    data = json.load(open(path))
+def ratio_text(x):
+    return f"{x:,.0f}x" if x >= 10 else f"{x:.1f}x"
+
+
+def main(paths):
+    benches = {}
+    for path in paths:  # a later file's rows replace an earlier one's
+        for b in json.load(open(path))["benchmarks"]:
+            benches[b["name"]] = b
     search, fixed = {}, []
-    for b in data["benchmarks"]:
+    for b in benches.values():
         name = b["name"].removesuffix("/iterations:1").removesuffix("/real_time")
         m = re.match(r"Search/(.+)/cpus:(\d+)/iter:(\d+)/(\w+)", name)
         if m:
@@ -58,7 +65,7 @@ def main(path):
         ratio, goal = "-", "-"
         if best and r:
             rn = r["median_schedules"]
-            ratio = ("> " if r["censored_median"] else "") + f"{rn / best_n:,.0f}x"
+            ratio = ("> " if r["censored_median"] else "") + ratio_text(rn / best_n)
             under_1s = row[best]["max_found_seconds"] < 1.0 and row[best]["found"] == row[best]["seeds_run"]
             if rn < 1000 and not r["censored_median"]:
                 goal = "n/a (random < 1,000)"
@@ -75,10 +82,12 @@ def main(path):
     print("| CPUs | workloads | strategy | schedules | findings | deadlocks | note |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for cpus, wl, s, c in sorted(fixed, key=lambda x: (x[0], x[1], STRATEGIES.index(x[2]))):
-        note = "whole bounded space" if c.get("exhausted") else ""
+        note = f"bound {int(c['bound'])}" if "bound" in c else ""
+        if c.get("exhausted"):
+            note += ", the whole bounded space"
         print(f"| {cpus} | {wl} | {s} | {int(c['schedules']):,} | {int(c['findings'])} | "
               f"{int(c['deadlocks'])} | {note} |")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "build/bench/results/explore_search_bench.json")
+    main(sys.argv[1:] or ["build/bench/results/explore_search_bench.json"])

@@ -10,8 +10,9 @@
 // decided by the same priorities as which CPU runs.
 //
 // Run i draws its priorities and change points from its own stream (seed,
-// i); k, the number of choices a run makes, is the count of run 0 (which has
-// no change points), so every run is a function of (seed, i) and run 0.
+// i); k, the bound on the steps of a run, is the number of decisions of run
+// 0 (which has no change points), so every run is a function of (seed, i)
+// and run 0.
 #include <algorithm>
 #include <numeric>
 #include <random>
@@ -54,8 +55,11 @@ class Pct final : public Strategy {
     return best;
   }
 
-  void end(uint64_t) override {
-    if (index_ == 0) k_ = choices_;
+  void end(uint64_t steps) override {
+    // All of run 0's decisions, not only its choices: a run 0 whose
+    // priorities left few choices (one CPU ran alone for long) would pin
+    // every later change point to the start.
+    if (index_ == 0) k_ = std::max(choices_, steps);
     choices_ = 0;
   }
 
@@ -74,7 +78,7 @@ class Pct final : public Strategy {
   uint32_t depth_, cpus_;
   std::vector<uint64_t> prio_;
   std::vector<uint64_t> changes_;
-  uint64_t k_ = 0;        // choices of run 0: where change points may fall
+  uint64_t k_ = 0;        // decisions of run 0: where change points may fall
   uint64_t choices_ = 0;  // decisions with more than one option, this run
 };
 
