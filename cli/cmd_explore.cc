@@ -69,8 +69,9 @@ void register_explore(CLI::App& app, Run& run) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   sub->add_option("--strategy", o->strategy,
-                  "landing (each run holds every CPU's NMIs until the CPU parks at one target "
-                  "(yield point, VMX mode), all landings of run 0 in turn, rarest first), "
+                  "landing (each run holds every CPU's NMIs until the CPU parks at one of its "
+                  "target landings (yield point, VMX mode); run 0 lists them, later runs cover "
+                  "them, rarest first), "
                   "pct (random priorities, depth-1 change points), bounded (every schedule with "
                   "at most --bound preemptions; a late NMI counts as one per point), random "
                   "(uniform choice, the baseline)")

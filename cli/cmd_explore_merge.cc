@@ -26,7 +26,7 @@ void register_explore_merge(CLI::App& app, Run& run) {
       "(without --all only the first, and the schedule count the whole search would have\n"
       "stopped at), their minimized logs written to -o. Refuses files of different searches\n"
       "and missing or repeated shards. Exit code 6 when something was found, 0 when nothing\n"
-      "was, 3 when a file is unreadable.");
+      "was, 2 when the files are not the shards of one search, 3 when a file is unreadable.");
   sub->add_option("results", o->inputs, "Shard result files (JSON)")->required();
   sub->add_option("-o,--output", o->out, "Where the findings' logs go (numbered after the first)")
       ->capture_default_str();

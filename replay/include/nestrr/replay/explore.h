@@ -22,8 +22,8 @@ enum class ExploreStrategy {
   kPct,      // random priorities, depth-1 priority change points (Burckhardt et al.)
   kBounded,  // systematic DFS over schedules with at most `bound` preemptions
   kRandom,   // a uniformly random choice at every decision (baseline)
-  kLanding,  // NMIs held until their CPU parks at a target landing (point, VMX mode),
-             // every landing of run 0 in turn, rarest first
+  kLanding,  // NMIs held until their CPU parks at a target landing (point, VMX mode);
+             // later runs cover the landings run 0 showed, rarest first
 };
 const char* strategy_name(ExploreStrategy s);
 bool parse_strategy(const std::string& name, ExploreStrategy* out);
