@@ -2,7 +2,11 @@
 // stops at every point and wait_until; an NMI is taken right after the
 // point it stopped at, inside a wait, or at the idle point once the
 // workload is done: the positions platform.h allows, so replay delivers
-// each where its logged count says.
+// each where its logged count says. A CPU spinning in a wait (a lock, the
+// quiesce acks, the release) takes NMIs like any other and its handler runs
+// unblocked by that wait; NMIs are held back only while the CPU is in its
+// handler. Every decision is kept (ExploreDecision) so a schedule can be
+// taken again, and minimized.
 #include "explore_machine.h"
 
 #include <cstdio>
