@@ -15,7 +15,8 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 success, 1 the command failed, 2 bad usage, 3 input missing or\n"
       "unreadable, 4 (with --strict) the log has loss or damage, 5 (replay) the\n"
-      "re-execution diverged from the log, 6 (check) the log breaks an invariant.\n"
+      "re-execution diverged from the log, 6 (check) the log breaks an invariant,\n"
+      "(explore, explore-merge) a search found something.\n"
       "`nestrr COMMAND --help` explains each command.");
   app.require_subcommand(1);
   bool verbose = false;
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   nc::register_replay(app, run);
   nc::register_check(app, run);
   nc::register_explore(app, run);
+  nc::register_explore_merge(app, run);
   nc::register_symbolize(app, run);
   nc::register_stack(app, run);
   nc::register_listing(app, run);

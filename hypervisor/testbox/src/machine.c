@@ -357,6 +357,7 @@ static uint64_t iterations_of(uint32_t cpu) {
   switch (core.cfg.workload[cpu].kind) {
     case CORE_WORKLOAD_PAL: return v->wl_pal.iter;
     case CORE_WORKLOAD_REMAP: return v->wl_remap.iter;
+    case CORE_WORKLOAD_NMI: return v->wl_nmi.iter;
     default: return v->wl_l1.iter;
   }
 }
