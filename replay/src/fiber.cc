@@ -1,6 +1,8 @@
 // Fibers for replay and exploration, on Boost.Context's fcontext.
 #include "fiber.h"
 
+#include "nestrr/replay/fiber_traps.h"
+
 #include <boost/context/detail/fcontext.hpp>
 
 #include <cstdio>
@@ -71,12 +73,32 @@ void Fiber::resume() {
     self_ = bctx::make_fcontext(stack_.get() + stack_bytes_, stack_bytes_,
                                 reinterpret_cast<void (*)(bctx::transfer_t)>(&trampoline));
   }
+  FiberTraps* traps = FiberTraps::active();
+  if (traps) {
+    traps->entering(this, stack(), paused_);
+    // Tracing a parked fiber starts here: the switch is traced through
+    // until the fiber's own code runs. A paused fiber's handler sets the
+    // flag itself when it returns.
+    if (traps->trace_on_entry() && !paused_)
+      asm volatile("sub $128, %%rsp\n\tpushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\tadd $128, %%rsp" ::
+                       : "memory", "cc");
+  }
   AsanSwitch sw;
   sw.start(stack_.get(), stack_bytes_);
   bctx::transfer_t t = bctx::jump_fcontext(self_, this);
   sw.finish();
+  if (traps) traps->left();
   self_ = t.fctx;
-  note_parked();
+  if (!paused_) note_parked();
+}
+
+void Fiber::pause_in_trap(ucontext_t* uc) {
+  paused_ = true;
+  view_ = *uc;
+  view_.uc_mcontext.fpregs = nullptr;  // points into the signal frame
+  bctx::transfer_t t = bctx::jump_fcontext(caller_, this);
+  caller_ = t.fctx;
+  paused_ = false;
 }
 
 void Fiber::suspend() {
@@ -120,6 +142,7 @@ FiberImage Fiber::snapshot() const {
 }
 
 void Fiber::restore(const FiberImage& img) {
+  paused_ = false;  // a pause inside a trap handler is given up with its stack
   started_ = img.started;
   self_ = img.self;
   view_ = img.view;

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "expected_log.h"
+#include "nestrr/replay/fiber_traps.h"
 #include "nestrr/replay/point_names.h"
 #include "replay_machine.h"
 
@@ -71,27 +72,48 @@ void LiveReplay::restart() {
 
 bool LiveReplay::step() {
   if (impl_->over) return false;
+  const bool resuming = impl_->machine->paused_cpu() >= 0;
+  if (!resuming)
+    if (FiberTraps* t = FiberTraps::active()) t->new_step();
   if (!impl_->machine->step()) {
     impl_->over = true;
     return false;
   }
+  if (impl_->machine->paused_cpu() >= 0) return true;
   steps_++;
   impl_->keep(steps_);
   return true;
 }
 
+bool LiveReplay::paused() const { return impl_->machine->paused_cpu() >= 0; }
+
+std::optional<uint32_t> LiveReplay::paused_cpu() const {
+  int c = impl_->machine->paused_cpu();
+  if (c < 0) return std::nullopt;
+  return static_cast<uint32_t>(c);
+}
+
+std::optional<uint32_t> LiveReplay::next_cpu() const {
+  if (impl_->over) return std::nullopt;
+  int c = impl_->machine->next_pick();
+  if (c < 0) return std::nullopt;
+  return static_cast<uint32_t>(c);
+}
+
+bool LiveReplay::can_trap_here() { return FiberTraps::supported(); }
+
 uint64_t LiveReplay::seek(uint64_t step) {
-  if (step != steps_) {
+  if (step != steps_ || paused()) {
     auto it = impl_->checkpoints.upper_bound(step);
     if (it != impl_->checkpoints.begin()) {
       --it;
       // From the checkpoint when going back, or when it is nearer ahead.
-      if (step < steps_ || it->first > steps_) {
+      if (step < steps_ || it->first > steps_ || paused()) {
         impl_->machine->restore(*it->second);
         impl_->over = false;
         steps_ = it->first;
       }
-    } else if (step < steps_) {
+    } else if (step < steps_ || paused()) {
       restart();
     }
   }

@@ -404,9 +404,11 @@ void ReplayMachine::start() {
 }
 
 // Run the CPU whose next recorded record is oldest: the replay then
-// interleaves the CPUs much as the recording did.
-bool ReplayMachine::step() {
-  if (stop_) return false;
+// interleaves the CPUs much as the recording did. A vCPU paused inside its
+// step by a debugger's trap goes on first.
+int ReplayMachine::next_pick() const {
+  if (stop_) return -1;
+  if (paused_ >= 0) return paused_;
   int pick = -1;
   uint64_t best = std::numeric_limits<uint64_t>::max();
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
@@ -419,10 +421,20 @@ bool ReplayMachine::step() {
       best = t;
     }
   }
+  return pick;
+}
+
+bool ReplayMachine::step() {
+  const int pick = next_pick();
   if (pick < 0) return false;
   current_ = pick;
   cpus_[pick].fiber->resume();
   current_ = -1;
+  if (cpus_[pick].fiber->paused()) {
+    paused_ = pick;
+    return true;
+  }
+  paused_ = -1;
   last_stepped_ = pick;
   return true;
 }
@@ -450,7 +462,7 @@ Attempt ReplayMachine::run() {
 bool ReplayMachine::can_checkpoint() { return Fiber::can_snapshot(); }
 
 std::unique_ptr<ReplayCheckpoint> ReplayMachine::checkpoint() const {
-  if (current_ >= 0) throw std::logic_error("replay checkpoint taken while a vCPU runs");
+  if (current_ >= 0 || paused_ >= 0) throw std::logic_error("replay checkpoint taken while a vCPU runs");
   auto c = std::make_unique<ReplayCheckpoint>();
   c->core_state = core_;
   c->memory = memory_->snapshot();
@@ -485,6 +497,7 @@ void ReplayMachine::restore(const ReplayCheckpoint& c) {
   stop_ = c.stop;
   out_ = c.out;
   trace_ = c.trace;
+  paused_ = -1;  // a vCPU paused inside its step is given up
 }
 
 size_t ReplayMachine::checkpoint_bytes(const ReplayCheckpoint& c) {

@@ -53,6 +53,11 @@ class ReplayMachine {
   // then step() until it returns false, then finish().
   void start();
   bool step();  // one scheduler pick: a vCPU runs until it parks
+  // The vCPU step() runs next (-1: none can). Deterministic, runs nothing.
+  int next_pick() const;
+  // The last step() ended with its vCPU paused by a trap (fiber_traps.h)
+  // before its next yield point; the next step() goes on with it.
+  int paused_cpu() const { return paused_; }
   Attempt finish();
 
   // What a debugger inspects between steps.
@@ -152,6 +157,7 @@ class ReplayMachine {
   uint64_t epoch_ = 1;
   int current_ = -1;
   int last_stepped_ = -1;
+  int paused_ = -1;
   std::vector<struct FiberArgs> args_;
   bool stop_ = false;
   Attempt out_;     // out_.trace stays empty until finish(): the entries are in trace_
