@@ -65,7 +65,7 @@ void BM_ReverseContinueMillionSteps(benchmark::State& state) {
   static const nestrr::eventlog::Log log = record_log(CORE_VARIANT_FIXED, 10000);
   auto t0 = std::chrono::steady_clock::now();
   gs::LiveTarget target(log);
-  target.first_pass();  // the whole replay, forward
+  target.settle();  // the whole replay, forward
   double first_pass = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const uint64_t end = target.position();
   // Reverse execution starts from the nearest checkpoint before the step

@@ -126,7 +126,7 @@ int run_live(const GdbserverOptions& o, bool has_event) {
   if (has_event) {
     // A start position is checked against the whole replay: pass first.
     try {
-      target->first_pass();
+      target->settle();
     } catch (const std::invalid_argument& e) {
       spdlog::error("{}: {}", o.in.log, e.what());
       return kExitBadInput;

@@ -18,6 +18,9 @@ CpuRegisters from_proto(const nestrr::v1::Registers& r, uint64_t fallback_rip) {
   out.value[kEflags] = r.rflags();
   if (r.cs()) out.value[kCs] = r.cs();
   if (r.ss()) out.value[kSs] = r.ss();
+  if (r.cr0()) out.value[kCr0] = r.cr0();
+  if (r.cr3()) out.value[kCr3] = r.cr3();
+  if (r.cr4()) out.value[kCr4] = r.cr4();
   return out;
 }
 
@@ -108,7 +111,7 @@ std::string RecordedTarget::read_memory(uint64_t addr, size_t len) {
   return {};
 }
 
-void RecordedTarget::insert_breakpoint(uint64_t addr) {
+bool RecordedTarget::insert_breakpoint(uint64_t addr) {
   Range range{addr, addr + 1};
   if (symbolizer_) {
     const symbolize::AddrInfo& info = symbolizer_->lookup(addr);
@@ -116,6 +119,7 @@ void RecordedTarget::insert_breakpoint(uint64_t addr) {
   }
   remove_breakpoint(addr);
   breakpoints_.push_back({addr, range});
+  return true;
 }
 
 void RecordedTarget::remove_breakpoint(uint64_t addr) {

@@ -139,7 +139,15 @@ std::string GdbServer::stop_reply(const Stop& stop) {
   if (stop.why == Stop::Why::kHistoryEnd) history = "end";
   if (stop.why == Stop::Why::kInterrupted || !history.empty()) signal = "T02";
   std::string r = signal + ("thread:" + hex_u64(stop.cpu + 1) + ";");
-  if (stop.why == Stop::Why::kWatchpoint) r += "watch:" + hex_u64(stop.watch_addr) + ";";
+  if (stop.why == Stop::Why::kWatchpoint) {
+    const char* key = stop.watch_kind == WatchKind::kRead     ? "rwatch:"
+                      : stop.watch_kind == WatchKind::kAccess ? "awatch:"
+                                                              : "watch:";
+    r += key + hex_u64(stop.watch_addr) + ";";
+  }
+  // swbreak tells gdb the pc is at the breakpoint itself (it then names
+  // the breakpoint it hit); only when gdb said it understands it.
+  if (stop.why == Stop::Why::kBreakpoint && stop.at_breakpoint && swbreak_) r += "swbreak:;";
   if (!history.empty()) {
     r += "replaylog:" + std::string(history) + ";description:" +
          to_hex(history == "end" ? "end of the replayed history" : "start of the replayed history") + ";";
@@ -160,9 +168,11 @@ std::string GdbServer::resume(Direction dir, ResumeMode mode, std::optional<uint
 
 // ---- handlers ----
 
-std::string GdbServer::on_query_supported(std::string_view) {
+std::string GdbServer::on_query_supported(std::string_view args) {
+  swbreak_ = args.find("swbreak+") != std::string_view::npos;
   std::string r = "PacketSize=" + hex_u64(kMaxPacketBytes) +
                   ";QStartNoAckMode+;qXfer:features:read+;ReverseStep+;ReverseContinue+;vContSupported+";
+  if (swbreak_) r += ";swbreak+";
   if (target_.auxv()) r += ";qXfer:auxv:read+";
   return r;
 }
@@ -343,10 +353,8 @@ std::optional<WatchKind> watch_kind(char type) {
 std::string GdbServer::on_insert_point(std::string_view args) {
   auto p = parse_point(args);
   if (!p) return std::string(kError);
-  if (p->type == '0' || p->type == '1') {
-    target_.insert_breakpoint(p->addr);
-    return "OK";
-  }
+  if (p->type == '0' || p->type == '1')
+    return target_.insert_breakpoint(p->addr) ? "OK" : std::string(kError);
   auto kind = watch_kind(p->type);
   if (!kind) return {};
   if (p->kind == 0) return std::string(kError);

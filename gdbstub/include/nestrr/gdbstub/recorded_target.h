@@ -37,7 +37,7 @@ class RecordedTarget : public Target {
   std::string thread_description(uint32_t cpu) override;
   CpuRegisters registers(uint32_t cpu) override;
   std::string read_memory(uint64_t addr, size_t len) override;
-  void insert_breakpoint(uint64_t addr) override;
+  bool insert_breakpoint(uint64_t addr) override;
   void remove_breakpoint(uint64_t addr) override;
   Stop resume(const ResumeRequest& request) override;
   Stop current_stop() override;

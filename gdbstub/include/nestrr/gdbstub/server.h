@@ -71,6 +71,7 @@ class GdbServer {
   std::optional<uint32_t> g_cpu_, c_cpu_;
   uint32_t last_stop_cpu_ = 0;
   bool done_ = false, killed_ = false, no_ack_ = false, no_reply_ = false;
+  bool swbreak_ = false;  // the client understands the swbreak stop reason
 };
 
 }  // namespace nestrr::gdbstub

@@ -14,18 +14,27 @@ namespace nestrr::gdbstub {
 
 enum class Arch { kX86_64, kI386 };
 
-// General registers in the order of the x86-64 description; i386 targets
-// use the low halves.
+// The registers a target may know, in the order of the x86-64
+// description (i386 targets use the low halves): the general registers,
+// segment bases, control registers and EFER (as QEMU's gdbstub names
+// them), and nestrr's VMX state of the CPU.
 enum Reg : uint32_t {
   kRax, kRbx, kRcx, kRdx, kRsi, kRdi, kRbp, kRsp,
   kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15,
   kRip, kEflags, kCs, kSs, kDs, kEs, kFs, kGs,
-  kGeneralRegs
+  kFsBase, kGsBase,
+  kCr0, kCr2, kCr3, kCr4, kEfer,
+  kVmxOperation,  // in VMX operation (after VMXON)
+  kVmxRoot,       // in VMX root operation
+  kVmxMode,       // the core's one mode variable: 0 off, 1 root, 2 non-root
+  kVmcs12,        // the current VMCS12 (guest-physical pointer; ~0: none)
+  kInNmi,         // inside the NMI handler
+  kRegCount
 };
 
 // Unknown registers stay empty: gdb shows them as <unavailable>.
 struct CpuRegisters {
-  std::array<std::optional<uint64_t>, kGeneralRegs> value;
+  std::array<std::optional<uint64_t>, kRegCount> value;
 };
 
 enum class Direction { kForward, kBackward };
@@ -53,6 +62,12 @@ struct Stop {
   Why why = Why::kStep;
   uint32_t cpu = 0;  // the thread the stop is reported for
   uint64_t watch_addr = 0;
+  WatchKind watch_kind = WatchKind::kWrite;
+  // A breakpoint stop at the breakpoint's own address (gdb's swbreak: it
+  // then names the breakpoint), not merely in a position it stands for.
+  bool at_breakpoint = false;
+  // An assertion failure of the logged run at this position.
+  bool assertion = false;
 };
 
 class Target {
@@ -66,7 +81,9 @@ class Target {
   // Up to `len` bytes at `addr`: the readable prefix; empty when nothing
   // at `addr` is known (unknown memory is an error, not zeros).
   virtual std::string read_memory(uint64_t addr, size_t len) = 0;
-  virtual void insert_breakpoint(uint64_t addr) = 0;
+  // False when no breakpoint can stand at `addr` (gdb then says it cannot
+  // insert it).
+  virtual bool insert_breakpoint(uint64_t addr) = 0;
   virtual void remove_breakpoint(uint64_t addr) = 0;
   // Watch [addr, addr + len); false when the target cannot watch that
   // (gdb is then told the packet is not supported).
