@@ -208,7 +208,7 @@ std::string LiveTarget::read_memory(uint64_t addr, size_t len) {
 }
 
 bool LiveTarget::insert_breakpoint(uint64_t addr) {
-  if (!traps_ || !traps_->in_program_text(addr)) return false;
+  if (!traps_ || !traps_->pausable(addr)) return false;
   if (std::find(breakpoints_.begin(), breakpoints_.end(), addr) == breakpoints_.end()) {
     breakpoints_.push_back(addr);
     if (spot_.inside) counts_known_ = false;

@@ -2,6 +2,9 @@
 // replay's fibers (fiber_traps.h).
 #include "nestrr/replay/fiber_traps.h"
 
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <link.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
@@ -86,6 +89,35 @@ int open_watch(const WatchSpec& w, uint64_t tag, bool sigtrap) {
 
 uint64_t page_of(uint64_t a) { return a & ~uint64_t{4095}; }
 
+int program_bias(dl_phdr_info* info, size_t, void* out) {
+  *static_cast<uint64_t*>(out) = info->dlpi_addr;
+  return 1;
+}
+
+// The program's PLT stubs: trampolines into libraries, not places to stop.
+std::vector<std::pair<uint64_t, uint64_t>> plt_ranges() {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  uint64_t bias = 0;
+  dl_iterate_phdr(program_bias, &bias);
+  elf_version(EV_CURRENT);
+  int fd = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  size_t strndx = 0;
+  if (elf && elf_getshdrstrndx(elf, &strndx) == 0) {
+    for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
+      GElf_Shdr sh;
+      if (!gelf_getshdr(scn, &sh)) continue;
+      const char* name = elf_strptr(elf, strndx, sh.sh_name);
+      if (name && std::strncmp(name, ".plt", 4) == 0 && sh.sh_size)
+        out.push_back({bias + sh.sh_addr, bias + sh.sh_addr + sh.sh_size});
+    }
+  }
+  if (elf) elf_end(elf);
+  ::close(fd);
+  return out;
+}
+
 }  // namespace
 
 bool FiberTraps::supported() {
@@ -107,6 +139,7 @@ FiberTraps::FiberTraps()
   dl_iterate_phdr(program_text, &range);
   text_lo_ = range.first;
   text_hi_ = range.second;
+  plt_ = plt_ranges();
   count_used_.reserve(kCountSlots);
   if (!supported()) return;
   g_traps = this;
@@ -171,7 +204,7 @@ void FiberTraps::set_breakpoints(std::vector<uint64_t> addrs) {
   addrs.erase(std::unique(addrs.begin(), addrs.end()), addrs.end());
   breakpoints_.clear();
   for (uint64_t a : addrs) {
-    if (!in_program_text(a)) throw std::invalid_argument("not in the program's code");
+    if (!pausable(a)) throw std::invalid_argument("not in the program's code");
     breakpoints_.push_back({a, *reinterpret_cast<const uint8_t*>(a)});
   }
   if (was) arm();
@@ -340,7 +373,7 @@ void FiberTraps::on_signal(int code, void*, uint64_t perf_data, ucontext_t* uc) 
   } else {
     inside_ = true;
     serial_++;
-    const bool program = in_program_text(pc);
+    const bool program = pausable(pc);
     if (program) {
       // A watch hit is shown at the first instruction of the program
       // after the access (a library's copy loop is not a place to stop).

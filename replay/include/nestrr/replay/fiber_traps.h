@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nestrr/replay/stack_capture.h"
@@ -71,6 +72,13 @@ class FiberTraps {
   // [lo, hi) of this program's executable code: where breakpoints may be
   // armed and where a fiber may pause.
   bool in_program_text(uint64_t addr) const { return addr >= text_lo_ && addr < text_hi_; }
+  // In the program's code and not a PLT stub (a trampoline into a library).
+  bool pausable(uint64_t addr) const {
+    if (!in_program_text(addr)) return false;
+    for (const auto& [lo, hi] : plt_)
+      if (addr >= lo && addr < hi) return false;
+    return true;
+  }
 
   // Breakpoints written into the code while armed (between arm() and
   // disarm(); reads of the code in between see the int3 bytes, so a
@@ -130,6 +138,7 @@ class FiberTraps {
   bool observe(TrapEvent& e, ucontext_t* uc);
 
   uint64_t text_lo_ = 0, text_hi_ = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> plt_;
   std::vector<Armed> breakpoints_;  // sorted by addr
   std::vector<WatchSpec> watch_specs_;
   std::vector<Slot> slots_;
