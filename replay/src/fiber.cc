@@ -56,7 +56,11 @@ uint64_t word(const void* ctx, size_t off) {
 }  // namespace
 
 Fiber::Fiber(Entry entry, void* arg, size_t stack_bytes)
-    : entry_(entry), arg_(arg), stack_bytes_(stack_bytes), stack_(new uint8_t[stack_bytes]) {}
+    : entry_(entry), arg_(arg), stack_bytes_(stack_bytes), owned_stack_(new uint8_t[stack_bytes]),
+      stack_(owned_stack_.get()) {}
+
+Fiber::Fiber(Entry entry, void* arg, size_t stack_bytes, uint8_t* stack)
+    : entry_(entry), arg_(arg), stack_bytes_(stack_bytes), stack_(stack) {}
 
 void Fiber::trampoline(Transfer t) {
   AsanSwitch{}.finish(&caller_stack_.bottom, &caller_stack_.size);
@@ -70,7 +74,7 @@ void Fiber::trampoline(Transfer t) {
 void Fiber::resume() {
   if (!started_) {
     started_ = true;
-    self_ = bctx::make_fcontext(stack_.get() + stack_bytes_, stack_bytes_,
+    self_ = bctx::make_fcontext(stack_ + stack_bytes_, stack_bytes_,
                                 reinterpret_cast<void (*)(bctx::transfer_t)>(&trampoline));
   }
   FiberTraps* traps = FiberTraps::active();
@@ -84,7 +88,7 @@ void Fiber::resume() {
                        : "memory", "cc");
   }
   AsanSwitch sw;
-  sw.start(stack_.get(), stack_bytes_);
+  sw.start(stack_, stack_bytes_);
   bctx::transfer_t t = bctx::jump_fcontext(self_, this);
   sw.finish();
   if (traps) traps->left();
@@ -136,7 +140,7 @@ FiberImage Fiber::snapshot() const {
   img.view = view_;
   if (started_) {
     const uint8_t* sp = static_cast<const uint8_t*>(self_);
-    img.stack.assign(reinterpret_cast<const char*>(sp), stack_.get() + stack_bytes_ - sp);
+    img.stack.assign(reinterpret_cast<const char*>(sp), stack_ + stack_bytes_ - sp);
   }
   return img;
 }
@@ -147,14 +151,14 @@ void Fiber::restore(const FiberImage& img) {
   self_ = img.self;
   view_ = img.view;
   if (started_) {
-    uint8_t* top = stack_.get() + stack_bytes_;
+    uint8_t* top = stack_ + stack_bytes_;
     std::memcpy(top - img.stack.size(), img.stack.data(), img.stack.size());
   }
 }
 
 StackBounds Fiber::stack() const {
   StackBounds b;
-  b.lo = reinterpret_cast<uintptr_t>(stack_.get());
+  b.lo = reinterpret_cast<uintptr_t>(stack_);
   b.hi = b.lo + stack_bytes_;
   return b;
 }

@@ -28,6 +28,8 @@ class Fiber {
  public:
   using Entry = void (*)(void* arg);
   Fiber(Entry entry, void* arg, size_t stack_bytes = 512 * 1024);
+  // On a stack the caller keeps (fixed_arena.h).
+  Fiber(Entry entry, void* arg, size_t stack_bytes, uint8_t* stack);
   Fiber(const Fiber&) = delete;
   Fiber& operator=(const Fiber&) = delete;
 
@@ -68,7 +70,8 @@ class Fiber {
   Entry entry_;
   void* arg_;
   size_t stack_bytes_;
-  std::unique_ptr<uint8_t[]> stack_;
+  std::unique_ptr<uint8_t[]> owned_stack_;
+  uint8_t* stack_ = nullptr;
   void* self_ = nullptr;    // the fiber's saved context while it is parked
   void* caller_ = nullptr;  // the scheduler's, while the fiber runs
   ucontext_t view_{};

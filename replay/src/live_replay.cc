@@ -2,8 +2,10 @@
 #include "nestrr/replay/live_replay.h"
 
 #include <map>
+#include <new>
 
 #include "expected_log.h"
+#include "fixed_arena.h"
 #include "nestrr/replay/fiber_traps.h"
 #include "nestrr/replay/point_names.h"
 #include "replay_machine.h"
@@ -18,10 +20,16 @@ constexpr uint64_t kCheckpointInterval = 32 * 1024;
 constexpr size_t kCheckpointBudget = size_t{1} << 30;
 }  // namespace
 
+// The machine lives in the replay's fixed arena: only destroyed there.
+struct InPlace {
+  void operator()(ReplayMachine* m) const { m->~ReplayMachine(); }
+};
+
 struct LiveReplay::Impl {
   ExpectedLog exp;
   ReplayOptions options;
-  std::unique_ptr<ReplayMachine> machine;
+  std::unique_ptr<FixedArena> arena;
+  std::unique_ptr<ReplayMachine, InPlace> machine;
   bool over = false;
   std::map<uint64_t, std::unique_ptr<ReplayCheckpoint>> checkpoints;  // by step
   uint64_t interval = kCheckpointInterval;
@@ -48,6 +56,9 @@ struct LiveReplay::Impl {
 
 LiveReplay::LiveReplay(const eventlog::Log& log) : impl_(std::make_unique<Impl>()) {
   impl_->exp = expected_from(log);
+  const core_config cfg = to_core_config(impl_->exp.scenario);
+  impl_->arena = std::make_unique<FixedArena>(sizeof(ReplayMachine) + core_phys_size(&cfg) +
+                                              size_t{CORE_MAX_CPUS} * 1024 * 1024 + (size_t{16} << 20));
   impl_->options.symbolize = false;
   impl_->options.trace = false;  // the debugger does not need the trace
   restart();
@@ -61,8 +72,11 @@ void LiveReplay::restart() {
   if (impl_->machine && impl_->checkpoints.count(0)) {
     impl_->machine->restore(*impl_->checkpoints.at(0));
   } else {
-    impl_->machine.reset();  // its fibers' stacks go with it
-    impl_->machine = std::make_unique<ReplayMachine>(impl_->exp, impl_->options);
+    // Rebuilt in the same place: the same addresses as before.
+    impl_->machine.reset();
+    impl_->arena->reset();
+    void* at = impl_->arena->take(sizeof(ReplayMachine), alignof(ReplayMachine));
+    impl_->machine.reset(new (at) ReplayMachine(impl_->exp, impl_->options, impl_->arena.get()));
     impl_->machine->start();
     impl_->keep(0);
   }

@@ -33,12 +33,13 @@ void fiber_entry(void* arg) {
 
 }  // namespace
 
-ReplayMachine::ReplayMachine(const ExpectedLog& expected, const ReplayOptions& options)
-    : exp_(expected), options_(options),
+ReplayMachine::ReplayMachine(const ExpectedLog& expected, const ReplayOptions& options, FixedArena* arena)
+    : exp_(expected), options_(options), arena_(arena),
       decoder_(expected.scenario.cpu_count()), cpus_(expected.scenario.cpu_count()),
       trace_(options.trace_limit) {
   cfg_ = to_core_config(exp_.scenario);
-  memory_ = std::make_unique<HostMemory>(cfg_);
+  memory_ = arena_ ? std::make_unique<HostMemory>(cfg_, arena_->take(core_phys_size(&cfg_), 4096))
+                  : std::make_unique<HostMemory>(cfg_);
   plat_ = platform_of(this);
   nestrr_config lc{};
   lc.cpu_count = cfg_.cpu_count;
@@ -398,7 +399,10 @@ void ReplayMachine::start() {
   args_.resize(cpus_.size());
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
     args_[i] = {this, i};
-    cpus_[i].fiber = std::make_unique<Fiber>(fiber_entry, &args_[i]);
+    constexpr size_t kStack = 512 * 1024;
+    cpus_[i].fiber = arena_ ? std::make_unique<Fiber>(fiber_entry, &args_[i], kStack,
+                                                      static_cast<uint8_t*>(arena_->take(kStack, 4096)))
+                            : std::make_unique<Fiber>(fiber_entry, &args_[i], kStack);
     check_records(i);  // records core_init logged
   }
 }

@@ -17,6 +17,7 @@ extern "C" {
 #include "event_check.h"
 #include "expected_log.h"
 #include "fiber.h"
+#include "fixed_arena.h"
 #include "trace_ring.h"
 #include "nestrr/replay/host_memory.h"
 #include "nestrr/replay/replayer.h"
@@ -46,7 +47,9 @@ struct ReplayCheckpoint;
 
 class ReplayMachine {
  public:
-  ReplayMachine(const ExpectedLog& expected, const ReplayOptions& options);
+  // With an arena, its machine memory and fiber stacks are taken from it
+  // (the machine itself should then live there too).
+  ReplayMachine(const ExpectedLog& expected, const ReplayOptions& options, FixedArena* arena = nullptr);
   ~ReplayMachine();
   Attempt run();
   // run() in pieces, for a debugger that stops between steps: start(),
@@ -145,6 +148,7 @@ class ReplayMachine {
 
   const ExpectedLog& exp_;
   ReplayOptions options_;
+  FixedArena* arena_ = nullptr;
   core_config cfg_{};
   core_platform plat_{};
   std::unique_ptr<HostMemory> memory_;
