@@ -264,9 +264,8 @@ bool LiveTarget::insert_watchpoint(WatchKind kind, uint64_t addr, uint64_t len) 
     return true;
   }
   // Without debug registers: writes only, by comparing values after every
-  // step; going back rebuilds the machine elsewhere where checkpoints are
-  // off, so an address would not name the same object.
-  if (kind != WatchKind::kWrite || !replay::LiveReplay::can_checkpoint_here()) return false;
+  // step (the machine stays at its addresses however the replay goes back).
+  if (kind != WatchKind::kWrite) return false;
   remove_watchpoint(kind, addr, len);
   watches_.push_back({kind, addr, len});
   return true;
