@@ -18,6 +18,7 @@
 #include "nestrr/replay/host_memory.h"
 #include "nestrr/replay/log_forward.h"
 #include "nestrr/replay/stack_capture.h"
+#include "nestrr/replay/host_modules.h"
 #include "scenario_header.h"
 
 namespace nestrr::replay {
@@ -286,6 +287,13 @@ RecordResult record(const RecordOptions& options, std::ostream& out) {
   lc.tsc_hz = estimate_tsc_hz();
   lc.description = description.c_str();
   lc.scenario = header.get();
+  // The core runs inside this program: its module table entry lets the
+  // log's code addresses be symbolized (and gdb place it) without --elf.
+  const HostModule& self = this_program();
+  const nestrr_module module{self.path.c_str(), reinterpret_cast<const unsigned char*>(self.build_id.data()),
+                             static_cast<uint32_t>(self.build_id.size()), self.load_bias};
+  lc.modules = &module;
+  lc.module_count = 1;
   if (!nestrr_logger_init(&r->lg, &lc)) throw std::invalid_argument("logger refused its config");
   r->pace_room = options.ring_bytes / 2;
 
