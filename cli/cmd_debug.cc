@@ -106,7 +106,10 @@ int run_debug(const DebugOptions& o, bool has_event) {
     }
   }
 
-  std::vector<std::string> args = {o.gdb, "-q", "-x", script, "-ex", "target remote | " + server};
+  // The server answers every packet within about a second, but a long
+  // log's `monitor event N` runs the replay that far: give gdb time.
+  std::vector<std::string> args = {o.gdb, "-q", "-x", script, "-ex", "set remotetimeout 120",
+                                   "-ex", "target remote | " + server};
   args.insert(args.end(), o.gdb_args.begin(), o.gdb_args.end());
   if (!program.empty()) args.push_back(program);
   std::vector<char*> argv;

@@ -248,7 +248,7 @@ bool LiveTarget::reach(const Spot& s) {
 
 void LiveTarget::recount() { reach(Spot(spot_)); }
 
-void LiveTarget::settle(std::chrono::milliseconds budget) {
+void LiveTarget::settle(std::chrono::milliseconds budget, const std::atomic<bool>* give_up) {
   if (settled_) return;
   settled_ = true;
   const auto t0 = Clock::now();
@@ -266,10 +266,11 @@ void LiveTarget::settle(std::chrono::milliseconds budget) {
         end_known_ = true;
         break;
       }
-      if (limited && (replay_.steps() & 0xf) == 0 && Clock::now() - t0 > budget) {
-        spdlog::info("live replay: a long run ({} steps in {} ms and not at its end): starting at step 0; "
+      if ((replay_.steps() & 0xf) == 0 &&
+          ((limited && Clock::now() - t0 > budget) || (give_up && give_up->load(std::memory_order_relaxed)))) {
+        spdlog::info("live replay: a long run ({} steps in {:.2f} s and not at its end): starting at step 0; "
                      "continue runs to where it ends",
-                     replay_.steps(), budget.count());
+                     replay_.steps(), std::chrono::duration<double>(Clock::now() - t0).count());
         go_to(0);
         break;
       }

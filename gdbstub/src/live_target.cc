@@ -327,7 +327,7 @@ std::string LiveTarget::cpu_report(uint32_t cpu) {
   return out;
 }
 
-std::optional<std::string> LiveTarget::auxv() {
+std::optional<std::string> LiveTarget::own_auxv() {
   int fd = ::open("/proc/self/auxv", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   std::string out;

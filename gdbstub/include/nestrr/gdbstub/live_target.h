@@ -23,6 +23,7 @@
 // object throughout.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -68,8 +69,10 @@ class LiveTarget : public Target, private replay::TrapObserver {
   // the replay (where the run failed) if the replay gets there within
   // `budget`; else step 0, as rr starts, with the end still unknown
   // (continue finds it). Throws std::invalid_argument for a start past
-  // the end. Logs progress about every second.
-  void settle(std::chrono::milliseconds budget = std::chrono::milliseconds::max());
+  // the end. Logs progress about every second. Setting `give_up` has the
+  // same effect as the budget running out.
+  void settle(std::chrono::milliseconds budget = std::chrono::milliseconds::max(),
+              const std::atomic<bool>* give_up = nullptr);
   bool settled() const { return settled_; }
   // The replay's end has been reached once (its length is known).
   bool end_known() const { return end_known_; }
@@ -91,7 +94,9 @@ class LiveTarget : public Target, private replay::TrapObserver {
   std::string describe(uint64_t position) override;
   std::string when() override;
   std::string cpu_report(uint32_t cpu) override;
-  std::optional<std::string> auxv() override;
+  std::optional<std::string> auxv() override { return own_auxv(); }
+  // This process's auxiliary vector (qXfer:auxv:read).
+  static std::optional<std::string> own_auxv();
   // gdb 13 does not read the auxiliary vector on `target remote` before it
   // places the executable; qOffsets with this process's load bias does.
   std::optional<uint64_t> executable_offset() override;
