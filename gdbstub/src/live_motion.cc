@@ -161,6 +161,7 @@ void LiveTarget::note_step_done() {
     const uint32_t cpu = *replay_.last_cpu();
     step_cpu_.push_back(cpu);
     step_pc_.push_back(position_pc(cpu));
+    step_records_.push_back(static_cast<uint32_t>(replay_.records_checked(cpu)));
   }
 }
 
@@ -283,7 +284,8 @@ void LiveTarget::settle(std::chrono::milliseconds budget, const std::atomic<bool
     }
   }
   spot_ = {replay_.steps(), std::nullopt};
-  last_stop_ = stop_here(Stop::Why::kStep, std::nullopt);
+  // At the end of a failed run, gdb's first thread is the failing CPU.
+  last_stop_ = stop_here(Stop::Why::kStep, replay_.failed_cpu());
 }
 
 Stop LiveTarget::stop_here(Stop::Why why, std::optional<uint32_t> cpu) {
@@ -371,6 +373,7 @@ Stop LiveTarget::run_forward(const ResumeRequest& req) {
       traced_from_start_ = false;
     if (traps_) traps_->set_tracing(tracing);
     const Spot before = spot_;
+    const bool failed_before = replay_.failed_cpu().has_value();
     mission_ = &m;
     advance();
     mission_ = nullptr;
@@ -403,6 +406,13 @@ Stop LiveTarget::run_forward(const ResumeRequest& req) {
       return out;
     }
     spot_ = {replay_.steps(), std::nullopt};
+    if (!failed_before && replay_.failed_cpu()) {
+      // The run's assertion failed in this step: a stop, as a program's abort is.
+      disarm();
+      out = stop_here(Stop::Why::kStep, *replay_.failed_cpu());
+      out.assertion = true;
+      return out;
+    }
     if (tracing || (step && !traps_ && req.cpu && replay_.last_cpu() == req.cpu)) {
       // The stepped vCPU parked before reaching another instruction of
       // the program: its step ends at the park.

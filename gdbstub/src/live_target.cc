@@ -19,6 +19,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "log_view.h"
+
 namespace nestrr::gdbstub {
 namespace {
 
@@ -77,6 +79,13 @@ std::optional<uint64_t> LiveTarget::executable_offset() {
 
 LiveTarget::LiveTarget(const eventlog::Log& log, std::optional<uint64_t> start)
     : replay_(log), start_(start) {
+  logged_.resize(replay_.cpu_count());
+  for (const auto& stream : log.streams) {
+    if (stream.cpu >= logged_.size()) continue;
+    auto& out = logged_[stream.cpu];
+    out.reserve(stream.events.size());
+    for (const auto& e : stream.events) out.push_back({e.seq, log_view::kind_of(e)});
+  }
   if (replay::LiveReplay::can_trap_here()) {
     traps_ = &replay::FiberTraps::get();
     hardware_watches_ = traps_->hardware_watch_available();
@@ -325,6 +334,62 @@ std::string LiveTarget::cpu_report(uint32_t cpu) {
                                 cpu, v.detail, v.progress, v.records_checked);
   if (v.context) out += "\n  in the core at " + where(position_pc(cpu));
   return out;
+}
+
+std::optional<uint64_t> LiveTarget::find_event(EventKind kind, std::optional<uint32_t> cpu, Direction dir,
+                                               std::string& what) {
+  settle();
+  static const char* const names[] = {"VM exit", "VM entry", "NMI", "NMI sent", "EPT flush",
+                                      "VMX mode change", "VMCS12 load or clear", "quiesce",
+                                      "assertion failure"};
+  const char* name = names[static_cast<int>(kind)];
+  const bool fwd = dir == Direction::kForward;
+  std::optional<uint64_t> best;
+  for (uint32_t c = 0; c < cpu_count(); ++c) {
+    if (cpu && c != *cpu) continue;
+    auto kind_at = [&](uint64_t index) -> std::optional<EventKind> {
+      const uint64_t seq = replay_.record_seq(c, index);
+      const auto& v = logged_[c];
+      auto it = std::lower_bound(v.begin(), v.end(), seq, [](const LoggedEvent& e, uint64_t s) { return e.seq < s; });
+      return it != v.end() && it->seq == seq ? it->kind : std::nullopt;
+    };
+    // The record: the CPU's next one of that kind from here, or its last before.
+    const uint64_t next = replay_.records_checked(c), count = replay_.record_count(c);
+    std::optional<uint64_t> record;
+    if (fwd) {
+      for (uint64_t r = next; r < count && !record; ++r)
+        if (kind_at(r) == kind) record = r;
+    } else {
+      for (uint64_t r = next; r-- > 0 && !record;)
+        if (kind_at(r) == kind) record = r;
+    }
+    if (!record) continue;
+    // The step that checked it: the first of the CPU's steps after which
+    // more records than that were checked.
+    std::optional<uint64_t> step;
+    if (fwd) {
+      for (uint64_t s = spot_.step + 1; s <= step_cpu_.size() && !step; ++s)
+        if (step_cpu_[s - 1] == c && step_records_[s - 1] > *record) step = s;
+    } else {
+      for (uint64_t s = 1; s <= std::min<uint64_t>(spot_.step, step_cpu_.size()) && !step; ++s)
+        if (step_cpu_[s - 1] == c && step_records_[s - 1] > *record) step = s;
+    }
+    if (!step) {
+      if (!what.empty()) what += "; ";
+      what += fmt::format("cpu{}'s next {} (record seq {}) is beyond the steps run so far: continue further first",
+                          c, name, replay_.record_seq(c, *record));
+      continue;
+    }
+    if (!best || (fwd ? *step < *best : *step > *best)) {
+      best = step;
+      what = fmt::format("cpu{} {} (record seq {}): checked in step {}", c, name, replay_.record_seq(c, *record),
+                         *step);
+    }
+  }
+  if (!best && what.empty())
+    what = fmt::format("no {} {}{} in the log", fwd ? "later" : "earlier", name,
+                       cpu ? fmt::format(" on cpu{}", *cpu) : std::string());
+  return best;
 }
 
 std::optional<std::string> LiveTarget::own_auxv() {

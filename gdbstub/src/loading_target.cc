@@ -182,4 +182,11 @@ std::string LoadingTarget::cpu_report(uint32_t cpu) {
   return fmt::format("cpu{}: {}", cpu, loading_text());
 }
 
+std::optional<uint64_t> LoadingTarget::find_event(EventKind kind, std::optional<uint32_t> cpu, Direction dir,
+                                                  std::string& what) {
+  if (Target* t = state()) return t->find_event(kind, cpu, dir, what);
+  what = loading_text();
+  return std::nullopt;
+}
+
 }  // namespace nestrr::gdbstub

@@ -149,6 +149,18 @@ std::optional<uint32_t> LiveReplay::last_cpu() const {
 
 uint64_t LiveReplay::records_checked() const { return impl_->machine->records_checked(); }
 
+std::optional<uint32_t> LiveReplay::failed_cpu() const {
+  const auto& f = impl_->machine->failure();
+  if (!f) return std::nullopt;
+  return f->cpu;
+}
+
+uint64_t LiveReplay::records_checked(uint32_t cpu) const { return impl_->machine->next_record(cpu); }
+
+uint64_t LiveReplay::record_count(uint32_t cpu) const { return impl_->exp.cpus[cpu].seqs.size(); }
+
+uint64_t LiveReplay::record_seq(uint32_t cpu, uint64_t index) const { return impl_->exp.cpus[cpu].seqs[index]; }
+
 const core& LiveReplay::core_state() const { return impl_->machine->core_state(); }
 
 bool LiveReplay::owns(uint64_t addr, uint64_t len) const {

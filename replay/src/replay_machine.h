@@ -76,6 +76,8 @@ class ReplayMachine {
   const Fiber* fiber(uint32_t cpu) const { return cpus_[cpu].fiber.get(); }
   int last_stepped() const { return last_stepped_; }
   uint64_t records_checked() const { return out_.events_checked; }
+  uint64_t next_record(uint32_t cpu) const { return cpus_[cpu].next_record; }
+  const std::optional<ReproducedFailure>& failure() const { return out_.failure; }
   const struct core& core_state() const { return core_; }
   // [p, p + len) lies in the core or its machine-physical memory: memory
   // this machine holds, mapped and at the same place, for its lifetime.

@@ -90,7 +90,7 @@ TEST(GdbLive, ReverseContinueToTheVmxonHandlerBeforeTheNmi) {
                                            "reverse-continue", "monitor when", "p v->id",
                                            "p v->is_vmx_operation", "p v->is_vmx_root_operation",
                                            "p v->in_nmi", "reverse-stepi", "continue", "monitor when",
-                                           "delete", "continue", "monitor when"});
+                                           "delete", "continue", "monitor when", "continue", "monitor when"});
   std::smatch m;
   // Lines of `monitor when` (the server's own log line says "live replay: step").
   ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(\nstep (\d+) of (\d+);)"))) << out;
@@ -108,8 +108,10 @@ TEST(GdbLive, ReverseContinueToTheVmxonHandlerBeforeTheNmi) {
             std::string::npos)
       << out;
   // reverse-stepi went one instruction back; continue came back to the
-  // same stop; without breakpoints, continue runs to the end of the history.
+  // same stop; without breakpoints, continue runs to the failing CPU's
+  // assertion (its abort), and then to the end of the history.
   EXPECT_NE(m.suffix().str().find(stop_line), std::string::npos) << out;
+  EXPECT_NE(out.find("Thread " + thread + " received signal SIGABRT"), std::string::npos) << out;
   EXPECT_NE(out.find("No more reverse-execution history."), std::string::npos) << out;
   std::string last;
   const std::regex when(R"(\nstep \d+ of \d+;)");

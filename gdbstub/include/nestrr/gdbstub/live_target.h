@@ -94,6 +94,8 @@ class LiveTarget : public Target, private replay::TrapObserver {
   std::string describe(uint64_t position) override;
   std::string when() override;
   std::string cpu_report(uint32_t cpu) override;
+  std::optional<uint64_t> find_event(EventKind kind, std::optional<uint32_t> cpu, Direction dir,
+                                     std::string& what) override;
   std::optional<std::string> auxv() override { return own_auxv(); }
   // This process's auxiliary vector (qXfer:auxv:read).
   static std::optional<std::string> own_auxv();
@@ -175,6 +177,15 @@ class LiveTarget : public Target, private replay::TrapObserver {
   replay::HostSymbolizer symbols_;
   std::vector<uint32_t> step_cpu_;  // step i + 1 ran vCPU step_cpu_[i]
   std::vector<uint64_t> step_pc_;   // ... which then parked at step_pc_[i]
+  std::vector<uint32_t> step_records_;  // ... having checked this many of its records
+  // Per CPU, its logged events' sequence numbers and kinds (for `monitor
+  // next`/`prev`), in sequence order.
+  struct LoggedEvent {
+    uint64_t seq;
+    std::optional<EventKind> kind;
+  };
+  std::vector<std::vector<LoggedEvent>> logged_;
+  bool failure_seen_ = false;  // the replay's assertion failure was reported
   std::unordered_map<uint64_t, bool> machinery_;
   std::vector<uint64_t> breakpoints_;
   std::vector<Watch> watches_;

@@ -78,6 +78,8 @@ class LoadingTarget : public Target {
   std::string describe(uint64_t position) override;
   std::string when() override;
   std::string cpu_report(uint32_t cpu) override;
+  std::optional<uint64_t> find_event(EventKind kind, std::optional<uint32_t> cpu, Direction dir,
+                                     std::string& what) override;
   std::optional<std::string> auxv() override { return setup_.auxv; }
   std::optional<uint64_t> executable_offset() override { return setup_.executable_offset; }
 

@@ -42,6 +42,9 @@ enum class Direction { kForward, kBackward };
 enum class WatchKind { kWrite, kRead, kAccess };
 enum class ResumeMode { kContinue, kStep };
 
+// Kinds of logged event `monitor next`/`prev` look for.
+enum class EventKind { kVmExit, kVmEntry, kNmi, kNmiSent, kFlush, kModeChange, kVmcs12, kQuiesce, kAssertion };
+
 struct ResumeRequest {
   Direction direction = Direction::kForward;
   ResumeMode mode = ResumeMode::kContinue;
@@ -105,6 +108,11 @@ class Target {
   virtual std::string when() = 0;
   // `monitor cpu N`: that CPU's state now.
   virtual std::string cpu_report(uint32_t cpu) = 0;
+  // The position of the next (or previous) logged event of `kind` (on
+  // `cpu`, or any), with a line about it; nullopt with `why` when none is
+  // known.
+  virtual std::optional<uint64_t> find_event(EventKind kind, std::optional<uint32_t> cpu, Direction dir,
+                                             std::string& what) = 0;
 
   // The auxiliary vector (qXfer:auxv:read), which gdb uses to place a
   // position-independent executable; nullopt when there is none.

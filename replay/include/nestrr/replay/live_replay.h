@@ -69,6 +69,12 @@ class LiveReplay {
   // False where fibers cannot be paused by traps (sanitizer builds).
   static bool can_trap_here();
   uint64_t records_checked() const;
+  // A CPU's records checked so far (the index of its next one), cheaply.
+  uint64_t records_checked(uint32_t cpu) const;
+  // The logged records a CPU must reproduce: how many, and each one's
+  // sequence number in the log.
+  uint64_t record_count(uint32_t cpu) const;
+  uint64_t record_seq(uint32_t cpu, uint64_t index) const;
   ParkedVcpu vcpu(uint32_t cpu) const;
   // Just the saved registers (null before its first step) and the stack of
   // a parked vCPU: what a debugger reads at every step, without the texts.
@@ -79,6 +85,8 @@ class LiveReplay {
   // which stay mapped, at the same addresses, for the replay's lifetime
   // (where checkpoints are possible; see can_checkpoint_here).
   bool owns(uint64_t addr, uint64_t len) const;
+  // The CPU whose assertion failed so far in this re-execution.
+  std::optional<uint32_t> failed_cpu() const;
   // The first difference from the log met so far (the replay stops there).
   const std::optional<Divergence>& divergence() const;
 
