@@ -8,6 +8,7 @@
 #include <ucontext.h>
 #include <x86intrin.h>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 #include <setjmp.h>
@@ -23,6 +24,9 @@
 
 namespace nestrr::replay {
 namespace {
+
+// The most of a failing thread's stack logged above the assertion's window.
+constexpr uint64_t kStackSnapshotMax = 64 * 1024;
 
 struct RecorderCpu {
   uint32_t id = 0;
@@ -166,6 +170,16 @@ void Recorder::assert_failed(uint32_t cpu, const char* cond, const char* file, u
   CapturedStack captured;
   capture_stack(c.stack, &captured, c.stack_copy, sizeof c.stack_copy);
   forward_assertion(&lg, cpu, cond, file, line, captured);
+  // As the testbox does: the callers' frames above the assertion's stack
+  // window (up to the stack's top), so that a debugger on the log unwinds
+  // every frame from memory, and the failing VCPU. Replay skips snapshots.
+  const uint64_t above = captured.stack_addr + captured.stack_bytes;
+  if (captured.stack_bytes && c.stack.contains(above, 1)) {
+    const uint64_t rest = std::min<uint64_t>(c.stack.hi - above, kStackSnapshotMax);
+    nestrr_log_memory(&lg, cpu, above, reinterpret_cast<const void*>(above), static_cast<uint32_t>(rest), "stack");
+  }
+  nestrr_log_memory(&lg, cpu, reinterpret_cast<uint64_t>(&this->c.vcpu[cpu]), &this->c.vcpu[cpu],
+                    static_cast<uint32_t>(sizeof this->c.vcpu[cpu]), "core_vcpu");
   static std::atomic<bool> claimed{false};
   bool expected = false;
   if (!asserted.load() && claimed.compare_exchange_strong(expected, true)) {
