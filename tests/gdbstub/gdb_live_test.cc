@@ -1,13 +1,14 @@
 // Real gdb on the live replay of a recorded vmxon-two-flags failure: the
 // vCPU fibers as threads, the failing CPU's stack (find_current_vmcs12
 // above the flush above the NMI handler above the VMXON handler), the
-// half-updated mode, and reverse-continue to the VMXON handler's park
-// before the NMI.
+// half-updated mode, reverse-continue to the VMXON handler's entry, and
+// watch + reverse-continue to the store that set the flag.
 #include <gtest/gtest.h>
 
 #include <regex>
 
 #include "nestrr/eventlog/log.h"
+#include "race_log.h"
 #include "run_util.h"
 
 namespace nestrr::gdbstub {
@@ -17,36 +18,9 @@ using testing::gdb_batch;
 using testing::quote;
 using testing::run;
 
-struct Race {
-  std::string log;
-  uint32_t failing_cpu = 0;
-  bool ok = false;
-};
-
-const Race& race() {
-  static const Race r = [] {
-    Race r;
-    r.log = (testing::temp_dir() / "race.nrr").string();
-    int status = -1;
-    std::string out = run(quote(NESTRR_BIN) + " record --variant vmxon-two-flags --seed 7 --widen vmxon:20000 -q -o " +
-                          quote(r.log), &status);
-    eventlog::Log log = eventlog::read_log_file(r.log);
-    for (const auto& s : log.streams)
-      for (const auto& e : s.events)
-        if (e.record.has_assertion_failure() &&
-            e.record.assertion_failure().condition() == "cpu_has_current_vmcs12(vcpu)") {
-          r.failing_cpu = e.cpu;
-          r.ok = true;
-        }
-    EXPECT_TRUE(r.ok) << out;
-    return r;
-  }();
-  return r;
-}
-
-std::string live_target(const Race& r) {
-  return "target remote | " + quote(NESTRR_BIN) + " gdbserver " + quote(r.log) + " --live --stdio";
-}
+using testing::live_target;
+using testing::Race;
+using testing::race;
 
 // Positions of the frames naming each function, in backtrace order.
 size_t frame_of(const std::string& bt, const std::string& fn) {
