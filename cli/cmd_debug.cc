@@ -33,9 +33,13 @@ struct DebugOptions {
 };
 
 // gdb's view of the target is a cache it refreshes only at a stop; a
-// monitor command that moves the history is no stop, so these commands
-// flush it and show where they landed.
+// monitor command that moves the history is no stop, so every monitor
+// command is followed by a flush, and these commands also show where they
+// landed.
 constexpr const char* kGdbCommands = R"(
+define hookpost-monitor
+  maintenance flush register-cache
+end
 define nestrr-event
   monitor event $arg0
   maintenance flush register-cache

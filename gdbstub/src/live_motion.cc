@@ -41,6 +41,7 @@ struct LiveTarget::Mission {
   std::optional<uint32_t> step_cpu;
   uint64_t skip_pc = 0;
   bool skip_armed = false;
+  uint64_t assert_entry = 0;  // also stop here: the logged run's assertion failed
 
   // kReach, kTrace: where to stop.
   std::optional<Anchor> target;
@@ -96,7 +97,8 @@ struct LiveTarget::Mission {
   bool on_trap(const replay::TrapEvent& e) {
     using K = replay::TrapEvent::Kind;
     if (goal == Goal::kForward) {
-      if (e.kind == K::kBreakpoint && gdb_breakpoint(e.addr)) return stop(e);
+      if (e.kind == K::kBreakpoint && (gdb_breakpoint(e.addr) || (assert_entry && e.addr == assert_entry)))
+        return stop(e);
       if (e.kind == K::kWatch && gdb_watch(e)) return stop(e);
       if (e.kind == K::kStep && step_cpu && *step_cpu == running) {
         const bool skip = skip_armed && e.pc == skip_pc;
@@ -346,7 +348,8 @@ Stop LiveTarget::run_forward(const ResumeRequest& req) {
   m.traps = traps_;
   m.breakpoints = &breakpoints_;
   m.gdb_watches = hw_watches_;
-  arm();
+  m.assert_entry = assert_entry_;
+  arm(assert_entry_ ? std::optional(assert_entry_) : std::nullopt);
   if (traps_) m.armed_watches = &traps_->watches();
   std::vector<std::string> watched = compare ? watched_now() : std::vector<std::string>{};
   auto next_report = Clock::now() + std::chrono::seconds(1);
@@ -393,7 +396,12 @@ Stop LiveTarget::run_forward(const ResumeRequest& req) {
       } else if (e.kind == replay::TrapEvent::Kind::kBreakpoint || traced_from_start_ || !before.inside) {
         a.addr = e.addr;
         a.count = e.count;
-        if (e.kind == replay::TrapEvent::Kind::kBreakpoint) {
+        if (e.kind == replay::TrapEvent::Kind::kBreakpoint && e.addr == assert_entry_ &&
+            std::find(breakpoints_.begin(), breakpoints_.end(), e.addr) == breakpoints_.end()) {
+          // The logged run's assertion failure, about to be reported.
+          out.assertion = true;
+          assert_stopped_in_ = replay_.steps() + 1;
+        } else if (e.kind == replay::TrapEvent::Kind::kBreakpoint) {
           out.why = Stop::Why::kBreakpoint;
           out.at_breakpoint = true;
         }
@@ -406,7 +414,7 @@ Stop LiveTarget::run_forward(const ResumeRequest& req) {
       return out;
     }
     spot_ = {replay_.steps(), std::nullopt};
-    if (!failed_before && replay_.failed_cpu()) {
+    if (!failed_before && replay_.failed_cpu() && assert_stopped_in_ != replay_.steps()) {
       // The run's assertion failed in this step: a stop, as a program's abort is.
       disarm();
       out = stop_here(Stop::Why::kStep, *replay_.failed_cpu());

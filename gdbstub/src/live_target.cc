@@ -89,6 +89,8 @@ LiveTarget::LiveTarget(const eventlog::Log& log, std::optional<uint64_t> start)
   if (replay::LiveReplay::can_trap_here()) {
     traps_ = &replay::FiberTraps::get();
     hardware_watches_ = traps_->hardware_watch_available();
+    assert_entry_ = reinterpret_cast<uint64_t>(&core_assert_fail);
+    if (!traps_->pausable(assert_entry_)) assert_entry_ = 0;
   }
 }
 

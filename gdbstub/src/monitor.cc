@@ -31,8 +31,8 @@ std::optional<uint64_t> parse_number(std::string_view s) {
 // gdb and lldb cache registers and memory until the target stops; a
 // monitor command is no stop.
 constexpr const char* kRefresh =
-    "(gdb shows the old registers until it stops: `maintenance flush register-cache`, or nestrr debug's "
-    "nestrr-event N, refreshes; `monitor goto N` then continue stops there instead)";
+    "(gdb keeps what it read until the target stops: `nestrr debug` refreshes it after every monitor "
+    "command, else `maintenance flush register-cache`; or `monitor goto N` and continue)";
 
 std::string cmd_event(Target& t, MonitorState&, std::string_view args) {
   auto n = parse_number(args);

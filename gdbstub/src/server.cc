@@ -193,6 +193,9 @@ std::string GdbServer::format_stop(const Stop& stop) {
   // swbreak tells gdb the pc is at the breakpoint itself (it then names
   // the breakpoint it hit); only when gdb said it understands it.
   if (stop.why == Stop::Why::kBreakpoint && stop.at_breakpoint && swbreak_) r += "swbreak:;";
+  // lldb takes a bare trap for a crash (its batch mode stops there); a
+  // step's end or a jump's arrival is a trace stop to it. gdb ignores the key.
+  if (lldb_ && stop.why == Stop::Why::kStep && !stop.assertion) r += "reason:trace;";
   if (!history.empty()) {
     r += "replaylog:" + std::string(history) + ";description:" +
          to_hex(history == "end" ? "end of the replayed history" : "start of the replayed history") + ";";

@@ -185,7 +185,9 @@ class LiveTarget : public Target, private replay::TrapObserver {
     std::optional<EventKind> kind;
   };
   std::vector<std::vector<LoggedEvent>> logged_;
-  bool failure_seen_ = false;  // the replay's assertion failure was reported
+  // The core's assertion entry: a forward run stops there, as at an abort.
+  uint64_t assert_entry_ = 0;
+  uint64_t assert_stopped_in_ = 0;  // the step (1-based) whose assertion stopped a run inside it
   std::unordered_map<uint64_t, bool> machinery_;
   std::vector<uint64_t> breakpoints_;
   std::vector<Watch> watches_;
