@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "commands.h"
+#include "log_loading.h"
+#include "nestrr/replay/host_modules.h"
 
 namespace nestrr::cli {
 namespace {
@@ -88,9 +90,19 @@ int run_debug(const DebugOptions& o, bool has_event) {
   if (o.live) server += " --live";
   for (const auto& e : o.elf) server += " --elf " + sh_quote(e);
   if (has_event) server += " --event " + std::to_string(o.event);
-  // Recorded states are symbolized with the hypervisor's ELF; the live
+  // Recorded states are symbolized with the hypervisor's ELF (or, for a
+  // host recording, the program its module table names); the live
   // replay's threads are fibers of the nestrr binary itself.
-  const std::string program = o.live ? self : o.elf.empty() ? std::string() : o.elf.front();
+  std::string program = o.live ? self : o.elf.empty() ? std::string() : o.elf.front();
+  if (program.empty()) {
+    try {
+      auto header = read_log_header(o.log);
+      auto files = replay::logged_module_files(header ? &*header : nullptr);
+      if (!files.empty()) program = files.front().string();
+    } catch (const std::exception&) {
+      // The server says what is wrong with the log.
+    }
+  }
 
   std::string script_path = (std::filesystem::temp_directory_path() / "nestrr-debug-XXXXXX").string();
   char* script = script_path.data();
@@ -150,7 +162,8 @@ void register_debug(CLI::App& app, Run& run) {
       "debug", "Open gdb on a log: the program, the server and nestrr's gdb commands in one step");
   sub->footer(
       "Runs: gdb -x CMDS -ex 'target remote | nestrr gdbserver LOG --stdio ...' PROGRAM\n"
-      "where PROGRAM is the first --elf (recorded states) or this nestrr binary (--live).\n"
+      "where PROGRAM is the first --elf (recorded states; without one, the program a\n"
+      "host recording's module table names) or this nestrr binary (--live).\n"
       "Defines in gdb: nestrr-event N (go to N and refresh registers and frames),\n"
       "nestrr-when, nestrr-timeline [K]; `monitor help` lists the server's commands.\n"
       "Arguments after -- go to gdb. Exit code: gdb's.\n"

@@ -367,25 +367,19 @@ std::optional<uint64_t> LiveTarget::find_event(EventKind kind, std::optional<uin
     }
     if (!record) continue;
     // The step that checked it: the first of the CPU's steps after which
-    // more records than that were checked.
+    // more records than that were checked (the one we are inside of, too).
     std::optional<uint64_t> step;
-    if (fwd) {
-      for (uint64_t s = spot_.step + 1; s <= step_cpu_.size() && !step; ++s)
-        if (step_cpu_[s - 1] == c && step_records_[s - 1] > *record) step = s;
-    } else {
-      for (uint64_t s = 1; s <= std::min<uint64_t>(spot_.step, step_cpu_.size()) && !step; ++s)
-        if (step_cpu_[s - 1] == c && step_records_[s - 1] > *record) step = s;
-    }
-    if (!step) {
-      if (!what.empty()) what += "; ";
-      what += fmt::format("cpu{}'s next {} (record seq {}) is beyond the steps run so far: continue further first",
-                          c, name, replay_.record_seq(c, *record));
-      continue;
-    }
+    const uint64_t lo = fwd ? spot_.step + 1 : 1;
+    const uint64_t hi = fwd ? step_cpu_.size() : std::min<uint64_t>(step_cpu_.size(), spot_.step + 1);
+    for (uint64_t s = lo; s <= hi && !step; ++s)
+      if (step_cpu_[s - 1] == c && step_records_[s - 1] > *record) step = s;
+    if (!fwd && !step && spot_.inside && replay_.paused_cpu() == c) step = spot_.step + 1;
+    // Forward: just after the step that logs it; backward: just before.
+    if (step && !fwd) *step -= 1;
     if (!best || (fwd ? *step < *best : *step > *best)) {
       best = step;
-      what = fmt::format("cpu{} {} (record seq {}): checked in step {}", c, name, replay_.record_seq(c, *record),
-                         *step);
+      what = fmt::format("cpu{} {} (record seq {}): {} step {}", c, name, replay_.record_seq(c, *record),
+                         "logged by", fwd ? *step : *step + 1);
     }
   }
   if (!best && what.empty())

@@ -176,8 +176,10 @@ std::string GdbServer::format_stop(const Stop& stop) {
   if (stop.why == Stop::Why::kHistoryBegin) history = "begin";
   if (stop.why == Stop::Why::kHistoryEnd) history = "end";
   if (stop.why == Stop::Why::kInterrupted || !history.empty()) signal = "T02";
-  // The logged run's assertion failure: its abort (SIGABRT).
+  // The logged run's assertion failure: its abort (SIGABRT); a jump is
+  // no signal at all.
   if (stop.assertion) signal = "T06";
+  if (stop.jumped) signal = "T00";
   std::string r = signal + ("thread:" + hex_u64(stop.cpu + 1) + ";");
   if (threads_in_stop_) {
     r += "threads:";
@@ -212,6 +214,7 @@ std::string GdbServer::resume(Direction dir, ResumeMode mode, std::optional<uint
     if (target_.seek(n, why)) {
       Stop s = target_.current_stop();
       s.why = Stop::Why::kStep;
+      s.jumped = true;
       return stop_reply(s);
     }
   }

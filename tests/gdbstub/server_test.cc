@@ -161,8 +161,8 @@ TEST_F(ServerTest, SwbreakAndLldbDialect) {
   EXPECT_EQ(ask("p0;thread:0002;"), "E15");
   EXPECT_EQ(ask("p10;thread:0009;"), "E01");
   EXPECT_EQ(ask("QListThreadsInStopReply"), "OK");
-  EXPECT_EQ(ask("?"), "T05thread:1;threads:1,2;");
-  EXPECT_EQ(ask("qThreadStopInfo1"), "T05thread:1;threads:1,2;");
+  EXPECT_EQ(ask("?"), "T05thread:1;threads:1,2;reason:trace;");
+  EXPECT_EQ(ask("qThreadStopInfo1"), "T05thread:1;threads:1,2;reason:trace;");
   EXPECT_EQ(ask("qThreadStopInfo2"), "T00thread:2;");
 }
 
@@ -211,14 +211,14 @@ TEST_F(ServerTest, MonitorFindsEventsAndGoesThere) {
   EXPECT_NE(next.find("event 1: "), std::string::npos) << next;
   EXPECT_NE(next.find("position 1"), std::string::npos) << next;
   EXPECT_EQ(target_->position(), 0u);  // only the next resume moves
-  EXPECT_EQ(ask("c"), "T05thread:1;");
+  EXPECT_EQ(ask("c"), "T00thread:1;");  // a jump: no signal
   EXPECT_EQ(target_->position(), 1u);
   EXPECT_NE(monitor("prev nmi 1").find("event 0: "), std::string::npos);
   EXPECT_NE(monitor("prev nmi 0").find("no earlier NMI on cpu0"), std::string::npos);
   EXPECT_NE(monitor("next vmexit").find("no later VM exit"), std::string::npos);
   EXPECT_NE(monitor("next nothing").find("usage"), std::string::npos);
   EXPECT_NE(monitor("goto 0").find("goes to 0"), std::string::npos);
-  EXPECT_EQ(ask("s"), "T05thread:2;");
+  EXPECT_EQ(ask("s"), "T00thread:2;");
   EXPECT_EQ(target_->position(), 0u);
   // Backward by direction: a continue from the end runs back to the start.
   ASSERT_TRUE(target_->seek(1, why));

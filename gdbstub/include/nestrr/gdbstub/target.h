@@ -71,6 +71,8 @@ struct Stop {
   bool at_breakpoint = false;
   // An assertion failure of the logged run at this position.
   bool assertion = false;
+  // Arrived by a jump (monitor goto), not by running: no signal.
+  bool jumped = false;
 };
 
 class Target {
