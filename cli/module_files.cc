@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "nestrr/replay/host_modules.h"
 
@@ -17,6 +18,20 @@ std::optional<symbolize::ModuleSet> open_modules(const nestrr::v1::Header* heade
   if (mo.debug_dirs.empty() && files.default_debug_dir) mo.debug_dirs.emplace_back("/usr/lib/debug");
   // After the user's files: a file given for a module wins its match.
   for (auto& p : replay::logged_module_files(header)) mo.elf_files.push_back(p);
+  // A module whose file is still at its path but was rebuilt since.
+  if (header && files.elf.empty())
+    for (const auto& m : header->module()) {
+      std::error_code ec;
+      const std::filesystem::path p(m.name());
+      if (m.build_id().empty() || !p.is_absolute() || !std::filesystem::is_regular_file(p, ec)) continue;
+      try {
+        const std::string id = symbolize::read_build_id(p);
+        if (id != m.build_id())
+          spdlog::warn("module {}: the file there has build-id {}, the log's has {} (rebuilt since the recording?)",
+                       m.name(), id.empty() ? std::string("none") : symbolize::hex(id), symbolize::hex(m.build_id()));
+      } catch (const std::exception&) {
+      }
+    }
   try {
     symbolize::ModuleSet set = symbolize::ModuleSet::from_log(header, mo);
     if (header && header->module_size() > 0) {
