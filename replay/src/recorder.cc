@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <random>
+#include <vector>
 #include <setjmp.h>
 #include <stdexcept>
 #include <thread>
@@ -27,6 +28,11 @@ namespace {
 
 // The most of a failing thread's stack logged above the assertion's window.
 constexpr uint64_t kStackSnapshotMax = 64 * 1024;
+
+// Bytes of a live stack as they are, redzones included.
+__attribute__((noinline, no_sanitize_address)) void copy_raw_memory(uint8_t* dst, const uint8_t* src, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+}
 
 struct RecorderCpu {
   uint32_t id = 0;
@@ -176,7 +182,10 @@ void Recorder::assert_failed(uint32_t cpu, const char* cond, const char* file, u
   const uint64_t above = captured.stack_addr + captured.stack_bytes;
   if (captured.stack_bytes && c.stack.contains(above, 1)) {
     const uint64_t rest = std::min<uint64_t>(c.stack.hi - above, kStackSnapshotMax);
-    nestrr_log_memory(&lg, cpu, above, reinterpret_cast<const void*>(above), static_cast<uint32_t>(rest), "stack");
+    // Copied raw first: the callers' frames include a sanitizer's redzones.
+    std::vector<uint8_t> frames(rest);
+    copy_raw_memory(frames.data(), reinterpret_cast<const uint8_t*>(above), rest);
+    nestrr_log_memory(&lg, cpu, above, frames.data(), static_cast<uint32_t>(rest), "stack");
   }
   nestrr_log_memory(&lg, cpu, reinterpret_cast<uint64_t>(&this->c.vcpu[cpu]), &this->c.vcpu[cpu],
                     static_cast<uint32_t>(sizeof this->c.vcpu[cpu]), "core_vcpu");
