@@ -5,6 +5,13 @@
 
 #include <new>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define NESTRR_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define NESTRR_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -48,6 +55,9 @@ void* FixedArena::take(size_t bytes, size_t align) {
   size_t at = (used_ + align - 1) & ~(align - 1);
   if (at > size_ || bytes > size_ - at) throw std::bad_alloc();
   used_ = at + bytes;
+  // Taken again after a rebuild: what a sanitizer marked in it then (the
+  // redzones of frames on an old fiber stack) no longer holds.
+  NESTRR_UNPOISON(base_ + at, bytes);
   return base_ + at;
 }
 
