@@ -565,7 +565,7 @@ Stop LiveTarget::step_back(uint32_t cpu) {
 Stop LiveTarget::run_backward(const ResumeRequest& req) {
   if (req.mode == ResumeMode::kStep) return step_back(req.cpu ? *req.cpu : last_stop_.cpu);
   const Spot from = spot_;
-  if (traps_ && (!breakpoints_.empty() || hardware_watches_)) {
+  if (traps_ && (!breakpoints_.empty() || !hw_watches_.empty())) {
     bool interrupted = false;
     auto f = latest_hit_before(req, interrupted);
     if (interrupted) {
