@@ -51,6 +51,20 @@ document nestrr-event
 nestrr-event N: go to position N of the history (an event of the merged
 timeline; --live: a scheduler step), either direction, and show the frame.
 end
+define nestrr-checkpoint
+  monitor checkpoint
+end
+document nestrr-checkpoint
+nestrr-checkpoint: remember exactly where the history stands; nestrr-restart
+goes back there (as rr's checkpoint and restart).
+end
+define nestrr-restart
+  monitor restart $arg0
+  continue
+end
+document nestrr-restart
+nestrr-restart ID: go back to checkpoint ID (a stop there, so gdb refreshes).
+end
 define nestrr-when
   monitor when
 end
@@ -165,6 +179,7 @@ void register_debug(CLI::App& app, Run& run) {
       "where PROGRAM is the first --elf (recorded states; without one, the program a\n"
       "host recording's module table names) or this nestrr binary (--live).\n"
       "Defines in gdb: nestrr-event N (go to N and refresh registers and frames),\n"
+      "nestrr-checkpoint and nestrr-restart ID (as rr's checkpoint/restart),\n"
       "nestrr-when, nestrr-timeline [K]; `monitor help` lists the server's commands.\n"
       "Arguments after -- go to gdb. Exit code: gdb's.\n"
       "Examples:\n"

@@ -195,6 +195,26 @@ bool LiveTarget::seek(uint64_t position, std::string& why) {
   return true;
 }
 
+uint64_t LiveTarget::save_place() {
+  settle();
+  places_.push_back(spot_);
+  return places_.size();
+}
+
+bool LiveTarget::restore_place(uint64_t id, std::string& why) {
+  settle();
+  if (id == 0 || id > places_.size()) {
+    why = fmt::format("no checkpoint {}", id);
+    return false;
+  }
+  if (!reach(places_[id - 1])) {
+    why = "the replay did not come back there";
+    return false;
+  }
+  last_stop_ = stop_here(Stop::Why::kStep, std::nullopt);
+  return true;
+}
+
 const LiveTarget::Watch* LiveTarget::watch_of(const replay::WatchSpec& piece) const {
   for (const Watch& w : watches_)
     if (piece.addr >= w.addr && piece.addr < w.addr + w.len) return &w;

@@ -189,4 +189,18 @@ std::optional<uint64_t> LoadingTarget::find_event(EventKind kind, std::optional<
   return std::nullopt;
 }
 
+uint64_t LoadingTarget::save_place() {
+  if (Target* t = state()) return t->save_place();
+  return 0;  // nothing to remember: the start, while loading
+}
+
+bool LoadingTarget::restore_place(uint64_t id, std::string& why) {
+  if (!take(setup_.budget)) {
+    why = loading_text();
+    return false;
+  }
+  hand_over();
+  return target_->restore_place(id, why);
+}
+
 }  // namespace nestrr::gdbstub

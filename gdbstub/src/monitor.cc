@@ -46,6 +46,7 @@ std::string cmd_goto(Target& t, MonitorState& st, std::string_view args) {
   auto n = parse_number(args);
   if (!n) return "usage: monitor goto N (the next continue or step goes to position N and stops)\n";
   st.go_to = *n;
+  st.restart.reset();
   return "the next continue or step goes to " + std::to_string(*n) + " (now at " + std::to_string(t.position()) +
          ")\n";
 }
@@ -54,6 +55,7 @@ std::string cmd_when(Target& t, MonitorState& st, std::string_view) {
   std::string out = t.when() + "\n";
   if (st.direction == Direction::kBackward) out += "continue and step run backward (monitor direction)\n";
   if (st.go_to) out += "the next continue or step goes to " + std::to_string(*st.go_to) + "\n";
+  if (st.restart) out += "the next continue or step goes back to checkpoint " + std::to_string(*st.restart) + "\n";
   return out;
 }
 
@@ -112,6 +114,7 @@ std::string find(Target& t, MonitorState& st, std::string_view args, Direction d
   auto at = t.find_event(k->kind, cpu, dir, what);
   if (!at) return what + "\n";
   st.go_to = *at;
+  st.restart.reset();
   return what + "\nposition " + std::to_string(*at) + ": the next continue or step goes there (or monitor event " +
          std::to_string(*at) + ")\n";
 }
@@ -121,6 +124,20 @@ std::string cmd_next(Target& t, MonitorState& st, std::string_view args) {
 }
 std::string cmd_prev(Target& t, MonitorState& st, std::string_view args) {
   return find(t, st, args, Direction::kBackward);
+}
+
+std::string cmd_checkpoint(Target& t, MonitorState&, std::string_view) {
+  const uint64_t id = t.save_place();
+  if (id == 0) return "the log is still being read: nothing to remember yet\n";
+  return "checkpoint " + std::to_string(id) + " at " + t.when() + "\n";
+}
+
+std::string cmd_restart(Target&, MonitorState& st, std::string_view args) {
+  auto n = parse_number(args);
+  if (!n || *n == 0) return "usage: monitor restart ID (a checkpoint's number; the next continue or step goes there)\n";
+  st.restart = *n;
+  st.go_to.reset();
+  return "the next continue or step goes back to checkpoint " + std::to_string(*n) + "\n";
 }
 
 std::string cmd_direction(Target&, MonitorState& st, std::string_view args) {
@@ -150,6 +167,8 @@ constexpr Command kCommands[] = {
     {"next", cmd_next, "next KIND [CPU] the next vmexit, vmentry, nmi, nmi-sent, flush, mode, vmcs12, quiesce or\n"
                        "                assert (on CPU); the next continue or step goes there"},
     {"prev", cmd_prev, "prev KIND [CPU] the same, backward"},
+    {"checkpoint", cmd_checkpoint, "checkpoint      remember exactly where the history stands (as rr's checkpoint)"},
+    {"restart", cmd_restart, "restart ID      the next continue or step goes back to checkpoint ID"},
     {"timeline", cmd_timeline, "timeline [K]    the K positions around here (default 10)"},
     {"cpu", cmd_cpu, "cpu N           what CPU N (gdb thread N+1) is doing here"},
     {"direction", cmd_direction, "direction D     forward or backward: which way continue and step run (lldb 14\n"

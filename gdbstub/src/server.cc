@@ -1,6 +1,8 @@
 // Packet dispatch and the handlers of the gdbserver (server.h).
 #include "nestrr/gdbstub/server.h"
 
+#include <spdlog/spdlog.h>
+
 #include "nestrr/gdbstub/monitor.h"
 #include "nestrr/gdbstub/packet.h"
 #include "nestrr/gdbstub/target_description.h"
@@ -217,6 +219,19 @@ std::string GdbServer::resume(Direction dir, ResumeMode mode, std::optional<uint
       s.jumped = true;
       return stop_reply(s);
     }
+    spdlog::warn("monitor goto {}: {}", n, why);
+  }
+  if (monitor_.restart) {
+    const uint64_t id = *monitor_.restart;
+    monitor_.restart.reset();
+    std::string why;
+    if (target_.restore_place(id, why)) {
+      Stop s = target_.current_stop();
+      s.why = Stop::Why::kStep;
+      s.jumped = true;
+      return stop_reply(s);
+    }
+    spdlog::warn("monitor restart {}: {}", id, why);
   }
   if (monitor_.direction == Direction::kBackward)
     dir = dir == Direction::kForward ? Direction::kBackward : Direction::kForward;

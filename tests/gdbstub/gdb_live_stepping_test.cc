@@ -3,7 +3,7 @@
 // advance, finish across other CPUs' steps, a temporary breakpoint with a
 // condition gdb evaluates, reverse-next/-step/-finish; the full registers
 // of a vCPU stopped inside its step (and the VMX state feature); read and
-// access watchpoints.
+// access watchpoints; checkpoint and restart.
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -114,6 +114,24 @@ TEST(GdbLiveStepping, ReadAndAccessWatchpoints) {
   EXPECT_NE(out.find("Hardware access (read/write) watchpoint 3: -location v->is_vmx_operation"),
             std::string::npos)
       << out;
+}
+
+// A checkpoint taken inside a step, after the first store; gdb goes on to
+// the assertion, and restart comes back to the very instruction.
+TEST(GdbLiveStepping, CheckpointAndRestartInsideAStep) {
+  const auto& r = race();
+  ASSERT_TRUE(r.ok);
+  const int store = core_line("vmx_insn.c", "v->is_vmx_operation = 1;");
+  const int root_point = core_line("vmx_insn.c", "core_point(v, CORE_POINT_VMXON_SET_ROOT);");
+  std::string out = gdb_batch(NESTRR_BIN, {live_target(r), "break " + loc(store), "reverse-continue", "next",
+                                           "monitor checkpoint", "delete", "continue", "monitor restart 1",
+                                           "continue", "p v->is_vmx_operation", "p v->is_vmx_root_operation"});
+  EXPECT_NE(out.find("checkpoint 1 at step "), std::string::npos) << out;
+  EXPECT_NE(out.find("received signal SIGABRT"), std::string::npos) << out;
+  const size_t back = out.find("Thread " + std::to_string(r.failing_cpu + 1) + " stopped.");
+  ASSERT_NE(back, std::string::npos) << out;
+  EXPECT_TRUE(shows_line(out.substr(back), root_point)) << out;
+  EXPECT_NE(out.find("$1 = 1\n$2 = 0\n"), std::string::npos) << out;
 }
 
 }  // namespace

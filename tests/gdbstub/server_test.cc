@@ -220,6 +220,14 @@ TEST_F(ServerTest, MonitorFindsEventsAndGoesThere) {
   EXPECT_NE(monitor("goto 0").find("goes to 0"), std::string::npos);
   EXPECT_EQ(ask("s"), "T00thread:2;");
   EXPECT_EQ(target_->position(), 0u);
+  // A checkpoint remembers a place; restart goes back there at the next resume.
+  ASSERT_TRUE(target_->seek(0, why));
+  EXPECT_NE(monitor("checkpoint").find("checkpoint 1 at event 0 of 2"), std::string::npos);
+  ASSERT_TRUE(target_->seek(1, why));
+  EXPECT_NE(monitor("restart 1").find("back to checkpoint 1"), std::string::npos);
+  EXPECT_EQ(ask("c"), "T00thread:2;");
+  EXPECT_EQ(target_->position(), 0u);
+  EXPECT_NE(monitor("restart 0").find("usage"), std::string::npos);
   // Backward by direction: a continue from the end runs back to the start.
   ASSERT_TRUE(target_->seek(1, why));
   EXPECT_NE(monitor("direction backward").find("backward"), std::string::npos);

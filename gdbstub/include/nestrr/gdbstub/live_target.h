@@ -97,6 +97,8 @@ class LiveTarget : public Target, private replay::TrapObserver {
   std::optional<uint64_t> find_event(EventKind kind, std::optional<uint32_t> cpu, Direction dir,
                                      std::string& what) override;
   std::optional<std::string> auxv() override { return own_auxv(); }
+  uint64_t save_place() override;
+  bool restore_place(uint64_t id, std::string& why) override;
   // This process's auxiliary vector (qXfer:auxv:read).
   static std::optional<std::string> own_auxv();
   // gdb 13 does not read the auxiliary vector on `target remote` before it
@@ -200,6 +202,7 @@ class LiveTarget : public Target, private replay::TrapObserver {
   Mission* mission_ = nullptr;
   uint64_t reexecutions_ = 0;
   std::optional<uint64_t> start_;
+  std::vector<Spot> places_;  // monitor checkpoint
   bool settled_ = false, end_known_ = false;
 };
 

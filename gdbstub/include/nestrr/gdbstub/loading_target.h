@@ -81,6 +81,8 @@ class LoadingTarget : public Target {
   std::optional<uint64_t> find_event(EventKind kind, std::optional<uint32_t> cpu, Direction dir,
                                      std::string& what) override;
   std::optional<std::string> auxv() override { return setup_.auxv; }
+  uint64_t save_place() override;
+  bool restore_place(uint64_t id, std::string& why) override;
   std::optional<uint64_t> executable_offset() override { return setup_.executable_offset; }
 
  private:

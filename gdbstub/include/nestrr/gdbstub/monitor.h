@@ -1,5 +1,6 @@
 // `monitor` commands (qRcmd) over any Target: event N, goto N, when,
-// next/prev KIND [CPU], timeline [K], cpu N, direction, help.
+// next/prev KIND [CPU], checkpoint, restart ID, timeline [K], cpu N,
+// direction, help.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +20,8 @@ struct MonitorState {
   // `goto N`: the next resume goes to N and stops there, so that the
   // client sees a stop and refreshes what it shows.
   std::optional<uint64_t> go_to;
+  // `restart ID`: the next resume goes back to checkpoint ID and stops.
+  std::optional<uint64_t> restart;
 };
 
 // The text gdb prints for `monitor LINE` (always ends in a newline).

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace nestrr::gdbstub {
 
@@ -116,11 +117,29 @@ class Target {
   virtual std::optional<uint64_t> find_event(EventKind kind, std::optional<uint32_t> cpu, Direction dir,
                                              std::string& what) = 0;
 
+  // `monitor checkpoint`/`restart`: remember exactly where the history
+  // stands now (inside a step too, where the target has such places) and
+  // come back there. The default remembers the position.
+  virtual uint64_t save_place() {
+    places_.push_back(position());
+    return places_.size();
+  }
+  virtual bool restore_place(uint64_t id, std::string& why) {
+    if (id == 0 || id > places_.size()) {
+      why = "no checkpoint " + std::to_string(id);
+      return false;
+    }
+    return seek(places_[id - 1], why);
+  }
+
   // The auxiliary vector (qXfer:auxv:read), which gdb uses to place a
   // position-independent executable; nullopt when there is none.
   virtual std::optional<std::string> auxv() { return std::nullopt; }
   // qOffsets: the text/data displacement of the main executable.
   virtual std::optional<uint64_t> executable_offset() { return std::nullopt; }
+
+ private:
+  std::vector<uint64_t> places_;
 };
 
 }  // namespace nestrr::gdbstub
