@@ -7,8 +7,8 @@
 //  - Packet round trips (`g`, `m` of 64 bytes) to our server and to QEMU's
 //    own gdbstub (qemu-system-x86_64 -S), with the same client.
 //  - Real gdb: `target remote` to the first backtrace (live replay of the
-//    VMXON race; recorded states and live replay of a million-record log),
-//    against gdb loading the same binary and printing a line.
+//    VMXON race), against gdb loading the same binary and printing a line.
+//    (Million-record sessions: gdb_session_bench.)
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <netinet/in.h>
@@ -65,7 +65,7 @@ void BM_ReverseContinueMillionSteps(benchmark::State& state) {
   static const nestrr::eventlog::Log log = record_log(CORE_VARIANT_FIXED, 10000);
   auto t0 = std::chrono::steady_clock::now();
   gs::LiveTarget target(log);
-  target.first_pass();  // the whole replay, forward
+  target.settle();  // the whole replay, forward
   double first_pass = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const uint64_t end = target.position();
   // Reverse execution starts from the nearest checkpoint before the step
@@ -267,40 +267,10 @@ void BM_GdbAttachAndBacktrace(benchmark::State& state) {
   state.counters["ratio"] = attach / baseline;
 }
 
-// Attach to a log of about a million records: gdb's `target remote` to the
-// first `bt`, recorded states (arg 0) and the live replay (arg 1), whose
-// first pass over the whole log runs when gdb first asks for the state.
-void BM_GdbAttachMillionRecords(benchmark::State& state) {
-  static const std::string path = [] {
-    nestrr::replay::RecordOptions opts;
-    opts.scenario = nestrr::replay::default_scenario(CORE_VARIANT_FIXED, 2, 13500);
-    opts.time_limit = std::chrono::seconds(120);
-    std::string p = (std::filesystem::temp_directory_path() / "nestrr_gdbstub_bench_1m.nrr").string();
-    std::ofstream out(p, std::ios::binary);
-    nestrr::replay::record(opts, out);
-    return p;
-  }();
-  const bool live = state.range(0) == 1;
-  const std::string gdb = std::string("gdb -nx -batch ") + NESTRR_BIN;
-  double attach = 0, baseline = 0;
-  for (auto _ : state) {
-    attach += run_seconds(gdb + " -ex 'target remote | " NESTRR_BIN " gdbserver " + path +
-                          (live ? " --live" : "") + " --stdio' -ex bt");
-    baseline += run_seconds(gdb + " -ex 'info line main'");
-  }
-  const double n = static_cast<double>(state.iterations());
-  state.counters["records"] = static_cast<double>(
-      nestrr::eventlog::read_log_file(path).event_count());
-  state.counters["attach_bt_s"] = attach / n;
-  state.counters["gdb_load_only_s"] = baseline / n;
-  state.counters["beyond_gdb_load_s"] = (attach - baseline) / n;
-}
-
 BENCHMARK(BM_ReverseContinueMillionSteps)->Unit(benchmark::kSecond)->Iterations(2)->UseRealTime();
 BENCHMARK(BM_RoundTripNestrr)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->MinTime(1.0)->UseRealTime();
 BENCHMARK(BM_RoundTripQemu)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->MinTime(1.0)->UseRealTime();
 BENCHMARK(BM_GdbAttachAndBacktrace)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();
-BENCHMARK(BM_GdbAttachMillionRecords)->Arg(0)->Arg(1)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();
 
 }  // namespace
 

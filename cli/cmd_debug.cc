@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "commands.h"
+#include "log_loading.h"
+#include "nestrr/replay/host_modules.h"
 
 namespace nestrr::cli {
 namespace {
@@ -33,9 +35,13 @@ struct DebugOptions {
 };
 
 // gdb's view of the target is a cache it refreshes only at a stop; a
-// monitor command that moves the history is no stop, so these commands
-// flush it and show where they landed.
+// monitor command that moves the history is no stop, so every monitor
+// command is followed by a flush, and these commands also show where they
+// landed.
 constexpr const char* kGdbCommands = R"(
+define hookpost-monitor
+  maintenance flush register-cache
+end
 define nestrr-event
   monitor event $arg0
   maintenance flush register-cache
@@ -44,6 +50,20 @@ end
 document nestrr-event
 nestrr-event N: go to position N of the history (an event of the merged
 timeline; --live: a scheduler step), either direction, and show the frame.
+end
+define nestrr-checkpoint
+  monitor checkpoint
+end
+document nestrr-checkpoint
+nestrr-checkpoint: remember exactly where the history stands; nestrr-restart
+goes back there (as rr's checkpoint and restart).
+end
+define nestrr-restart
+  monitor restart $arg0
+  continue
+end
+document nestrr-restart
+nestrr-restart ID: go back to checkpoint ID (a stop there, so gdb refreshes).
 end
 define nestrr-when
   monitor when
@@ -84,9 +104,19 @@ int run_debug(const DebugOptions& o, bool has_event) {
   if (o.live) server += " --live";
   for (const auto& e : o.elf) server += " --elf " + sh_quote(e);
   if (has_event) server += " --event " + std::to_string(o.event);
-  // Recorded states are symbolized with the hypervisor's ELF; the live
+  // Recorded states are symbolized with the hypervisor's ELF (or, for a
+  // host recording, the program its module table names); the live
   // replay's threads are fibers of the nestrr binary itself.
-  const std::string program = o.live ? self : o.elf.empty() ? std::string() : o.elf.front();
+  std::string program = o.live ? self : o.elf.empty() ? std::string() : o.elf.front();
+  if (program.empty()) {
+    try {
+      auto header = read_log_header(o.log);
+      auto files = replay::logged_module_files(header ? &*header : nullptr);
+      if (!files.empty()) program = files.front().string();
+    } catch (const std::exception&) {
+      // The server says what is wrong with the log.
+    }
+  }
 
   std::string script_path = (std::filesystem::temp_directory_path() / "nestrr-debug-XXXXXX").string();
   char* script = script_path.data();
@@ -106,7 +136,10 @@ int run_debug(const DebugOptions& o, bool has_event) {
     }
   }
 
-  std::vector<std::string> args = {o.gdb, "-q", "-x", script, "-ex", "target remote | " + server};
+  // The server answers every packet within about a second, but a long
+  // log's `monitor event N` runs the replay that far: give gdb time.
+  std::vector<std::string> args = {o.gdb, "-q", "-x", script, "-ex", "set remotetimeout 120",
+                                   "-ex", "target remote | " + server};
   args.insert(args.end(), o.gdb_args.begin(), o.gdb_args.end());
   if (!program.empty()) args.push_back(program);
   std::vector<char*> argv;
@@ -143,8 +176,10 @@ void register_debug(CLI::App& app, Run& run) {
       "debug", "Open gdb on a log: the program, the server and nestrr's gdb commands in one step");
   sub->footer(
       "Runs: gdb -x CMDS -ex 'target remote | nestrr gdbserver LOG --stdio ...' PROGRAM\n"
-      "where PROGRAM is the first --elf (recorded states) or this nestrr binary (--live).\n"
+      "where PROGRAM is the first --elf (recorded states; without one, the program a\n"
+      "host recording's module table names) or this nestrr binary (--live).\n"
       "Defines in gdb: nestrr-event N (go to N and refresh registers and frames),\n"
+      "nestrr-checkpoint and nestrr-restart ID (as rr's checkpoint/restart),\n"
       "nestrr-when, nestrr-timeline [K]; `monitor help` lists the server's commands.\n"
       "Arguments after -- go to gdb. Exit code: gdb's.\n"
       "Examples:\n"

@@ -1,6 +1,7 @@
 // `nestrr gdbserver`: serve a log to gdb over TCP or stdio, as recorded
 // states (any log) or, with --live, as the live deterministic replay.
 #include <spdlog/spdlog.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -11,9 +12,13 @@
 #include "log_input.h"
 #include "nestrr/gdbstub/connection.h"
 #include "nestrr/gdbstub/live_target.h"
+#include "nestrr/gdbstub/loading_target.h"
+#include "nestrr/replay/host_modules.h"
 #include "nestrr/gdbstub/recorded_target.h"
 #include "nestrr/gdbstub/server.h"
 #include "nestrr/gdbstub/transport.h"
+#include "log_loading.h"
+#include "module_files.h"
 #include "stack_input.h"
 
 namespace nestrr::cli {
@@ -86,58 +91,108 @@ int serve(gdbstub::Target& target, const GdbserverOptions& o) {
   }
 }
 
-int run_recorded(const GdbserverOptions& o, bool has_event) {
-  StackInputOptions in = o.in;
-  std::unique_ptr<symbolize::Symbolizer> sym;
-  std::optional<eventlog::Log> log;
-  if (in.elf.empty() && in.debug_dirs.empty()) {
-    log = open_log(in.log);
-    if (!log) return kExitBadInput;
-  } else {
-    int code = 0;
-    auto opened = open_stack_input(in, false, code);
-    if (!opened) return code;
-    log = std::move(opened->log);
-    sym = std::move(opened->symbolizer);
+// How long the server waits for the log before it shows gdb the start of
+// the history (gdb's remotetimeout is 2 s).
+constexpr std::chrono::milliseconds kAnswerBudget{800};
+
+bool read_self(uint64_t addr, void* out, size_t len) {
+  iovec local{out, len};
+  iovec remote{reinterpret_cast<void*>(addr), len};
+  return ::process_vm_readv(::getpid(), &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
+}
+
+// The log is read, and the target built, on a thread of its own while the
+// server already answers (loading_target.h); with --event the server waits
+// for it, so that a position past the end is refused before serving.
+int serve_loading(gdbstub::LoadingTarget& target, const GdbserverOptions& o, bool has_event) {
+  if (has_event) {
+    if (!target.wait_ready()) return kExitBadInput;
+    spdlog::info("{}", target.when());
   }
-  std::unique_ptr<gdbstub::RecordedTarget> target;
+  int code = serve(target, o);
+  if (!target.error().empty() && code == kExitOk) return kExitBadInput;
+  return code;
+}
+
+int run_recorded(const GdbserverOptions& o, bool has_event) {
+  std::optional<nestrr::v1::Header> header;
   try {
-    target = std::make_unique<gdbstub::RecordedTarget>(
-        std::move(*log), std::move(sym), has_event ? std::optional<uint64_t>(o.event) : std::nullopt);
-  } catch (const std::invalid_argument& e) {
-    spdlog::error("{}: {}", in.log, e.what());
+    header = read_log_header(o.in.log);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
     return kExitBadInput;
   }
-  spdlog::info("recorded states: {}", target->when());
-  return serve(*target, o);
+  auto modules = open_modules(header ? &*header : nullptr, {o.in.elf, o.in.debug_dirs});
+  if (!modules) return kExitBadInput;
+  for (auto& name : modules->unresolved())
+    spdlog::warn("module {}: no ELF file (give --elf or --debug-dir)", name);
+  gdbstub::LoadingTarget::Setup setup;
+  setup.budget = kAnswerBudget;
+  if (header && header->address_bits() == 32) setup.arch = gdbstub::Arch::kI386;
+  setup.cpu_count = header && header->cpu_count() ? header->cpu_count() : 1;
+  if (!modules->empty()) setup.executable_offset = modules->modules().front().load_bias;
+  auto progress = std::make_shared<LoadProgress>();
+  setup.progress = [progress] { return progress->text(); };
+  std::shared_ptr<symbolize::ModuleSet> shared_modules;
+  if (!modules->empty()) shared_modules = std::make_shared<symbolize::ModuleSet>(std::move(*modules));
+  const std::string path = o.in.log;
+  const std::optional<uint64_t> start = has_event ? std::optional<uint64_t>(o.event) : std::nullopt;
+  const bool known_cpus = header && header->cpu_count();
+  gdbstub::LoadingTarget target(std::move(setup), [=](const gdbstub::LoadingTarget::Signals& signals) {
+    eventlog::Log log = read_log_gradually(path, *progress, signals.cancel);
+    progress->phase = "merging the CPUs' events";
+    std::unique_ptr<symbolize::Symbolizer> sym;
+    if (shared_modules) sym = std::make_unique<symbolize::Symbolizer>(*shared_modules);
+    std::unique_ptr<gdbstub::Target> t = std::make_unique<gdbstub::RecordedTarget>(std::move(log), std::move(sym), start);
+    progress->phase = "ready";
+    return t;
+  });
+  // Without a CPU count in the header, the threads are known only from
+  // the whole log.
+  if (!known_cpus && !has_event && !target.wait_ready()) return kExitBadInput;
+  if (!has_event) spdlog::info("recorded states: serving while the log is read");
+  return serve_loading(target, o, has_event);
 }
 
 int run_live(const GdbserverOptions& o, bool has_event) {
-  auto log = open_log(o.in.log);
-  if (!log) return kExitBadInput;
-  std::unique_ptr<gdbstub::LiveTarget> target;
+  std::optional<nestrr::v1::Header> header;
   try {
-    target = std::make_unique<gdbstub::LiveTarget>(
-        *log, has_event ? std::optional<uint64_t>(o.event) : std::nullopt);
-  } catch (const std::invalid_argument& e) {
-    spdlog::error("{}: {}", o.in.log, e.what());
+    header = read_log_header(o.in.log);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
     return kExitBadInput;
   }
-  if (has_event) {
-    // A start position is checked against the whole replay: pass first.
-    try {
-      target->first_pass();
-    } catch (const std::invalid_argument& e) {
-      spdlog::error("{}: {}", o.in.log, e.what());
-      return kExitBadInput;
-    }
-    spdlog::info("live replay: {}", target->when());
-  } else {
-    spdlog::info("live replay of {} CPUs: the first pass runs when gdb first asks for the state",
-                 target->cpu_count());
+  if (!header || !header->cpu_count()) {
+    spdlog::error("{}: no header with a CPU count: not a log that can be replayed", o.in.log);
+    return kExitBadInput;
   }
-  int code = serve(*target, o);
-  if (target->replay().divergence()) spdlog::warn("{}", target->replay().divergence()->message());
+  gdbstub::LoadingTarget::Setup setup;
+  setup.budget = kAnswerBudget;
+  setup.cpu_count = header->cpu_count();
+  uint64_t bias = replay::this_program().load_bias;
+  setup.executable_offset = bias;
+  setup.read_memory = [](uint64_t addr, size_t len) {
+    std::string out(len, '\0');
+    if (!read_self(addr, out.data(), len)) out.clear();
+    return out;
+  };
+  auto progress = std::make_shared<LoadProgress>();
+  setup.progress = [progress] { return progress->text(); };
+  const std::string path = o.in.log;
+  const std::optional<uint64_t> start = has_event ? std::optional<uint64_t>(o.event) : std::nullopt;
+  setup.auxv = gdbstub::LiveTarget::own_auxv();
+  gdbstub::LoadingTarget target(std::move(setup), [=](const gdbstub::LoadingTarget::Signals& signals) {
+    eventlog::Log log = read_log_gradually(path, *progress, signals.cancel);
+    progress->phase = "preparing the replay";
+    auto t = std::make_unique<gdbstub::LiveTarget>(log, start);
+    progress->phase = "replaying the run to find where it ends";
+    // The pass to the end stops once gdb has been shown the start.
+    t->settle(std::chrono::milliseconds::max(), &signals.shown_start);
+    progress->phase = "ready";
+    return std::unique_ptr<gdbstub::Target>(std::move(t));
+  });
+  if (!has_event) spdlog::info("live replay of {} CPUs: serving while the log is read and replayed", header->cpu_count());
+  int code = serve_loading(target, o, has_event);
   return code;
 }
 

@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "log_input.h"
+#include "module_files.h"
 #include "nestrr/symbolize/addr2line_format.h"
 #include "nestrr/symbolize/elf_index.h"
 #include "nestrr/symbolize/gnu_format.h"
@@ -87,7 +88,8 @@ void register_symbolize(CLI::App& app, Run& run) {
           mo.debug_dirs = debug_dirs;
           auto log = open_log(o->log);
           if (!log) return kExitBadInput;
-          modules = symbolize::ModuleSet::from_log(log->header ? &*log->header : nullptr, mo);
+          modules = open_modules(log->header ? &*log->header : nullptr, {o->elf, o->debug_dirs});
+          if (!modules) return kExitBadInput;
           for (auto& name : modules->unresolved())
             spdlog::warn("module {}: no ELF file (give --elf or --debug-dir)", name);
         } else if (o->elf.size() != 1) {

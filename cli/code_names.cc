@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "module_files.h"
 #include "nestrr/symbolize/addr2line_format.h"
 
 namespace nestrr::cli {
@@ -17,23 +18,15 @@ void add_code_name_options(CLI::App* sub, CodeNameOptions& o) {
 
 bool open_code_names(const eventlog::Log& log, const CodeNameOptions& o, CodeNames& out) {
   bool asked = !o.elf.empty() || !o.debug_dirs.empty();
-  symbolize::ModuleSetOptions mo;
-  for (auto& e : o.elf) mo.elf_files.emplace_back(e);
-  for (auto& d : o.debug_dirs) mo.debug_dirs.emplace_back(d);
-  if (mo.debug_dirs.empty()) mo.debug_dirs.emplace_back("/usr/lib/debug");
-  try {
-    auto modules = symbolize::ModuleSet::from_log(log.header ? &*log.header : nullptr, mo);
-    if (asked)
-      for (auto& name : modules.unresolved()) spdlog::warn("module {}: no ELF file (give --elf or --debug-dir)", name);
-    if (modules.empty()) {
-      if (asked) spdlog::warn("no ELF file for the log's modules: code addresses stay bare");
-      return true;
-    }
-    out.symbolizer = std::make_unique<symbolize::Symbolizer>(modules);
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return false;
+  auto modules = open_modules(log.header ? &*log.header : nullptr, {o.elf, o.debug_dirs, true});
+  if (!modules) return false;
+  if (asked)
+    for (auto& name : modules->unresolved()) spdlog::warn("module {}: no ELF file (give --elf or --debug-dir)", name);
+  if (modules->empty()) {
+    if (asked) spdlog::warn("no ELF file for the log's modules: code addresses stay bare");
+    return true;
   }
+  out.symbolizer = std::make_unique<symbolize::Symbolizer>(*modules);
   for (auto& err : out.symbolizer->load_errors()) spdlog::warn("{}", err);
   symbolize::Symbolizer* sym = out.symbolizer.get();
   out.namer = [sym](uint64_t address, bool return_address) {

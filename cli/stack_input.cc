@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "log_input.h"
+#include "module_files.h"
 #include "nestrr/eventlog/merge.h"
 
 namespace nestrr::cli {
@@ -15,22 +16,15 @@ std::optional<StackInput> open_stack_input(const StackInputOptions& o, bool need
   auto log = open_log(o.log);
   if (!log) return std::nullopt;
   StackInput in{std::move(*log), nullptr, std::nullopt, {}};
-  symbolize::ModuleSetOptions mo;
-  for (auto& e : o.elf) mo.elf_files.emplace_back(e);
-  for (auto& d : o.debug_dirs) mo.debug_dirs.emplace_back(d);
-  try {
-    auto modules = symbolize::ModuleSet::from_log(in.log.header ? &*in.log.header : nullptr, mo);
-    for (auto& name : modules.unresolved())
-      spdlog::warn("module {}: no ELF file (give --elf or --debug-dir)", name);
-    if (modules.empty()) {
-      spdlog::error("no ELF file for the log's modules: give --elf or --debug-dir");
-      return std::nullopt;
-    }
-    in.symbolizer = std::make_unique<symbolize::Symbolizer>(modules);
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
+  auto modules = open_modules(in.log.header ? &*in.log.header : nullptr, {o.elf, o.debug_dirs});
+  if (!modules) return std::nullopt;
+  for (auto& name : modules->unresolved())
+    spdlog::warn("module {}: no ELF file (give --elf or --debug-dir)", name);
+  if (modules->empty()) {
+    spdlog::error("no ELF file for the log's modules: give --elf or --debug-dir");
     return std::nullopt;
   }
+  in.symbolizer = std::make_unique<symbolize::Symbolizer>(*modules);
   for (auto& err : in.symbolizer->load_errors()) spdlog::warn("{}", err);
   if (!need_record) return in;
 

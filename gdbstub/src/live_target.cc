@@ -1,8 +1,12 @@
-// The live-replay target (live_target.h).
+// The live-replay target (live_target.h): threads, registers, memory,
+// breakpoint and watch bookkeeping, and how it describes where it stands.
+// Moving in the history is live_motion.cc.
 #include "nestrr/gdbstub/live_target.h"
 
+#include <asm/prctl.h>
 #include <fcntl.h>
 #include <link.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -15,7 +19,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
+#include "log_view.h"
 
 namespace nestrr::gdbstub {
 namespace {
@@ -41,6 +45,30 @@ int main_program_bias(dl_phdr_info* info, size_t, void* out) {
   return 1;
 }
 
+// What every fiber shares with the thread that runs them: its segment
+// selectors and bases.
+struct ThreadSegments {
+  uint64_t cs = 0, ss = 0, ds = 0, es = 0, fs = 0, gs = 0, fs_base = 0, gs_base = 0;
+  ThreadSegments() {
+    uint16_t v;
+    asm("mov %%cs, %0" : "=r"(v));
+    cs = v;
+    asm("mov %%ss, %0" : "=r"(v));
+    ss = v;
+    asm("mov %%ds, %0" : "=r"(v));
+    ds = v;
+    asm("mov %%es, %0" : "=r"(v));
+    es = v;
+    asm("mov %%fs, %0" : "=r"(v));
+    fs = v;
+    asm("mov %%gs, %0" : "=r"(v));
+    gs = v;
+    unsigned long base = 0;
+    if (::syscall(SYS_arch_prctl, ARCH_GET_FS, &base) == 0) fs_base = base;
+    if (::syscall(SYS_arch_prctl, ARCH_GET_GS, &base) == 0) gs_base = base;
+  }
+};
+
 }  // namespace
 
 std::optional<uint64_t> LiveTarget::executable_offset() {
@@ -50,47 +78,26 @@ std::optional<uint64_t> LiveTarget::executable_offset() {
 }
 
 LiveTarget::LiveTarget(const eventlog::Log& log, std::optional<uint64_t> start)
-    : replay_(log), start_(start) {}
-
-void LiveTarget::first_pass() {
-  if (passed_) return;
-  passed_ = true;  // the calls below (seek) must not come back here
-  auto t0 = std::chrono::steady_clock::now();
-  auto next_report = t0 + std::chrono::seconds(1);
-  while (step_forward()) {
-    if ((replay_.steps() & 0xffff) == 0 && std::chrono::steady_clock::now() >= next_report) {
-      spdlog::info("live replay, first pass: {} steps, {} records of the log checked",
-                   replay_.steps(), replay_.records_checked());
-      next_report += std::chrono::seconds(1);
-    }
+    : replay_(log), start_(start) {
+  logged_.resize(replay_.cpu_count());
+  for (const auto& stream : log.streams) {
+    if (stream.cpu >= logged_.size()) continue;
+    auto& out = logged_[stream.cpu];
+    out.reserve(stream.events.size());
+    for (const auto& e : stream.events) out.push_back({e.seq, log_view::kind_of(e)});
   }
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  spdlog::info("live replay, first pass done: {} steps, {} records checked, {:.2f} s",
-               replay_.steps(), replay_.records_checked(), secs);
-  if (start_) {
-    std::string why;
-    if (!seek(*start_, why)) throw std::invalid_argument(why);
+  if (replay::LiveReplay::can_trap_here()) {
+    traps_ = &replay::FiberTraps::get();
+    hardware_watches_ = traps_->hardware_watch_available();
+    assert_entry_ = reinterpret_cast<uint64_t>(&core_assert_fail);
+    if (!traps_->pausable(assert_entry_)) assert_entry_ = 0;
   }
-  last_why_ = Stop::Why::kStep;
 }
 
-bool LiveTarget::step_forward() {
-  if (!replay_.step()) return false;
-  uint64_t n = replay_.steps();
-  if (n > step_cpu_.size()) {
-    uint32_t cpu = *replay_.last_cpu();
-    step_cpu_.push_back(cpu);
-    step_pc_.push_back(position_pc(cpu));
-  }
-  return true;
-}
-
-void LiveTarget::go_to(uint64_t step) {
-  if (step < replay_.steps()) {
-    replay_.seek(step);  // from the nearest checkpoint before it
-    reexecutions_++;
-  }
-  while (replay_.steps() < step && step_forward()) {
+LiveTarget::~LiveTarget() {
+  if (traps_) {
+    traps_->disarm();
+    traps_->set_observer(nullptr);
   }
 }
 
@@ -122,24 +129,20 @@ uint64_t LiveTarget::position_pc(uint32_t cpu) {
   return 0;
 }
 
-bool LiveTarget::hits(uint64_t pc) const {
-  if (pc == 0) return false;
-  // pc is a return address: the call it follows is at pc - 1.
-  return std::any_of(breakpoints_.begin(), breakpoints_.end(), [&](const auto& b) {
-    return pc - 1 >= b.second.first && pc - 1 < b.second.second;
-  });
-}
-
 std::string LiveTarget::where(uint64_t pc) const {
   if (pc == 0) return "outside the core";
   return replay::HostSymbolizer::describe(symbols_.return_address(pc));
 }
 
 std::string LiveTarget::thread_description(uint32_t cpu) {
-  first_pass();
+  settle();
   replay::ParkedVcpu v = replay_.vcpu(cpu);
   std::string out = fmt::format("cpu{} {}", cpu, v.detail);
-  if (v.context) {
+  if (replay_.paused_cpu() == cpu) {
+    const replay::Symbol s = symbols_.code_address(
+        static_cast<uint64_t>(replay_.context(cpu)->uc_mcontext.gregs[REG_RIP]));
+    out += ", running in " + (s.function.empty() ? std::string("?") : s.function);
+  } else if (v.context) {
     uint64_t pc = position_pc(cpu);
     if (pc) out += ", in " + symbols_.return_address(pc).function;
   }
@@ -147,14 +150,30 @@ std::string LiveTarget::thread_description(uint32_t cpu) {
 }
 
 CpuRegisters LiveTarget::registers(uint32_t cpu) {
-  first_pass();
+  settle();
   CpuRegisters r;
   replay::ParkedVcpu v = replay_.vcpu(cpu);
+  const core_vcpu& vcpu = replay_.core_state().vcpu[cpu];
+  r.value[kVmxOperation] = vcpu.is_vmx_operation;
+  r.value[kVmxRoot] = vcpu.is_vmx_root_operation;
+  r.value[kVmxMode] = vcpu.vmx_mode;
+  r.value[kVmcs12] = vcpu.cur_vmcs12 < CORE_VMCS12_SLOTS ? vcpu.vmcs12[vcpu.cur_vmcs12].gpa
+                                                          : CORE_NO_VMCS_POINTER;
+  r.value[kInNmi] = v.in_nmi ? 1 : 0;
   if (!v.context) return r;
+  static const ThreadSegments seg;
+  r.value[kCs] = seg.cs;
+  r.value[kSs] = seg.ss;
+  r.value[kDs] = seg.ds;
+  r.value[kEs] = seg.es;
+  r.value[kFs] = seg.fs;
+  r.value[kGs] = seg.gs;
+  r.value[kFsBase] = seg.fs_base;
+  r.value[kGsBase] = seg.gs_base;
   const greg_t* g = v.context->uc_mcontext.gregs;
   auto set = [&](Reg reg, int idx) { r.value[reg] = static_cast<uint64_t>(g[idx]); };
   // What the fiber switch saves: callee-saved registers, the argument
-  // registers, RIP and RSP. RAX, R10, R11 and the flags are not kept.
+  // registers, RIP and RSP. A vCPU paused by a trap has them all.
   set(kRbx, REG_RBX);
   set(kRcx, REG_RCX);
   set(kRdx, REG_RDX);
@@ -169,206 +188,149 @@ CpuRegisters LiveTarget::registers(uint32_t cpu) {
   set(kR14, REG_R14);
   set(kR15, REG_R15);
   set(kRip, REG_RIP);
+  if (replay_.paused_cpu() == cpu) {
+    set(kRax, REG_RAX);
+    set(kR10, REG_R10);
+    set(kR11, REG_R11);
+    // The trap flag is the debugger's, not the vCPU's.
+    r.value[kEflags] = static_cast<uint64_t>(g[REG_EFL]) & ~uint64_t{0x100};
+    const uint64_t csgsfs = static_cast<uint64_t>(g[REG_CSGSFS]);
+    r.value[kCs] = csgsfs & 0xffff;
+  }
   return r;
 }
 
 std::string LiveTarget::read_memory(uint64_t addr, size_t len) {
-  first_pass();
+  settle();
   std::string out(len, '\0');
-  if (read_self(addr, out.data(), len)) return out;
-  // Partly readable: the readable prefix, page by page.
-  size_t got = 0;
-  while (got < len) {
-    uint64_t a = addr + got;
-    size_t chunk = std::min<size_t>(len - got, 4096 - (a & 4095));
-    if (!read_self(a, out.data() + got, chunk)) break;
-    got += chunk;
+  if (!read_self(addr, out.data(), len)) {
+    // Partly readable: the readable prefix, page by page.
+    size_t got = 0;
+    while (got < len) {
+      uint64_t a = addr + got;
+      size_t chunk = std::min<size_t>(len - got, 4096 - (a & 4095));
+      if (!read_self(a, out.data() + got, chunk)) break;
+      got += chunk;
+    }
+    out.resize(got);
   }
-  out.resize(got);
+  if (traps_) traps_->original_bytes(addr, out);
   return out;
 }
 
-void LiveTarget::insert_breakpoint(uint64_t addr) {
-  remove_breakpoint(addr);
-  auto range = symbols_.function_range(addr);
-  breakpoints_.push_back({addr, range ? *range : std::make_pair(addr, addr + 1)});
+bool LiveTarget::insert_breakpoint(uint64_t addr) {
+  if (!traps_ || !traps_->pausable(addr)) return false;
+  if (std::find(breakpoints_.begin(), breakpoints_.end(), addr) == breakpoints_.end()) {
+    breakpoints_.push_back(addr);
+    if (spot_.inside) counts_known_ = false;
+  }
+  return true;
 }
 
-void LiveTarget::remove_breakpoint(uint64_t addr) {
-  std::erase_if(breakpoints_, [&](const auto& b) { return b.first == addr; });
+void LiveTarget::remove_breakpoint(uint64_t addr) { std::erase(breakpoints_, addr); }
+
+namespace {
+// A watched range as debug-register pieces: 1, 2, 4 or 8 bytes, aligned.
+std::vector<replay::WatchSpec> pieces(uint64_t addr, uint64_t len, replay::WatchType type) {
+  std::vector<replay::WatchSpec> out;
+  while (len > 0 && out.size() <= 4) {
+    uint64_t size = 8;
+    while (size > 1 && (addr % size || size > len)) size /= 2;
+    out.push_back({addr, size, type});
+    addr += size;
+    len -= size;
+  }
+  return out;
+}
+replay::WatchType watch_type(WatchKind k) {
+  return k == WatchKind::kWrite ? replay::WatchType::kWrite
+         : k == WatchKind::kRead ? replay::WatchType::kRead
+                                 : replay::WatchType::kAccess;
+}
+}  // namespace
+
+void LiveTarget::apply_watches() {
+  hw_watches_.clear();
+  for (const Watch& w : watches_)
+    for (const auto& p : pieces(w.addr, w.len, watch_type(w.kind))) hw_watches_.push_back(p);
 }
 
 bool LiveTarget::insert_watchpoint(WatchKind kind, uint64_t addr, uint64_t len) {
-  // Without checkpoints (sanitizer builds) going back rebuilds the
-  // machine elsewhere: an address would not name the same object.
-  if (kind != WatchKind::kWrite || len > 4096 || !replay::LiveReplay::can_checkpoint_here()) return false;
+  if (len == 0 || len > 4096) return false;
+  if (hardware_watches_) {
+    std::vector<Watch> next = watches_;
+    std::erase_if(next, [&](const Watch& w) { return w.kind == kind && w.addr == addr && w.len == len; });
+    next.push_back({kind, addr, len});
+    size_t n = 0;
+    for (const Watch& w : next) n += pieces(w.addr, w.len, watch_type(w.kind)).size();
+    if (n > 4) return false;  // four debug registers
+    // Check now that the kernel gives them (set back at the next run).
+    std::vector<replay::WatchSpec> specs;
+    for (const Watch& w : next)
+      for (const auto& p : pieces(w.addr, w.len, watch_type(w.kind))) specs.push_back(p);
+    if (!traps_->set_watches(specs)) return false;
+    watches_ = std::move(next);
+    apply_watches();
+    if (spot_.inside) counts_known_ = false;
+    return true;
+  }
+  // Without debug registers: writes only, by comparing values after every
+  // step (the machine stays at its addresses however the replay goes back).
+  if (kind != WatchKind::kWrite) return false;
   remove_watchpoint(kind, addr, len);
-  watches_.push_back({addr, len});
+  watches_.push_back({kind, addr, len});
   return true;
 }
 
 bool LiveTarget::remove_watchpoint(WatchKind kind, uint64_t addr, uint64_t len) {
-  if (kind != WatchKind::kWrite) return false;
-  std::erase_if(watches_, [&](const Watch& w) { return w.addr == addr && w.len == len; });
+  if (!hardware_watches_ && kind != WatchKind::kWrite) return false;
+  std::erase_if(watches_, [&](const Watch& w) { return w.kind == kind && w.addr == addr && w.len == len; });
+  apply_watches();
   return true;
 }
 
-std::vector<std::string> LiveTarget::watched_now() {
-  std::vector<std::string> out;
-  out.reserve(watches_.size());
-  for (const Watch& w : watches_) {
-    std::string bytes(w.len, '\0');
-    // The core's own memory is read directly (it stays mapped); anything
-    // else through the kernel, so that an unmapped address is no crash.
-    if (replay_.owns(w.addr, w.len))
-      std::memcpy(bytes.data(), reinterpret_cast<const void*>(w.addr), w.len);
-    else if (!read_self(w.addr, bytes.data(), w.len))
-      bytes.clear();
-    out.push_back(std::move(bytes));
-  }
-  return out;
+uint64_t LiveTarget::position() {
+  settle();
+  return spot_.step;
 }
 
-bool LiveTarget::reverse_to_watch_change(uint64_t floor, const ResumeRequest& req) {
-  // Stretches of one checkpoint interval, latest first: re-run each from
-  // its start, remembering the last step that changed a watched value.
-  constexpr uint64_t kStretch = 32768;
-  uint64_t hi = replay_.steps();
-  while (hi > floor) {
-    const uint64_t lo = hi - floor > kStretch ? hi - kStretch : floor;
-    go_to(lo);
-    std::vector<std::string> before = watched_now();
-    uint64_t changed_at = 0, changed_addr = 0;
-    while (replay_.steps() < hi && step_forward()) {
-      std::vector<std::string> now = watched_now();
-      for (size_t w = 0; w < now.size(); ++w)
-        if (now[w] != before[w]) {
-          changed_at = replay_.steps();
-          changed_addr = watches_[w].addr;
-        }
-      before = std::move(now);
-    }
-    if (changed_at) {
-      go_to(changed_at - 1);
-      last_why_ = Stop::Why::kWatchpoint;
-      watch_hit_ = changed_addr;
-      stop_cpu_ = step_cpu_[changed_at - 1];  // the writer, about to run
-      return true;
-    }
-    if (req.interrupted && req.interrupted()) break;
-    hi = lo;
-  }
-  return false;
-}
-
-Stop LiveTarget::resume(const ResumeRequest& req) {
-  first_pass();
-  stop_cpu_.reset();
-  const uint64_t here = replay_.steps();
-  if (req.direction == Direction::kBackward) {
-    // Every step's vCPU and park behind us is known: the target of a step
-    // or a breakpoint is found without running. Watched values are not
-    // kept per step: the stretch after the latest breakpoint is re-run.
-    uint64_t target = 0;
-    for (uint64_t i = here; i-- > 1;) {
-      bool stop = req.mode == ResumeMode::kStep ? (!req.cpu || step_cpu_[i - 1] == *req.cpu)
-                                                : hits(step_pc_[i - 1]);
-      if (stop) {
-        target = i;
-        break;
-      }
-    }
-    if (req.mode == ResumeMode::kContinue && !watches_.empty()) {
-      if (reverse_to_watch_change(target, req)) return current_stop();
-      if (req.interrupted && req.interrupted()) {
-        go_to(here);
-        last_why_ = Stop::Why::kInterrupted;
-        return current_stop();
-      }
-    }
-    if (target) {
-      go_to(target);
-      last_why_ = req.mode == ResumeMode::kStep ? Stop::Why::kStep : Stop::Why::kBreakpoint;
-      return current_stop();
-    }
-    if (req.mode == ResumeMode::kContinue) go_to(0);
-    last_why_ = Stop::Why::kHistoryBegin;
-    return current_stop();
-  }
-  uint64_t polled = 0;
-  std::vector<std::string> watched = watched_now();
-  for (;;) {
-    if (!step_forward()) {
-      last_why_ = Stop::Why::kHistoryEnd;
-      return current_stop();
-    }
-    const uint64_t i = replay_.steps() - 1;
-    if (!watches_.empty() && req.mode == ResumeMode::kContinue) {
-      std::vector<std::string> now = watched_now();
-      for (size_t w = 0; w < now.size(); ++w)
-        if (now[w] != watched[w]) {
-          last_why_ = Stop::Why::kWatchpoint;
-          watch_hit_ = watches_[w].addr;
-          return current_stop();
-        }
-    }
-    if (req.mode == ResumeMode::kStep) {
-      if (!req.cpu || step_cpu_[i] == *req.cpu) {
-        last_why_ = Stop::Why::kStep;
-        return current_stop();
-      }
-    } else if (hits(step_pc_[i])) {
-      last_why_ = Stop::Why::kBreakpoint;
-      return current_stop();
-    }
-    if (req.interrupted && ++polled % 1024 == 0 && req.interrupted()) {
-      last_why_ = Stop::Why::kInterrupted;
-      return current_stop();
-    }
-  }
-}
-
-Stop LiveTarget::current_stop() {
-  first_pass();
-  Stop s;
-  s.why = last_why_;
-  const uint64_t n = replay_.steps();
-  s.cpu = stop_cpu_ ? *stop_cpu_ : n ? step_cpu_[n - 1] : 0;
-  if (s.why == Stop::Why::kWatchpoint) s.watch_addr = watch_hit_;
-  return s;
-}
-
-bool LiveTarget::seek(uint64_t position, std::string& why) {
-  first_pass();
-  if (position > step_cpu_.size()) {
-    why = fmt::format("the replay has {} steps (positions 0 to {})", step_cpu_.size(),
-                      step_cpu_.size());
-    return false;
-  }
-  go_to(position);
-  stop_cpu_.reset();
-  last_why_ = Stop::Why::kStep;
-  return true;
+uint64_t LiveTarget::history_length() {
+  settle();
+  return step_cpu_.size() + 1;
 }
 
 std::string LiveTarget::describe(uint64_t position) {
-  first_pass();
+  settle();
   if (position == 0) return "step 0: before any vCPU ran";
   if (position > step_cpu_.size()) return fmt::format("step {}: past the end", position);
   return fmt::format("step {}: cpu{} parked at {}", position, step_cpu_[position - 1],
                      where(step_pc_[position - 1]));
 }
 
+std::string LiveTarget::spot_text() const {
+  if (!spot_.inside) return {};
+  const Anchor& a = *spot_.inside;
+  std::string what = a.kind == Anchor::Kind::kCode
+                         ? fmt::format("run {} of {}", a.count,
+                                       replay::HostSymbolizer::describe(symbols_.code_address(a.addr)))
+                         : fmt::format("after access {} to {:#x}", a.count, a.watch.addr);
+  if (a.then_steps) what += fmt::format(", then {} instructions", a.then_steps);
+  auto cpu = replay_.paused_cpu();
+  return fmt::format("; inside step {} (cpu{}: {})", spot_.step + 1, cpu ? *cpu : 0, what);
+}
+
 std::string LiveTarget::when() {
-  first_pass();
+  settle();
   std::string out = fmt::format("step {} of {}; {} records of the log re-executed and checked",
-                                replay_.steps(), step_cpu_.size(), replay_.records_checked());
+                                spot_.step, step_cpu_.size(), replay_.records_checked());
+  out += spot_text();
+  if (!end_known_) out += "; the replay's end is not reached yet (continue finds it)";
   if (replay_.divergence()) out += "; the replay diverged: " + replay_.divergence()->message();
   return out;
 }
 
 std::string LiveTarget::cpu_report(uint32_t cpu) {
-  first_pass();
+  settle();
   replay::ParkedVcpu v = replay_.vcpu(cpu);
   std::string out = fmt::format("cpu{}: {}\n  progress {} (yield points passed), {} of its records replayed",
                                 cpu, v.detail, v.progress, v.records_checked);
@@ -376,7 +338,57 @@ std::string LiveTarget::cpu_report(uint32_t cpu) {
   return out;
 }
 
-std::optional<std::string> LiveTarget::auxv() {
+std::optional<uint64_t> LiveTarget::find_event(EventKind kind, std::optional<uint32_t> cpu, Direction dir,
+                                               std::string& what) {
+  settle();
+  static const char* const names[] = {"VM exit", "VM entry", "NMI", "NMI sent", "EPT flush",
+                                      "VMX mode change", "VMCS12 load or clear", "quiesce",
+                                      "assertion failure"};
+  const char* name = names[static_cast<int>(kind)];
+  const bool fwd = dir == Direction::kForward;
+  std::optional<uint64_t> best;
+  for (uint32_t c = 0; c < cpu_count(); ++c) {
+    if (cpu && c != *cpu) continue;
+    auto kind_at = [&](uint64_t index) -> std::optional<EventKind> {
+      const uint64_t seq = replay_.record_seq(c, index);
+      const auto& v = logged_[c];
+      auto it = std::lower_bound(v.begin(), v.end(), seq, [](const LoggedEvent& e, uint64_t s) { return e.seq < s; });
+      return it != v.end() && it->seq == seq ? it->kind : std::nullopt;
+    };
+    // The record: the CPU's next one of that kind from here, or its last before.
+    const uint64_t next = replay_.records_checked(c), count = replay_.record_count(c);
+    std::optional<uint64_t> record;
+    if (fwd) {
+      for (uint64_t r = next; r < count && !record; ++r)
+        if (kind_at(r) == kind) record = r;
+    } else {
+      for (uint64_t r = next; r-- > 0 && !record;)
+        if (kind_at(r) == kind) record = r;
+    }
+    if (!record) continue;
+    // The step that checked it: the first of the CPU's steps after which
+    // more records than that were checked (the one we are inside of, too).
+    std::optional<uint64_t> step;
+    const uint64_t lo = fwd ? spot_.step + 1 : 1;
+    const uint64_t hi = fwd ? step_cpu_.size() : std::min<uint64_t>(step_cpu_.size(), spot_.step + 1);
+    for (uint64_t s = lo; s <= hi && !step; ++s)
+      if (step_cpu_[s - 1] == c && step_records_[s - 1] > *record) step = s;
+    if (!fwd && !step && spot_.inside && replay_.paused_cpu() == c) step = spot_.step + 1;
+    // Forward: just after the step that logs it; backward: just before.
+    if (step && !fwd) *step -= 1;
+    if (!best || (fwd ? *step < *best : *step > *best)) {
+      best = step;
+      what = fmt::format("cpu{} {} (record seq {}): {} step {}", c, name, replay_.record_seq(c, *record),
+                         "logged by", fwd ? *step : *step + 1);
+    }
+  }
+  if (!best && what.empty())
+    what = fmt::format("no {} {}{} in the log", fwd ? "later" : "earlier", name,
+                       cpu ? fmt::format(" on cpu{}", *cpu) : std::string());
+  return best;
+}
+
+std::optional<std::string> LiveTarget::own_auxv() {
   int fd = ::open("/proc/self/auxv", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   std::string out;

@@ -1,6 +1,8 @@
 // Packet dispatch and the handlers of the gdbserver (server.h).
 #include "nestrr/gdbstub/server.h"
 
+#include <spdlog/spdlog.h>
+
 #include "nestrr/gdbstub/monitor.h"
 #include "nestrr/gdbstub/packet.h"
 #include "nestrr/gdbstub/target_description.h"
@@ -29,6 +31,13 @@ constexpr PacketKind kPackets[] = {
     {"qAttached", false, &GdbServer::on_attached},
     {"qRcmd,", false, &GdbServer::on_monitor},
     {"qOffsets", true, &GdbServer::on_offsets},
+    {"qHostInfo", true, &GdbServer::on_host_info},
+    {"qProcessInfo", true, &GdbServer::on_process_info},
+    {"QThreadSuffixSupported", true, &GdbServer::on_thread_suffix},
+    {"qWatchpointSupportInfo", false, &GdbServer::on_watchpoint_info},
+    {"qThreadStopInfo", false, &GdbServer::on_thread_stop_info},
+    {"QListThreadsInStopReply", true, &GdbServer::on_list_threads_in_stop_reply},
+    {"QEnableErrorStrings", true, &GdbServer::on_enable_error_strings},
     {"qSymbol:", false, &GdbServer::on_symbol},
     {"vCont?", true, &GdbServer::on_vcont_query},
     {"vCont;", false, &GdbServer::on_vcont},
@@ -77,6 +86,33 @@ std::string xfer_slice(const std::string& object, uint64_t offset, uint64_t leng
 std::string GdbServer::handle(std::string_view packet, bool& no_reply) {
   no_reply_ = false;
   std::string reply;
+  // lldb's thread suffix: this packet's thread, for this packet only.
+  std::optional<uint32_t> saved_g = g_cpu_;
+  bool suffixed = false;
+  if (thread_suffix_) {
+    size_t at = packet.find(";thread:");
+    if (at != std::string_view::npos) {
+      std::string_view t = packet.substr(at + 8);
+      if (!t.empty() && t.back() == ';') t.remove_suffix(1);
+      std::optional<uint32_t> cpu;
+      bool all;
+      if (!parse_thread(t, cpu, all)) {
+        no_reply = false;
+        return std::string(kError);
+      }
+      g_cpu_ = cpu;
+      suffixed = true;
+      packet = packet.substr(0, at);
+    }
+  }
+  struct Restore {
+    bool on;
+    std::optional<uint32_t>& g;
+    std::optional<uint32_t> v;
+    ~Restore() {
+      if (on) g = v;
+    }
+  } restore{suffixed, g_cpu_, saved_g};
   for (const PacketKind& k : kPackets) {
     if (k.exact ? packet == k.prefix : packet.starts_with(k.prefix)) {
       reply = (this->*k.handler)(packet.substr(k.prefix.size()));
@@ -126,6 +162,10 @@ std::string GdbServer::stop_reply(const Stop& stop) {
   last_stop_cpu_ = stop.cpu;
   g_cpu_.reset();
   c_cpu_.reset();
+  return format_stop(stop);
+}
+
+std::string GdbServer::format_stop(const Stop& stop) {
   // gdb reads the ends of history from replaylog (and then ignores the
   // signal); lldb does not know that key, and to it a step whose pc does
   // not move is a step to retry, forever. So an end of history is reported
@@ -138,8 +178,28 @@ std::string GdbServer::stop_reply(const Stop& stop) {
   if (stop.why == Stop::Why::kHistoryBegin) history = "begin";
   if (stop.why == Stop::Why::kHistoryEnd) history = "end";
   if (stop.why == Stop::Why::kInterrupted || !history.empty()) signal = "T02";
+  // The logged run's assertion failure: its abort (SIGABRT); a jump is
+  // no signal at all.
+  if (stop.assertion) signal = "T06";
+  if (stop.jumped) signal = "T00";
   std::string r = signal + ("thread:" + hex_u64(stop.cpu + 1) + ";");
-  if (stop.why == Stop::Why::kWatchpoint) r += "watch:" + hex_u64(stop.watch_addr) + ";";
+  if (threads_in_stop_) {
+    r += "threads:";
+    for (uint32_t cpu = 0; cpu < target_.cpu_count(); ++cpu) r += (cpu ? "," : "") + hex_u64(cpu + 1);
+    r += ";";
+  }
+  if (stop.why == Stop::Why::kWatchpoint) {
+    const char* key = stop.watch_kind == WatchKind::kRead     ? "rwatch:"
+                      : stop.watch_kind == WatchKind::kAccess ? "awatch:"
+                                                              : "watch:";
+    r += key + hex_u64(stop.watch_addr) + ";";
+  }
+  // swbreak tells gdb the pc is at the breakpoint itself (it then names
+  // the breakpoint it hit); only when gdb said it understands it.
+  if (stop.why == Stop::Why::kBreakpoint && stop.at_breakpoint && swbreak_) r += "swbreak:;";
+  // lldb takes a bare trap for a crash (its batch mode stops there); a
+  // step's end or a jump's arrival is a trace stop to it. gdb ignores the key.
+  if (lldb_ && stop.why == Stop::Why::kStep && !stop.assertion) r += "reason:trace;";
   if (!history.empty()) {
     r += "replaylog:" + std::string(history) + ";description:" +
          to_hex(history == "end" ? "end of the replayed history" : "start of the replayed history") + ";";
@@ -148,6 +208,33 @@ std::string GdbServer::stop_reply(const Stop& stop) {
 }
 
 std::string GdbServer::resume(Direction dir, ResumeMode mode, std::optional<uint32_t> cpu) {
+  if (monitor_.go_to) {
+    // `monitor goto N` (or next/prev): this resume goes there and stops.
+    const uint64_t n = *monitor_.go_to;
+    monitor_.go_to.reset();
+    std::string why;
+    if (target_.seek(n, why)) {
+      Stop s = target_.current_stop();
+      s.why = Stop::Why::kStep;
+      s.jumped = true;
+      return stop_reply(s);
+    }
+    spdlog::warn("monitor goto {}: {}", n, why);
+  }
+  if (monitor_.restart) {
+    const uint64_t id = *monitor_.restart;
+    monitor_.restart.reset();
+    std::string why;
+    if (target_.restore_place(id, why)) {
+      Stop s = target_.current_stop();
+      s.why = Stop::Why::kStep;
+      s.jumped = true;
+      return stop_reply(s);
+    }
+    spdlog::warn("monitor restart {}: {}", id, why);
+  }
+  if (monitor_.direction == Direction::kBackward)
+    dir = dir == Direction::kForward ? Direction::kBackward : Direction::kForward;
   ResumeRequest req;
   req.direction = dir;
   req.mode = mode;
@@ -160,9 +247,11 @@ std::string GdbServer::resume(Direction dir, ResumeMode mode, std::optional<uint
 
 // ---- handlers ----
 
-std::string GdbServer::on_query_supported(std::string_view) {
+std::string GdbServer::on_query_supported(std::string_view args) {
+  swbreak_ = args.find("swbreak+") != std::string_view::npos;
   std::string r = "PacketSize=" + hex_u64(kMaxPacketBytes) +
                   ";QStartNoAckMode+;qXfer:features:read+;ReverseStep+;ReverseContinue+;vContSupported+";
+  if (swbreak_) r += ";swbreak+";
   if (target_.auxv()) r += ";qXfer:auxv:read+";
   return r;
 }
@@ -185,6 +274,9 @@ CpuRegisters GdbServer::registers_for_gdb(uint32_t cpu) {
 }
 
 std::string GdbServer::on_read_registers(std::string_view) {
+  // lldb reads a `g` reply's `xx` (unavailable) as bytes 0xcc, all its
+  // registers with them; refused, it reads them one by one with `p`.
+  if (lldb_) return "E15";
   return encode_registers(target_.arch(), registers_for_gdb(selected(false)));
 }
 
@@ -193,6 +285,8 @@ std::string GdbServer::on_read_register(std::string_view args) {
   if (!n || *n > 0xffff) return std::string(kError);
   std::string r = encode_register(target_.arch(), registers_for_gdb(selected(false)),
                                   static_cast<uint32_t>(*n));
+  // gdb reads `xx` as unavailable; lldb as a value, so it gets an error.
+  if (lldb_ && !r.empty() && r[0] == 'x') return "E15";
   return r.empty() ? std::string(kError) : r;
 }
 
@@ -343,10 +437,8 @@ std::optional<WatchKind> watch_kind(char type) {
 std::string GdbServer::on_insert_point(std::string_view args) {
   auto p = parse_point(args);
   if (!p) return std::string(kError);
-  if (p->type == '0' || p->type == '1') {
-    target_.insert_breakpoint(p->addr);
-    return "OK";
-  }
+  if (p->type == '0' || p->type == '1')
+    return target_.insert_breakpoint(p->addr) ? "OK" : std::string(kError);
   auto kind = watch_kind(p->type);
   if (!kind) return {};
   if (p->kind == 0) return std::string(kError);
@@ -383,7 +475,10 @@ std::string GdbServer::on_kill(std::string_view) {
 std::string GdbServer::on_monitor(std::string_view args) {
   auto line = from_hex(args);
   if (!line) return std::string(kError);
-  return to_hex(run_monitor(target_, *line));
+  std::string text = run_monitor(target_, monitor_, *line);
+  // lldb prints a monitor reply as it came (`process plugin packet
+  // monitor CMD`): plain text reads better there than gdb's hex.
+  return lldb_ ? text : to_hex(text);
 }
 
 std::string GdbServer::on_offsets(std::string_view) {
@@ -394,5 +489,52 @@ std::string GdbServer::on_offsets(std::string_view) {
 }
 
 std::string GdbServer::on_symbol(std::string_view) { return "OK"; }
+
+// ---- lldb ----
+
+namespace {
+std::string triple(Arch arch) {
+  return to_hex(arch == Arch::kX86_64 ? "x86_64-pc-linux-gnu" : "i386-pc-linux-gnu");
+}
+}  // namespace
+
+std::string GdbServer::on_host_info(std::string_view) {
+  lldb_ = true;
+  const bool wide = target_.arch() == Arch::kX86_64;
+  // x86 debug registers report a data access after the instruction.
+  return "triple:" + triple(target_.arch()) + ";ptrsize:" + (wide ? "8" : "4") +
+         ";endian:little;ostype:linux;vendor:pc;watchpoint_exceptions_received:after;";
+}
+
+std::string GdbServer::on_process_info(std::string_view) {
+  lldb_ = true;
+  return "pid:1;parent-pid:1;triple:" + triple(target_.arch()) + ";ostype:linux;endian:little;ptrsize:" +
+         (target_.arch() == Arch::kX86_64 ? "8" : "4") + ";";
+}
+
+std::string GdbServer::on_thread_suffix(std::string_view) {
+  lldb_ = true;
+  thread_suffix_ = true;
+  return "OK";
+}
+
+std::string GdbServer::on_watchpoint_info(std::string_view) { return "num:4;"; }
+
+// qThreadStopInfoN: why thread N stopped; only the stopping thread has a
+// reason, the others were merely stopped with it.
+std::string GdbServer::on_thread_stop_info(std::string_view args) {
+  std::optional<uint32_t> cpu;
+  bool all;
+  if (!parse_thread(args, cpu, all) || !cpu) return std::string(kError);
+  if (*cpu == last_stop_cpu_) return format_stop(target_.current_stop());
+  return "T00thread:" + hex_u64(*cpu + 1) + ";";
+}
+
+std::string GdbServer::on_list_threads_in_stop_reply(std::string_view) {
+  threads_in_stop_ = true;
+  return "OK";
+}
+
+std::string GdbServer::on_enable_error_strings(std::string_view) { return "OK"; }
 
 }  // namespace nestrr::gdbstub

@@ -95,6 +95,10 @@ class ExpectedLog final : public ExpectedSource {
   const ResumePoint* resume() const override { return resume_ ? &*resume_ : nullptr; }
   const ExpectedRecord* at(uint32_t cpu, uint64_t index) override;
   uint64_t seq_at(uint32_t cpu, uint64_t index) override;
+  // What a debugger shows of the log: how many records a CPU has, and the
+  // seq of each.
+  uint64_t record_count(uint32_t cpu) const { return cpus_[cpu].records.size(); }
+  uint64_t record_seq(uint32_t cpu, uint64_t index) const { return cpus_[cpu].records[index].seq; }
 
  private:
   struct Cpu {

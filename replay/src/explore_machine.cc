@@ -9,6 +9,8 @@
 // taken again, and minimized.
 #include "explore_machine.h"
 
+#include "nestrr/replay/host_modules.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -219,6 +221,14 @@ ExploredRun ExploreMachine::run(Strategy& strategy) {
   lc.clock_ctx = this;
   lc.description = description_.c_str();
   lc.scenario = header_.get();
+  // The core runs inside this program (see recorder.cc).
+  static const nestrr_module module = [] {
+    const HostModule& self = this_program();
+    return nestrr_module{self.path.c_str(), reinterpret_cast<const unsigned char*>(self.build_id.data()),
+                         static_cast<uint32_t>(self.build_id.size()), self.load_bias};
+  }();
+  lc.modules = &module;
+  lc.module_count = 1;
   init_logger(&lg_, &lg_mem_, lc, "explore");
   if (!core_init(&core_, &cfg_, &plat_)) throw std::invalid_argument("core_init refused the scenario");
 

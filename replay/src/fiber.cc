@@ -1,6 +1,8 @@
 // Fibers for replay and exploration, on Boost.Context's fcontext.
 #include "fiber.h"
 
+#include "nestrr/replay/fiber_traps.h"
+
 #include <boost/context/detail/fcontext.hpp>
 
 #include <cstdio>
@@ -54,7 +56,11 @@ uint64_t word(const void* ctx, size_t off) {
 }  // namespace
 
 Fiber::Fiber(Entry entry, void* arg, size_t stack_bytes)
-    : entry_(entry), arg_(arg), stack_bytes_(stack_bytes), stack_(new uint8_t[stack_bytes]) {}
+    : entry_(entry), arg_(arg), stack_bytes_(stack_bytes), owned_stack_(new uint8_t[stack_bytes]),
+      stack_(owned_stack_.get()) {}
+
+Fiber::Fiber(Entry entry, void* arg, size_t stack_bytes, uint8_t* stack)
+    : entry_(entry), arg_(arg), stack_bytes_(stack_bytes), stack_(stack) {}
 
 void Fiber::trampoline(Transfer t) {
   AsanSwitch{}.finish(&caller_stack_.bottom, &caller_stack_.size);
@@ -68,15 +74,35 @@ void Fiber::trampoline(Transfer t) {
 void Fiber::resume() {
   if (!started_) {
     started_ = true;
-    self_ = bctx::make_fcontext(stack_.get() + stack_bytes_, stack_bytes_,
+    self_ = bctx::make_fcontext(stack_ + stack_bytes_, stack_bytes_,
                                 reinterpret_cast<void (*)(bctx::transfer_t)>(&trampoline));
   }
+  FiberTraps* traps = FiberTraps::active();
+  if (traps) {
+    traps->entering(this, stack(), paused_);
+    // Tracing a parked fiber starts here: the switch is traced through
+    // until the fiber's own code runs. A paused fiber's handler sets the
+    // flag itself when it returns.
+    if (traps->trace_on_entry() && !paused_)
+      asm volatile("sub $128, %%rsp\n\tpushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\tadd $128, %%rsp" ::
+                       : "memory", "cc");
+  }
   AsanSwitch sw;
-  sw.start(stack_.get(), stack_bytes_);
+  sw.start(stack_, stack_bytes_);
   bctx::transfer_t t = bctx::jump_fcontext(self_, this);
   sw.finish();
+  if (traps) traps->left();
   self_ = t.fctx;
-  note_parked();
+  if (!paused_) note_parked();
+}
+
+void Fiber::pause_in_trap(ucontext_t* uc) {
+  paused_ = true;
+  view_ = *uc;
+  view_.uc_mcontext.fpregs = nullptr;  // points into the signal frame
+  bctx::transfer_t t = bctx::jump_fcontext(caller_, this);
+  caller_ = t.fctx;
+  paused_ = false;
 }
 
 void Fiber::suspend() {
@@ -114,24 +140,25 @@ FiberImage Fiber::snapshot() const {
   img.view = view_;
   if (started_) {
     const uint8_t* sp = static_cast<const uint8_t*>(self_);
-    img.stack.assign(reinterpret_cast<const char*>(sp), stack_.get() + stack_bytes_ - sp);
+    img.stack.assign(reinterpret_cast<const char*>(sp), stack_ + stack_bytes_ - sp);
   }
   return img;
 }
 
 void Fiber::restore(const FiberImage& img) {
+  paused_ = false;  // a pause inside a trap handler is given up with its stack
   started_ = img.started;
   self_ = img.self;
   view_ = img.view;
   if (started_) {
-    uint8_t* top = stack_.get() + stack_bytes_;
+    uint8_t* top = stack_ + stack_bytes_;
     std::memcpy(top - img.stack.size(), img.stack.data(), img.stack.size());
   }
 }
 
 StackBounds Fiber::stack() const {
   StackBounds b;
-  b.lo = reinterpret_cast<uintptr_t>(stack_.get());
+  b.lo = reinterpret_cast<uintptr_t>(stack_);
   b.hi = b.lo + stack_bytes_;
   return b;
 }

@@ -13,7 +13,14 @@ HostMemory::HostMemory(const core_config& cfg) : size_(core_phys_size(&cfg)) {
   bytes_ = static_cast<uint8_t*>(p);
 }
 
-HostMemory::~HostMemory() { munmap(bytes_, size_); }
+HostMemory::HostMemory(const core_config& cfg, void* at)
+    : size_(core_phys_size(&cfg)), bytes_(static_cast<uint8_t*>(at)), owned_(false) {
+  reset();
+}
+
+HostMemory::~HostMemory() {
+  if (owned_) munmap(bytes_, size_);
+}
 
 void HostMemory::reset() {
   // Private anonymous pages read as zero after MADV_DONTNEED.

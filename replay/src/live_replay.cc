@@ -2,8 +2,11 @@
 #include "nestrr/replay/live_replay.h"
 
 #include <map>
+#include <new>
 
 #include "expected_log.h"
+#include "fixed_arena.h"
+#include "nestrr/replay/fiber_traps.h"
 #include "nestrr/replay/point_names.h"
 #include "replay_machine.h"
 
@@ -17,11 +20,17 @@ constexpr uint64_t kCheckpointInterval = 32 * 1024;
 constexpr size_t kCheckpointBudget = size_t{1} << 30;
 }  // namespace
 
+// The machine lives in the replay's fixed arena: only destroyed there.
+struct InPlace {
+  void operator()(ReplayMachine* m) const { m->~ReplayMachine(); }
+};
+
 struct LiveReplay::Impl {
   explicit Impl(const eventlog::Log& log) : exp(log) {}
   ExpectedLog exp;
   ReplayOptions options;
-  std::unique_ptr<ReplayMachine> machine;
+  std::unique_ptr<FixedArena> arena;
+  std::unique_ptr<ReplayMachine, InPlace> machine;
   bool over = false;
   std::map<uint64_t, std::unique_ptr<ReplayCheckpoint>> checkpoints;  // by step
   uint64_t interval = kCheckpointInterval;
@@ -47,6 +56,9 @@ struct LiveReplay::Impl {
 };
 
 LiveReplay::LiveReplay(const eventlog::Log& log) : impl_(std::make_unique<Impl>(log)) {
+  const core_config cfg = to_core_config(impl_->exp.scenario());
+  impl_->arena = std::make_unique<FixedArena>(sizeof(ReplayMachine) + core_phys_size(&cfg) +
+                                              size_t{CORE_MAX_CPUS} * 1024 * 1024 + (size_t{16} << 20));
   impl_->options.symbolize = false;
   impl_->options.trace = false;  // the debugger does not need the trace
   restart();
@@ -60,8 +72,11 @@ void LiveReplay::restart() {
   if (impl_->machine && impl_->checkpoints.count(0)) {
     impl_->machine->restore(*impl_->checkpoints.at(0));
   } else {
-    impl_->machine.reset();  // its fibers' stacks go with it
-    impl_->machine = std::make_unique<ReplayMachine>(impl_->exp, impl_->options);
+    // Rebuilt in the same place: the same addresses as before.
+    impl_->machine.reset();
+    impl_->arena->reset();
+    void* at = impl_->arena->take(sizeof(ReplayMachine), alignof(ReplayMachine));
+    impl_->machine.reset(new (at) ReplayMachine(impl_->exp, impl_->options, impl_->arena.get()));
     impl_->machine->start();
     impl_->keep(0);
   }
@@ -71,27 +86,48 @@ void LiveReplay::restart() {
 
 bool LiveReplay::step() {
   if (impl_->over) return false;
+  const bool resuming = impl_->machine->paused_cpu() >= 0;
+  if (!resuming)
+    if (FiberTraps* t = FiberTraps::active()) t->new_step();
   if (!impl_->machine->step()) {
     impl_->over = true;
     return false;
   }
+  if (impl_->machine->paused_cpu() >= 0) return true;
   steps_++;
   impl_->keep(steps_);
   return true;
 }
 
+bool LiveReplay::paused() const { return impl_->machine->paused_cpu() >= 0; }
+
+std::optional<uint32_t> LiveReplay::paused_cpu() const {
+  int c = impl_->machine->paused_cpu();
+  if (c < 0) return std::nullopt;
+  return static_cast<uint32_t>(c);
+}
+
+std::optional<uint32_t> LiveReplay::next_cpu() const {
+  if (impl_->over) return std::nullopt;
+  int c = impl_->machine->next_pick();
+  if (c < 0) return std::nullopt;
+  return static_cast<uint32_t>(c);
+}
+
+bool LiveReplay::can_trap_here() { return FiberTraps::supported(); }
+
 uint64_t LiveReplay::seek(uint64_t step) {
-  if (step != steps_) {
+  if (step != steps_ || paused()) {
     auto it = impl_->checkpoints.upper_bound(step);
     if (it != impl_->checkpoints.begin()) {
       --it;
       // From the checkpoint when going back, or when it is nearer ahead.
-      if (step < steps_ || it->first > steps_) {
+      if (step < steps_ || it->first > steps_ || paused()) {
         impl_->machine->restore(*it->second);
         impl_->over = false;
         steps_ = it->first;
       }
-    } else if (step < steps_) {
+    } else if (step < steps_ || paused()) {
       restart();
     }
   }
@@ -112,6 +148,18 @@ std::optional<uint32_t> LiveReplay::last_cpu() const {
 }
 
 uint64_t LiveReplay::records_checked() const { return impl_->machine->records_checked(); }
+
+std::optional<uint32_t> LiveReplay::failed_cpu() const {
+  const auto& f = impl_->machine->failure();
+  if (!f) return std::nullopt;
+  return f->cpu;
+}
+
+uint64_t LiveReplay::records_checked(uint32_t cpu) const { return impl_->machine->next_record(cpu); }
+
+uint64_t LiveReplay::record_count(uint32_t cpu) const { return impl_->exp.record_count(cpu); }
+
+uint64_t LiveReplay::record_seq(uint32_t cpu, uint64_t index) const { return impl_->exp.record_seq(cpu, index); }
 
 const core& LiveReplay::core_state() const { return impl_->machine->core_state(); }
 

@@ -8,8 +8,10 @@
 #include <ucontext.h>
 #include <x86intrin.h>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
+#include <vector>
 #include <setjmp.h>
 #include <stdexcept>
 #include <thread>
@@ -18,6 +20,7 @@
 #include "nestrr/replay/host_memory.h"
 #include "nestrr/replay/log_forward.h"
 #include "nestrr/replay/stack_capture.h"
+#include "nestrr/replay/host_modules.h"
 #include "scenario_header.h"
 
 namespace nestrr::replay {
@@ -26,6 +29,14 @@ namespace {
 // Time in units of 64 TSC ticks (25 ns at 2.5 GHz): about a byte a record
 // less, and replay uses the time only to order its scheduling.
 constexpr uint32_t kDtShift = 6;
+
+// The most of a failing thread's stack logged above the assertion's window.
+constexpr uint64_t kStackSnapshotMax = 64 * 1024;
+
+// Bytes of a live stack as they are, redzones included.
+__attribute__((noinline, no_sanitize_address)) void copy_raw_memory(uint8_t* dst, const uint8_t* src, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+}
 
 struct RecorderCpu {
   uint32_t id = 0;
@@ -171,6 +182,19 @@ void Recorder::assert_failed(uint32_t cpu, const char* cond, const char* file, u
   CapturedStack captured;
   capture_stack(c.stack, &captured, c.stack_copy, sizeof c.stack_copy);
   forward_assertion(&lg, cpu, cond, file, line, captured);
+  // As the testbox does: the callers' frames above the assertion's stack
+  // window (up to the stack's top), so that a debugger on the log unwinds
+  // every frame from memory, and the failing VCPU. Replay skips snapshots.
+  const uint64_t above = captured.stack_addr + captured.stack_bytes;
+  if (captured.stack_bytes && c.stack.contains(above, 1)) {
+    const uint64_t rest = std::min<uint64_t>(c.stack.hi - above, kStackSnapshotMax);
+    // Copied raw first: the callers' frames include a sanitizer's redzones.
+    std::vector<uint8_t> frames(rest);
+    copy_raw_memory(frames.data(), reinterpret_cast<const uint8_t*>(above), rest);
+    nestrr_log_memory(&lg, cpu, above, frames.data(), static_cast<uint32_t>(rest), "stack");
+  }
+  nestrr_log_memory(&lg, cpu, reinterpret_cast<uint64_t>(&this->c.vcpu[cpu]), &this->c.vcpu[cpu],
+                    static_cast<uint32_t>(sizeof this->c.vcpu[cpu]), "core_vcpu");
   static std::atomic<bool> claimed{false};
   bool expected = false;
   if (!asserted.load() && claimed.compare_exchange_strong(expected, true)) {
@@ -293,6 +317,13 @@ RecordResult record(const RecordOptions& options, std::ostream& out) {
   lc.dt_shift = kDtShift;
   lc.description = description.c_str();
   lc.scenario = header.get();
+  // The core runs inside this program: its module table entry lets the
+  // log's code addresses be symbolized (and gdb place it) without --elf.
+  const HostModule& self = this_program();
+  const nestrr_module module{self.path.c_str(), reinterpret_cast<const unsigned char*>(self.build_id.data()),
+                             static_cast<uint32_t>(self.build_id.size()), self.load_bias};
+  lc.modules = &module;
+  lc.module_count = 1;
   if (!nestrr_logger_init(&r->lg, &lc)) throw std::invalid_argument("logger refused its config");
   r->pace_room = options.ring_bytes / 2;
 

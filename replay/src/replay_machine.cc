@@ -33,12 +33,13 @@ void fiber_entry(void* arg) {
 
 }  // namespace
 
-ReplayMachine::ReplayMachine(ExpectedSource& expected, const ReplayOptions& options)
-    : exp_(expected), options_(options),
+ReplayMachine::ReplayMachine(ExpectedSource& expected, const ReplayOptions& options, FixedArena* arena)
+    : exp_(expected), options_(options), arena_(arena),
       decoder_(expected.scenario().cpu_count()), cpus_(expected.scenario().cpu_count()),
       trace_(options.trace_limit) {
   cfg_ = to_core_config(exp_.scenario());
-  memory_ = std::make_unique<HostMemory>(cfg_);
+  memory_ = arena_ ? std::make_unique<HostMemory>(cfg_, arena_->take(core_phys_size(&cfg_), 4096))
+                  : std::make_unique<HostMemory>(cfg_);
   plat_ = platform_of(this);
   nestrr_config lc{};
   lc.cpu_count = cfg_.cpu_count;
@@ -402,15 +403,20 @@ void ReplayMachine::start() {
   args_.resize(cpus_.size());
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
     args_[i] = {this, i};
-    cpus_[i].fiber = std::make_unique<Fiber>(fiber_entry, &args_[i]);
+    constexpr size_t kStack = 512 * 1024;
+    cpus_[i].fiber = arena_ ? std::make_unique<Fiber>(fiber_entry, &args_[i], kStack,
+                                                      static_cast<uint8_t*>(arena_->take(kStack, 4096)))
+                            : std::make_unique<Fiber>(fiber_entry, &args_[i], kStack);
     check_records(i);  // records core_init logged
   }
 }
 
 // Run the CPU whose next recorded record is oldest: the replay then
-// interleaves the CPUs much as the recording did.
-bool ReplayMachine::step() {
-  if (stop_) return false;
+// interleaves the CPUs much as the recording did. A vCPU paused inside its
+// step by a debugger's trap goes on first.
+int ReplayMachine::next_pick() {
+  if (stop_) return -1;
+  if (paused_ >= 0) return paused_;
   int pick = -1;
   uint64_t best = std::numeric_limits<uint64_t>::max();
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
@@ -422,10 +428,20 @@ bool ReplayMachine::step() {
       best = t;
     }
   }
+  return pick;
+}
+
+bool ReplayMachine::step() {
+  const int pick = next_pick();
   if (pick < 0) return false;
   current_ = pick;
   cpus_[pick].fiber->resume();
   current_ = -1;
+  if (cpus_[pick].fiber->paused()) {
+    paused_ = pick;
+    return true;
+  }
+  paused_ = -1;
   last_stepped_ = pick;
   return true;
 }
@@ -452,7 +468,7 @@ Attempt ReplayMachine::run() {
 bool ReplayMachine::can_checkpoint() { return Fiber::can_snapshot(); }
 
 std::unique_ptr<ReplayCheckpoint> ReplayMachine::checkpoint() const {
-  if (current_ >= 0) throw std::logic_error("replay checkpoint taken while a vCPU runs");
+  if (current_ >= 0 || paused_ >= 0) throw std::logic_error("replay checkpoint taken while a vCPU runs");
   auto c = std::make_unique<ReplayCheckpoint>();
   c->core_state = core_;
   c->memory = memory_->snapshot();
@@ -485,6 +501,7 @@ void ReplayMachine::restore(const ReplayCheckpoint& c) {
   stop_ = c.stop;
   out_ = c.out;
   trace_ = c.trace;
+  paused_ = -1;  // a vCPU paused inside its step is given up
 }
 
 size_t ReplayMachine::checkpoint_bytes(const ReplayCheckpoint& c) {

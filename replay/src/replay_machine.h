@@ -17,6 +17,7 @@ extern "C" {
 #include "event_check.h"
 #include "expected_log.h"
 #include "fiber.h"
+#include "fixed_arena.h"
 #include "trace_ring.h"
 #include "nestrr/replay/host_memory.h"
 #include "nestrr/replay/replayer.h"
@@ -48,13 +49,20 @@ struct ReplayCheckpoint;
 
 class ReplayMachine {
  public:
-  ReplayMachine(ExpectedSource& expected, const ReplayOptions& options);
+  // With an arena, its machine memory and fiber stacks are taken from it
+  // (the machine itself should then live there too).
+  ReplayMachine(ExpectedSource& expected, const ReplayOptions& options, FixedArena* arena = nullptr);
   ~ReplayMachine();
   Attempt run();
   // run() in pieces, for a debugger that stops between steps: start(),
   // then step() until it returns false, then finish().
   void start();
   bool step();  // one scheduler pick: a vCPU runs until it parks
+  // The vCPU step() runs next (-1: none can). Deterministic, runs nothing.
+  int next_pick();
+  // The last step() ended with its vCPU paused by a trap (fiber_traps.h)
+  // before its next yield point; the next step() goes on with it.
+  int paused_cpu() const { return paused_; }
   Attempt finish();
 
   // What a debugger inspects between steps.
@@ -70,6 +78,8 @@ class ReplayMachine {
   const Fiber* fiber(uint32_t cpu) const { return cpus_[cpu].fiber.get(); }
   int last_stepped() const { return last_stepped_; }
   uint64_t records_checked() const { return out_.events_checked; }
+  uint64_t next_record(uint32_t cpu) const { return cpus_[cpu].next_record; }
+  const std::optional<ReproducedFailure>& failure() const { return out_.failure; }
   const struct core& core_state() const { return core_; }
   // [p, p + len) lies in the core or its machine-physical memory: memory
   // this machine holds, mapped and at the same place, for its lifetime.
@@ -144,6 +154,7 @@ class ReplayMachine {
 
   ExpectedSource& exp_;
   ReplayOptions options_;
+  FixedArena* arena_ = nullptr;
   core_config cfg_{};
   core_platform plat_{};
   std::unique_ptr<HostMemory> memory_;
@@ -155,6 +166,7 @@ class ReplayMachine {
   uint64_t epoch_ = 1;
   int current_ = -1;
   int last_stepped_ = -1;
+  int paused_ = -1;
   std::vector<struct FiberArgs> args_;
   bool stop_ = false;
   Attempt out_;     // out_.trace stays empty until finish(): the entries are in trace_

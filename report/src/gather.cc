@@ -4,6 +4,7 @@
 
 #include "gather_parts.h"
 #include "nestrr/symbolize/addr2line_format.h"
+#include "nestrr/replay/host_modules.h"
 #include "nestrr/symbolize/module_set.h"
 
 namespace nestrr::report {
@@ -13,10 +14,12 @@ namespace {
 // the failure's stack; null when the options name none or none of them
 // belongs to the log (the failure panel says which).
 std::unique_ptr<symbolize::Symbolizer> open_symbolizer(const eventlog::Log& log, const ReportOptions& options) {
-  if (options.elf_files.empty() && options.debug_dirs.empty()) return nullptr;
   symbolize::ModuleSetOptions mo;
   mo.elf_files = options.elf_files;
   mo.debug_dirs = options.debug_dirs;
+  // A host recording names this machine's files (replay/host_modules.h).
+  for (auto& p : replay::logged_module_files(log.header ? &*log.header : nullptr)) mo.elf_files.push_back(p);
+  if (mo.elf_files.empty() && mo.debug_dirs.empty()) return nullptr;
   auto modules = symbolize::ModuleSet::from_log(log.header ? &*log.header : nullptr, mo);
   if (modules.empty()) return nullptr;
   return std::make_unique<symbolize::Symbolizer>(modules);

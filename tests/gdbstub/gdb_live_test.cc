@@ -1,13 +1,14 @@
 // Real gdb on the live replay of a recorded vmxon-two-flags failure: the
 // vCPU fibers as threads, the failing CPU's stack (find_current_vmcs12
 // above the flush above the NMI handler above the VMXON handler), the
-// half-updated mode, and reverse-continue to the VMXON handler's park
-// before the NMI.
+// half-updated mode, reverse-continue to the VMXON handler's entry, and
+// watch + reverse-continue to the store that set the flag.
 #include <gtest/gtest.h>
 
 #include <regex>
 
 #include "nestrr/eventlog/log.h"
+#include "race_log.h"
 #include "run_util.h"
 
 namespace nestrr::gdbstub {
@@ -17,36 +18,9 @@ using testing::gdb_batch;
 using testing::quote;
 using testing::run;
 
-struct Race {
-  std::string log;
-  uint32_t failing_cpu = 0;
-  bool ok = false;
-};
-
-const Race& race() {
-  static const Race r = [] {
-    Race r;
-    r.log = (testing::temp_dir() / "race.nrr").string();
-    int status = -1;
-    std::string out = run(quote(NESTRR_BIN) + " record --variant vmxon-two-flags --seed 7 --widen vmxon:20000 -q -o " +
-                          quote(r.log), &status);
-    eventlog::Log log = eventlog::read_log_file(r.log);
-    for (const auto& s : log.streams)
-      for (const auto& e : s.events)
-        if (e.record.has_assertion_failure() &&
-            e.record.assertion_failure().condition() == "cpu_has_current_vmcs12(vcpu)") {
-          r.failing_cpu = e.cpu;
-          r.ok = true;
-        }
-    EXPECT_TRUE(r.ok) << out;
-    return r;
-  }();
-  return r;
-}
-
-std::string live_target(const Race& r) {
-  return "target remote | " + quote(NESTRR_BIN) + " gdbserver " + quote(r.log) + " --live --stdio";
-}
+using testing::live_target;
+using testing::Race;
+using testing::race;
 
 // Positions of the frames naming each function, in backtrace order.
 size_t frame_of(const std::string& bt, const std::string& fn) {
@@ -87,30 +61,31 @@ TEST(GdbLive, ReverseContinueToTheVmxonHandlerBeforeTheNmi) {
   const Race& r = race();
   ASSERT_TRUE(r.ok);
   std::string out = gdb_batch(NESTRR_BIN, {live_target(r), "monitor when", "break handle_vmxon",
-                                           "reverse-continue", "monitor when",
-                                           "frame function handle_vmxon", "p v->id",
+                                           "reverse-continue", "monitor when", "p v->id",
                                            "p v->is_vmx_operation", "p v->is_vmx_root_operation",
                                            "p v->in_nmi", "reverse-stepi", "continue", "monitor when",
-                                           "delete", "continue", "monitor when"});
+                                           "delete", "continue", "monitor when", "continue", "monitor when"});
   std::smatch m;
   // Lines of `monitor when` (the server's own log line says "live replay: step").
   ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(\nstep (\d+) of (\d+);)"))) << out;
   const uint64_t end = std::stoull(m[1]);
   EXPECT_EQ(m[1], m[2]);
-  // Stopped at a park of the VMXON handler: the first store done, the NMI
-  // not yet taken, on the CPU that fails later.
+  // Stopped at the breakpoint itself, gdb naming it, on the CPU that fails
+  // later: entering the VMXON handler, neither flag set yet.
+  const std::string thread = std::to_string(r.failing_cpu + 1);
+  EXPECT_NE(out.find("Thread " + thread + " hit Breakpoint 1, handle_vmxon (v="), std::string::npos) << out;
   std::string after = m.suffix();
-  ASSERT_TRUE(std::regex_search(after, m, std::regex(R"(\nstep (\d+) of \d+;)"))) << out;
-  const uint64_t stop = std::stoull(m[1]);
-  EXPECT_LT(stop, end);
-  EXPECT_NE(out.find("in handle_vmxon (v="), std::string::npos) << out;
-  EXPECT_NE(out.find("core_point(v, CORE_POINT_VMXON_SET_ROOT);"), std::string::npos) << out;
-  EXPECT_NE(out.find("$1 = " + std::to_string(r.failing_cpu) + "\n$2 = 1\n$3 = 0\n$4 = 0\n"),
+  ASSERT_TRUE(std::regex_search(after, m, std::regex(R"(\n(step (\d+) of \d+;.*inside step.*)\n)"))) << out;
+  const std::string stop_line = m[1];
+  EXPECT_LT(std::stoull(m[2]), end);
+  EXPECT_NE(out.find("$1 = " + std::to_string(r.failing_cpu) + "\n$2 = 0\n$3 = 0\n$4 = 0\n"),
             std::string::npos)
       << out;
-  // reverse-stepi went one step back; continue came back to the same stop;
-  // without breakpoints, continue runs to the end of the history.
-  EXPECT_NE(out.find("step " + std::to_string(stop) + " of"), std::string::npos);
+  // reverse-stepi went one instruction back; continue came back to the
+  // same stop; without breakpoints, continue runs to the failing CPU's
+  // assertion (its abort), and then to the end of the history.
+  EXPECT_NE(m.suffix().str().find(stop_line), std::string::npos) << out;
+  EXPECT_NE(out.find("Thread " + thread + " received signal SIGABRT"), std::string::npos) << out;
   EXPECT_NE(out.find("No more reverse-execution history."), std::string::npos) << out;
   std::string last;
   const std::regex when(R"(\nstep \d+ of \d+;)");
@@ -140,13 +115,21 @@ TEST(GdbLive, WatchAndReverseContinueFindTheStoreOfTheFlag) {
   ASSERT_TRUE(std::regex_search(out, m, back)) << out;
   std::string after_back = m.suffix();
   EXPECT_TRUE(std::regex_search(after_back, fwd)) << out;
-  // Backward stops before the writing step, forward just after it.
-  std::vector<uint64_t> steps;
-  const std::regex when(R"(\nstep (\d+) of \d+;)");
+  // Backward stops before the store, forward just after it: with the
+  // CPU's debug registers both inside the same step, at the store's line
+  // and the next; compared step by step, at the boundaries around it.
+  std::vector<std::string> whens;
+  const std::regex when(R"(\n(step (\d+) of \d+;[^\n]*))");
   for (auto it = std::sregex_iterator(out.begin(), out.end(), when); it != std::sregex_iterator(); ++it)
-    steps.push_back(std::stoull((*it)[1]));
-  ASSERT_EQ(steps.size(), 2u) << out;
-  EXPECT_EQ(steps[1], steps[0] + 1) << out;
+    whens.push_back((*it)[1]);
+  ASSERT_EQ(whens.size(), 2u) << out;
+  auto step_of = [](const std::string& w) { return std::stoull(w.substr(5)); };
+  if (whens[0].find("inside step") != std::string::npos) {
+    EXPECT_EQ(step_of(whens[1]), step_of(whens[0])) << out;
+    EXPECT_NE(out.find("v->is_vmx_operation = 1;"), std::string::npos) << out;
+  } else {
+    EXPECT_EQ(step_of(whens[1]), step_of(whens[0]) + 1) << out;
+  }
   EXPECT_NE(out.find("handle_vmxon (v="), std::string::npos) << out;
   EXPECT_NE(out.find("CORE_POINT_VMXON_SET_ROOT"), std::string::npos) << out;
 }

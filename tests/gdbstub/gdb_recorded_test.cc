@@ -14,6 +14,7 @@
 #include <regex>
 #include <thread>
 
+#include "race_log.h"
 #include "run_util.h"
 
 namespace nestrr::gdbstub {
@@ -111,6 +112,27 @@ TEST(GdbRecorded, AttachesToALogWithoutAssertionOrRegisters) {
   EXPECT_NE(out.find("Thread 2 (cpu1"), std::string::npos) << out;
   EXPECT_NE(out.find("no registers recorded yet"), std::string::npos) << out;
   EXPECT_NE(out.find("0x0000000000000000 in ?? ()"), std::string::npos) << out;
+}
+
+// A log of nestrr record names nestrr itself in its module table and
+// holds the failing thread's stack above the assertion's window and the
+// failing VCPU: recorded states unwind through the NMI into the VMXON
+// handler and show the half-updated mode, with no --elf.
+TEST(GdbRecorded, HostLogUnwindsWithoutElf) {
+  const auto& r = testing::race();
+  ASSERT_TRUE(r.ok);
+  std::string out = gdb_batch(NESTRR_BIN, {"target remote | " + quote(NESTRR_BIN) + " gdbserver " + quote(r.log) +
+                                               " --stdio",
+                                           "thread " + std::to_string(r.failing_cpu + 1), "bt",
+                                           "frame function handle_vmxon", "p v->is_vmx_operation",
+                                           "p v->is_vmx_root_operation"});
+  std::vector<std::string> fns = frame_functions(out);
+  auto at = [&](const std::string& fn) { return std::find(fns.begin(), fns.end(), fn) - fns.begin(); };
+  ASSERT_LT(at("find_current_vmcs12"), static_cast<long>(fns.size())) << out;
+  EXPECT_LT(at("find_current_vmcs12"), at("nmi_handler")) << out;
+  EXPECT_LT(at("nmi_handler"), at("handle_vmxon")) << out;
+  EXPECT_LT(at("handle_vmxon"), static_cast<long>(fns.size())) << out;
+  EXPECT_NE(out.find("$1 = 1\n$2 = 0\n"), std::string::npos) << out;
 }
 
 TEST(GdbRecorded, OverALoopbackPort) {

@@ -1,6 +1,7 @@
-// The live-replay target answers before its first pass: constructing it
-// and what gdb asks first (the CPU count) run nothing; the first question
-// about the replay's state runs the whole pass, once.
+// The live-replay target: constructing it and what gdb asks first (the CPU
+// count) run nothing; the first question about the replay's state settles
+// where it stands (the end, when the replay gets there in time); write
+// watches both ways.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,14 +23,15 @@ eventlog::Log recorded() {
   return eventlog::read_log(in);
 }
 
-TEST(LiveTarget, FirstPassRunsOnDemandOnce) {
+TEST(LiveTarget, SettlesOnDemandOnce) {
   eventlog::Log log = recorded();
   LiveTarget t(log);
   EXPECT_EQ(t.cpu_count(), 2u);
-  EXPECT_FALSE(t.first_pass_done());
+  EXPECT_FALSE(t.settled());
   EXPECT_EQ(t.replay().steps(), 0u);
   Stop s = t.current_stop();  // the stop reply needs the end of the replay
-  EXPECT_TRUE(t.first_pass_done());
+  EXPECT_TRUE(t.settled());
+  EXPECT_TRUE(t.end_known());
   const uint64_t end = t.position();
   EXPECT_GT(end, 100u);
   EXPECT_EQ(t.history_length(), end + 1);
@@ -37,10 +39,24 @@ TEST(LiveTarget, FirstPassRunsOnDemandOnce) {
   EXPECT_EQ(t.position(), end);  // no second pass
 }
 
-TEST(LiveTarget, StartPastTheEndIsRefusedAtThePass) {
+TEST(LiveTarget, StartPastTheEndIsRefusedWhenSettling) {
   eventlog::Log log = recorded();
   LiveTarget t(log, 1'000'000'000ull);
-  EXPECT_THROW(t.first_pass(), std::invalid_argument);
+  EXPECT_THROW(t.settle(), std::invalid_argument);
+}
+
+// Without time to reach the end, the target stands at step 0 and a
+// continue finds the end.
+TEST(LiveTarget, NoTimeToReachTheEndStartsAtStepZero) {
+  eventlog::Log log = recorded();
+  LiveTarget t(log);
+  t.settle(std::chrono::milliseconds(0));
+  EXPECT_EQ(t.position(), 0u);
+  EXPECT_FALSE(t.end_known());
+  ResumeRequest fwd;
+  EXPECT_EQ(t.resume(fwd).why, Stop::Why::kHistoryEnd);
+  EXPECT_TRUE(t.end_known());
+  EXPECT_GT(t.position(), 100u);
 }
 
 uint32_t read_u32(LiveTarget& t, uint64_t addr) {
@@ -52,47 +68,55 @@ uint32_t read_u32(LiveTarget& t, uint64_t addr) {
 }
 
 // A write watchpoint on cpu0's VMX mode: backward it stops before the
-// last step that changed it (the writer about to run), forward after it;
-// every position between that step and the end holds the final value,
-// and the object stays at its address whichever way the replay moved.
+// last store that changed it (the writer about to run it), forward right
+// after that store; every later position holds the final value, and the
+// object stays at its address whichever way the replay moved. With the
+// CPU's debug registers a stop is at the store's instruction; without,
+// at the boundary of the step that stored.
 TEST(LiveTarget, WriteWatchpointStopsAtTheLastChangeBothWays) {
   eventlog::Log log = recorded();
   LiveTarget t(log);
-  t.first_pass();
+  t.settle();
   const uint64_t end = t.position();
   const uint64_t addr = reinterpret_cast<uint64_t>(&t.replay().core_state().vcpu[0].vmx_mode);
   const uint32_t final_mode = read_u32(t, addr);
-  EXPECT_FALSE(t.insert_watchpoint(WatchKind::kRead, addr, 4));  // not offered
-  if (!replay::LiveReplay::can_checkpoint_here()) {
-    // Going back rebuilds the machine elsewhere: no watchpoints here.
-    EXPECT_FALSE(t.insert_watchpoint(WatchKind::kWrite, addr, 4));
-    return;
-  }
+  if (!t.hardware_watches())
+    EXPECT_FALSE(t.insert_watchpoint(WatchKind::kRead, addr, 4));  // a comparison cannot see a read
   ASSERT_TRUE(t.insert_watchpoint(WatchKind::kWrite, addr, 4));
 
+  // Backward, as gdb does: a store of the value already there is no change.
   ResumeRequest back;
   back.direction = Direction::kBackward;
-  Stop s = t.resume(back);
+  Stop s;
+  int stops = 0;
+  do {
+    s = t.resume(back);
+    ASSERT_LT(++stops, 10000);
+  } while (s.why == Stop::Why::kWatchpoint && read_u32(t, addr) == final_mode);
   ASSERT_EQ(s.why, Stop::Why::kWatchpoint);
   EXPECT_EQ(s.watch_addr, addr);
-  const uint64_t before = t.position();
-  ASSERT_LT(before, end);
+  const Spot at = t.spot();
+  ASSERT_LT(at.step, end);
+  EXPECT_EQ(at.inside.has_value(), t.hardware_watches());
   EXPECT_NE(read_u32(t, addr), final_mode);
   const uint32_t writer = s.cpu;
   EXPECT_EQ(reinterpret_cast<uint64_t>(&t.replay().core_state().vcpu[0].vmx_mode), addr);
 
   // Every later position holds the final value: it was the last change.
   std::string why;
-  for (uint64_t p = before + 1; p <= end; p += std::max<uint64_t>(1, (end - before) / 16)) {
+  for (uint64_t p = at.step + 1; p <= end; p += std::max<uint64_t>(1, (end - at.step) / 16)) {
     ASSERT_TRUE(t.seek(p, why)) << why;
     EXPECT_EQ(read_u32(t, addr), final_mode) << "at step " << p;
   }
 
-  ASSERT_TRUE(t.seek(before, why)) << why;
+  // Forward from there: the store itself.
+  ASSERT_TRUE(t.seek(at.step, why)) << why;
   ResumeRequest fwd;
-  s = t.resume(fwd);
+  do {
+    s = t.resume(fwd);
+  } while (s.why == Stop::Why::kWatchpoint && read_u32(t, addr) != final_mode);
   EXPECT_EQ(s.why, Stop::Why::kWatchpoint);
-  EXPECT_EQ(t.position(), before + 1);
+  EXPECT_EQ(t.spot().step, t.hardware_watches() ? at.step : at.step + 1);
   EXPECT_EQ(s.cpu, writer);
   EXPECT_EQ(read_u32(t, addr), final_mode);
 

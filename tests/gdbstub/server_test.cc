@@ -55,7 +55,7 @@ TEST_F(ServerTest, Capabilities) {
 TEST_F(ServerTest, UnknownAndMalformedPackets) {
   EXPECT_EQ(ask("vMustReplyEmpty"), "");
   EXPECT_EQ(ask("Xdeadbeef"), "");
-  EXPECT_EQ(ask("Z2,1000,4"), "");  // watchpoints are not offered
+  EXPECT_EQ(ask("Z3,1000,4"), "");  // a log shows no reads
   EXPECT_EQ(ask("m"), "E01");
   EXPECT_EQ(ask("mzz,4"), "E01");
   EXPECT_EQ(ask("m10,"), "E01");
@@ -88,7 +88,10 @@ TEST_F(ServerTest, TargetDescriptionInChunks) {
 TEST_F(ServerTest, StartsAtTheAssertionWithItsRegisters) {
   EXPECT_EQ(ask("?"), "T05thread:1;");
   std::string g = ask("g");
-  EXPECT_EQ(g.size(), 2 * (16 * 8 + 8 + 4 + 6 * 4 + 8 * 10 + 8 * 4 + 16 * 16 + 4));
+  // core, sse, segments (fs_base, gs_base), system (cr0 cr2 cr3 cr4 efer),
+  // vmx (three flags, the VMCS12 pointer, in_nmi).
+  EXPECT_EQ(g.size(), 2 * (16 * 8 + 8 + 4 + 6 * 4 + 8 * 10 + 8 * 4 + 16 * 16 + 4 + 2 * 8 + 5 * 8 +
+                           3 * 4 + 8 + 4));
   // rip (register 16) is the logged one; rax is known, st0 is not.
   std::string rip = ask("p10");
   EXPECT_EQ(rip.size(), 16u);
@@ -137,16 +140,41 @@ TEST_F(ServerTest, StepsAndBreakpointsMoveInTheHistory) {
   EXPECT_EQ(target_->position(), 1u);
   EXPECT_EQ(ask("bc"), "T02thread:2;" + kAtBegin);
   EXPECT_EQ(ask("z0," + hex_u64(rip) + ",1;X2,2a00"), "OK");
+  // Without a breakpoint, a continue stops at the assertion failure as at
+  // a program's abort (SIGABRT), and then at the end.
+  ASSERT_TRUE(target_->seek(0, why));
+  EXPECT_EQ(ask("c"), "T06thread:1;");
   EXPECT_EQ(ask("c"), "T02thread:1;" + kAtEnd);
 }
 
-// Z/z types: 0 and 1 breakpoints; 2-4 watchpoints, which recorded states
-// do not offer (the empty reply: gdb says it cannot insert them); unknown
-// types are not supported; malformed packets are errors.
+// A breakpoint reported at its own address carries swbreak when gdb said
+// it understands it; lldb's packets: host and process info, the thread
+// suffix, per-thread stop info, threads in the stop reply.
+TEST_F(ServerTest, SwbreakAndLldbDialect) {
+  EXPECT_NE(ask("qSupported:swbreak+;hwbreak+").find(";swbreak+"), std::string::npos);
+  EXPECT_NE(ask("qHostInfo").find("triple:" + to_hex("x86_64-pc-linux-gnu") + ";ptrsize:8;"), std::string::npos);
+  EXPECT_NE(ask("qProcessInfo").find("pid:1;"), std::string::npos);
+  EXPECT_EQ(ask("QThreadSuffixSupported"), "OK");
+  EXPECT_EQ(ask("qWatchpointSupportInfo:"), "num:4;");
+  // cpu1's rip (register 16) by suffix; its rax is unknown: an error for lldb.
+  EXPECT_EQ(ask("p10;thread:0002;"), hex_le(*target_->registers(1).value[kRip], 8));
+  EXPECT_EQ(ask("p0;thread:0002;"), "E15");
+  EXPECT_EQ(ask("p10;thread:0009;"), "E01");
+  EXPECT_EQ(ask("QListThreadsInStopReply"), "OK");
+  EXPECT_EQ(ask("?"), "T05thread:1;threads:1,2;reason:trace;");
+  EXPECT_EQ(ask("qThreadStopInfo1"), "T05thread:1;threads:1,2;reason:trace;");
+  EXPECT_EQ(ask("qThreadStopInfo2"), "T00thread:2;");
+}
+
+// Z/z types: 0 and 1 breakpoints; 2-4 watchpoints, of which recorded
+// states offer writes only (reads: the empty reply, gdb says it cannot
+// insert them); unknown types are not supported; malformed packets are
+// errors.
 TEST_F(ServerTest, PointTypesAndMalformedPoints) {
   EXPECT_EQ(ask("Z1,1000,1"), "OK");
   EXPECT_EQ(ask("z1,1000,1"), "OK");
-  EXPECT_EQ(ask("Z2,1000,4"), "");
+  EXPECT_EQ(ask("Z2,1000,4"), "OK");
+  EXPECT_EQ(ask("z2,1000,4"), "OK");
   EXPECT_EQ(ask("Z3,1000,4"), "");
   EXPECT_EQ(ask("z4,1000,4"), "");
   EXPECT_EQ(ask("Z9,1000,4"), "");
@@ -171,6 +199,41 @@ TEST_F(ServerTest, MonitorCommands) {
   EXPECT_NE(monitor("cpu 1").find("NMI"), std::string::npos);
   EXPECT_NE(monitor("cpu 7").find("usage"), std::string::npos);
   EXPECT_NE(monitor("frobnicate").find("unknown monitor command"), std::string::npos);
+}
+
+// when-style queries: the next/previous event of a kind (on a CPU), where
+// the next resume then goes; and continue running backward for lldb.
+TEST_F(ServerTest, MonitorFindsEventsAndGoesThere) {
+  auto monitor = [&](std::string_view line) { return from_hex(ask("qRcmd," + to_hex(line))).value_or("?"); };
+  std::string why;
+  ASSERT_TRUE(target_->seek(0, why));
+  std::string next = monitor("next assert");
+  EXPECT_NE(next.find("event 1: "), std::string::npos) << next;
+  EXPECT_NE(next.find("position 1"), std::string::npos) << next;
+  EXPECT_EQ(target_->position(), 0u);  // only the next resume moves
+  EXPECT_EQ(ask("c"), "T00thread:1;");  // a jump: no signal
+  EXPECT_EQ(target_->position(), 1u);
+  EXPECT_NE(monitor("prev nmi 1").find("event 0: "), std::string::npos);
+  EXPECT_NE(monitor("prev nmi 0").find("no earlier NMI on cpu0"), std::string::npos);
+  EXPECT_NE(monitor("next vmexit").find("no later VM exit"), std::string::npos);
+  EXPECT_NE(monitor("next nothing").find("usage"), std::string::npos);
+  EXPECT_NE(monitor("goto 0").find("goes to 0"), std::string::npos);
+  EXPECT_EQ(ask("s"), "T00thread:2;");
+  EXPECT_EQ(target_->position(), 0u);
+  // A checkpoint remembers a place; restart goes back there at the next resume.
+  ASSERT_TRUE(target_->seek(0, why));
+  EXPECT_NE(monitor("checkpoint").find("checkpoint 1 at event 0 of 2"), std::string::npos);
+  ASSERT_TRUE(target_->seek(1, why));
+  EXPECT_NE(monitor("restart 1").find("back to checkpoint 1"), std::string::npos);
+  EXPECT_EQ(ask("c"), "T00thread:2;");
+  EXPECT_EQ(target_->position(), 0u);
+  EXPECT_NE(monitor("restart 0").find("usage"), std::string::npos);
+  // Backward by direction: a continue from the end runs back to the start.
+  ASSERT_TRUE(target_->seek(1, why));
+  EXPECT_NE(monitor("direction backward").find("backward"), std::string::npos);
+  EXPECT_EQ(ask("c"), "T02thread:2;" + kAtBegin);
+  EXPECT_NE(monitor("direction forward").find("forward"), std::string::npos);
+  EXPECT_EQ(ask("c"), "T06thread:1;");
 }
 
 TEST_F(ServerTest, DetachAndKillEndTheSession) {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "nestrr/gdbstub/connection.h"
+#include "nestrr/gdbstub/monitor.h"
 #include "nestrr/gdbstub/target.h"
 
 namespace nestrr::gdbstub {
@@ -57,9 +58,19 @@ class GdbServer {
   std::string on_monitor(std::string_view args);
   std::string on_offsets(std::string_view args);
   std::string on_symbol(std::string_view args);
+  // lldb's dialect.
+  std::string on_host_info(std::string_view args);
+  std::string on_process_info(std::string_view args);
+  std::string on_thread_suffix(std::string_view args);
+  std::string on_watchpoint_info(std::string_view args);
+  std::string on_thread_stop_info(std::string_view args);
+  std::string on_list_threads_in_stop_reply(std::string_view args);
+  std::string on_enable_error_strings(std::string_view args);
 
  private:
+  // The stop reply, and the thread selections it resets.
   std::string stop_reply(const Stop& stop);
+  std::string format_stop(const Stop& stop);
   std::string resume(Direction dir, ResumeMode mode, std::optional<uint32_t> cpu);
   // "N" (hex thread id), -1 or 0: which CPU, if any one.
   bool parse_thread(std::string_view s, std::optional<uint32_t>& cpu, bool& all);
@@ -71,6 +82,12 @@ class GdbServer {
   std::optional<uint32_t> g_cpu_, c_cpu_;
   uint32_t last_stop_cpu_ = 0;
   bool done_ = false, killed_ = false, no_ack_ = false, no_reply_ = false;
+  bool swbreak_ = false;  // the client understands the swbreak stop reason
+  // lldb: a `;thread:N;` suffix names the thread of g/p/G/P; unknown
+  // registers are an error reply (it reads gdb's `xx` as the byte 0xcc);
+  // stop replies list the threads.
+  bool thread_suffix_ = false, lldb_ = false, threads_in_stop_ = false;
+  MonitorState monitor_;
 };
 
 }  // namespace nestrr::gdbstub

@@ -9,29 +9,42 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace nestrr::gdbstub {
 
 enum class Arch { kX86_64, kI386 };
 
-// General registers in the order of the x86-64 description; i386 targets
-// use the low halves.
+// The registers a target may know, in the order of the x86-64
+// description (i386 targets use the low halves): the general registers,
+// segment bases, control registers and EFER (as QEMU's gdbstub names
+// them), and nestrr's VMX state of the CPU.
 enum Reg : uint32_t {
   kRax, kRbx, kRcx, kRdx, kRsi, kRdi, kRbp, kRsp,
   kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15,
   kRip, kEflags, kCs, kSs, kDs, kEs, kFs, kGs,
-  kGeneralRegs
+  kFsBase, kGsBase,
+  kCr0, kCr2, kCr3, kCr4, kEfer,
+  kVmxOperation,  // in VMX operation (after VMXON)
+  kVmxRoot,       // in VMX root operation
+  kVmxMode,       // the core's one mode variable: 0 off, 1 root, 2 non-root
+  kVmcs12,        // the current VMCS12 (guest-physical pointer; ~0: none)
+  kInNmi,         // inside the NMI handler
+  kRegCount
 };
 
 // Unknown registers stay empty: gdb shows them as <unavailable>.
 struct CpuRegisters {
-  std::array<std::optional<uint64_t>, kGeneralRegs> value;
+  std::array<std::optional<uint64_t>, kRegCount> value;
 };
 
 enum class Direction { kForward, kBackward };
 // Z2 (write), Z3 (read), Z4 (access).
 enum class WatchKind { kWrite, kRead, kAccess };
 enum class ResumeMode { kContinue, kStep };
+
+// Kinds of logged event `monitor next`/`prev` look for.
+enum class EventKind { kVmExit, kVmEntry, kNmi, kNmiSent, kFlush, kModeChange, kVmcs12, kQuiesce, kAssertion };
 
 struct ResumeRequest {
   Direction direction = Direction::kForward;
@@ -53,6 +66,14 @@ struct Stop {
   Why why = Why::kStep;
   uint32_t cpu = 0;  // the thread the stop is reported for
   uint64_t watch_addr = 0;
+  WatchKind watch_kind = WatchKind::kWrite;
+  // A breakpoint stop at the breakpoint's own address (gdb's swbreak: it
+  // then names the breakpoint), not merely in a position it stands for.
+  bool at_breakpoint = false;
+  // An assertion failure of the logged run at this position.
+  bool assertion = false;
+  // Arrived by a jump (monitor goto), not by running: no signal.
+  bool jumped = false;
 };
 
 class Target {
@@ -66,7 +87,9 @@ class Target {
   // Up to `len` bytes at `addr`: the readable prefix; empty when nothing
   // at `addr` is known (unknown memory is an error, not zeros).
   virtual std::string read_memory(uint64_t addr, size_t len) = 0;
-  virtual void insert_breakpoint(uint64_t addr) = 0;
+  // False when no breakpoint can stand at `addr` (gdb then says it cannot
+  // insert it).
+  virtual bool insert_breakpoint(uint64_t addr) = 0;
   virtual void remove_breakpoint(uint64_t addr) = 0;
   // Watch [addr, addr + len); false when the target cannot watch that
   // (gdb is then told the packet is not supported).
@@ -88,12 +111,35 @@ class Target {
   virtual std::string when() = 0;
   // `monitor cpu N`: that CPU's state now.
   virtual std::string cpu_report(uint32_t cpu) = 0;
+  // The position of the next (or previous) logged event of `kind` (on
+  // `cpu`, or any), with a line about it; nullopt with `why` when none is
+  // known.
+  virtual std::optional<uint64_t> find_event(EventKind kind, std::optional<uint32_t> cpu, Direction dir,
+                                             std::string& what) = 0;
+
+  // `monitor checkpoint`/`restart`: remember exactly where the history
+  // stands now (inside a step too, where the target has such places) and
+  // come back there. The default remembers the position.
+  virtual uint64_t save_place() {
+    places_.push_back(position());
+    return places_.size();
+  }
+  virtual bool restore_place(uint64_t id, std::string& why) {
+    if (id == 0 || id > places_.size()) {
+      why = "no checkpoint " + std::to_string(id);
+      return false;
+    }
+    return seek(places_[id - 1], why);
+  }
 
   // The auxiliary vector (qXfer:auxv:read), which gdb uses to place a
   // position-independent executable; nullopt when there is none.
   virtual std::optional<std::string> auxv() { return std::nullopt; }
   // qOffsets: the text/data displacement of the main executable.
   virtual std::optional<uint64_t> executable_offset() { return std::nullopt; }
+
+ private:
+  std::vector<uint64_t> places_;
 };
 
 }  // namespace nestrr::gdbstub

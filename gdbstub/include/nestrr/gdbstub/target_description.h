@@ -1,6 +1,8 @@
-// The standard x86 register descriptions gdb expects (features
-// org.gnu.gdb.i386.core and .sse, 64-bit or 32-bit), and the register file
-// layout of the `g` packet they imply.
+// The x86 register descriptions gdb expects (the standard features
+// org.gnu.gdb.i386.core, .sse and, 64-bit, .segments with fs_base and
+// gs_base), two of nestrr's own (org.nestrr.system: cr0, cr2, cr3, cr4,
+// efer as QEMU's gdbstub names them; org.nestrr.vmx: the CPU's VMX state),
+// and the register file layout of the `g` packet they imply.
 #pragma once
 
 #include <cstdint>
@@ -14,8 +16,10 @@ namespace nestrr::gdbstub {
 struct RegisterDesc {
   std::string name;
   uint32_t bits = 0;
-  std::string type;   // gdb type name
-  int general = -1;   // index into CpuRegisters, -1: never known
+  std::string type;     // gdb type name
+  int general = -1;     // index into CpuRegisters, -1: never known
+  std::string feature;  // the target.xml feature it belongs to
+  std::string group;    // gdb register group ("" for the default)
 };
 
 const std::vector<RegisterDesc>& register_layout(Arch arch);

@@ -23,6 +23,9 @@ struct MemoryImage {
 class HostMemory {
  public:
   explicit HostMemory(const core_config& cfg);
+  // In memory the caller keeps mapped (anonymous pages, at least
+  // core_phys_size bytes); it is zeroed here.
+  HostMemory(const core_config& cfg, void* at);
   ~HostMemory();
   HostMemory(const HostMemory&) = delete;
   HostMemory& operator=(const HostMemory&) = delete;
@@ -40,6 +43,7 @@ class HostMemory {
  private:
   uint64_t size_;
   uint8_t* bytes_;
+  bool owned_ = true;
 };
 
 }  // namespace nestrr::replay

@@ -43,9 +43,19 @@ class LiveReplay {
   // Back to step 0.
   void restart();
   // One scheduler step; false when the replay is over (nothing can run).
+  // With traps armed (fiber_traps.h) the step may end early, its vCPU
+  // paused inside it (paused()); the next step() goes on with that vCPU
+  // and counts as the same step.
   bool step();
-  // To step `step`, forward or back: from the nearest checkpoint at or
-  // before it (taken as steps are first run, every 32k steps while they
+  bool paused() const;
+  // The vCPU paused inside its step (its saved registers are then all of
+  // them, taken by the trap).
+  std::optional<uint32_t> paused_cpu() const;
+  // The vCPU the next step() runs (the paused one, if any); nullopt at the
+  // end. Runs nothing.
+  std::optional<uint32_t> next_cpu() const;
+  // To step `step`, forward or back (a pause inside a step is given up):
+  // from the nearest checkpoint at or before it (taken as steps are first run, every 32k steps while they
   // fit in 1 GiB), re-executing only the rest. Returns the steps run.
   // Stops early at the end of the replay.
   uint64_t seek(uint64_t step);
@@ -54,9 +64,17 @@ class LiveReplay {
   // False in sanitizer builds: seek then re-executes from the start.
   static bool can_checkpoint_here();
   uint64_t steps() const { return steps_; }
-  // The vCPU the last step ran.
+  // The vCPU the last whole step ran.
   std::optional<uint32_t> last_cpu() const;
+  // False where fibers cannot be paused by traps (sanitizer builds).
+  static bool can_trap_here();
   uint64_t records_checked() const;
+  // A CPU's records checked so far (the index of its next one), cheaply.
+  uint64_t records_checked(uint32_t cpu) const;
+  // The logged records a CPU must reproduce: how many, and each one's
+  // sequence number in the log.
+  uint64_t record_count(uint32_t cpu) const;
+  uint64_t record_seq(uint32_t cpu, uint64_t index) const;
   ParkedVcpu vcpu(uint32_t cpu) const;
   // Just the saved registers (null before its first step) and the stack of
   // a parked vCPU: what a debugger reads at every step, without the texts.
@@ -67,6 +85,8 @@ class LiveReplay {
   // which stay mapped, at the same addresses, for the replay's lifetime
   // (where checkpoints are possible; see can_checkpoint_here).
   bool owns(uint64_t addr, uint64_t len) const;
+  // The CPU whose assertion failed so far in this re-execution.
+  std::optional<uint32_t> failed_cpu() const;
   // The first difference from the log met so far (the replay stops there).
   const std::optional<Divergence>& divergence() const;
 

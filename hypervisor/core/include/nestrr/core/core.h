@@ -444,6 +444,11 @@ static inline uint64_t core_lock_ticket(const struct core *c, uint32_t lock) {
  * debugger of a parked CPU skips their frames to show where it stands. */
 extern const char *const core_platform_glue[];
 
+/* Where a failed CORE_ASSERT enters the platform (the condition's text,
+ * file and line as arguments): a debugger of a replay stops here to show
+ * a failure as a program's abort. */
+void core_assert_fail(struct core_vcpu *v, const char *cond, const char *file, uint32_t line);
+
 /* Workload memory map (L1 guest-physical), per CPU. */
 uint64_t core_wl_l1_region(uint32_t cpu);
 #define CORE_WL_VMXON 0x0000ull
