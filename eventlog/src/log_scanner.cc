@@ -86,9 +86,18 @@ void LogScanner::on_frame(const Frame& frame) {
   }
   grow(cpu_id + 1);
   Cpu& c = cpus_[cpu_id];
+  Chunk chunk;
+  if (!spare_.empty()) {
+    chunk = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  chunk.records.swap(scratch_);
+  chunk.pos = 0;
+  chunk.payload.clear();
   bool first = !c.seen_records;  // no seq to follow yet (a flight dump starts mid-way)
   c.seen_records = true;
-  for (ScanRecord& r : scratch_) {
+  size_t kept = 0;
+  for (ScanRecord& r : chunk.records) {
     ++stats_.records;
     if (!first && r.seq < c.next_seq) {
       ++stats_.duplicates;
@@ -99,15 +108,22 @@ void LogScanner::on_frame(const Frame& frame) {
     c.seen = true;
     c.next_seq = r.seq + 1;
     if (forced_ && r.tsc < last_tsc_) ++stats_.out_of_window;
-    if (!r.bytes.empty()) {  // the frame's bytes go away after this call
-      c.bytes.emplace_back(r.bytes);
-      r.bytes = c.bytes.back();
+    if (!r.bytes.empty()) {  // the frame's bytes go away after this call: keep them
+      if (chunk.payload.empty()) chunk.payload.assign(frame.payload.begin(), frame.payload.end());
+      r.bytes = std::string_view(chunk.payload.data() + (r.bytes.data() - frame.payload.data()), r.bytes.size());
     }
-    if (c.queue.empty()) head_tsc_[cpu_id] = r.tsc;
-    c.queue.push_back(r);
-    ++queued_;
+    chunk.records[kept++] = r;
   }
-  set_quiet(c, c.queue.empty() && !c.ended);
+  chunk.records.resize(kept);
+  if (kept) {
+    if (c.queued == 0) head_tsc_[cpu_id] = chunk.records.front().tsc;
+    c.queued += kept;
+    queued_ += kept;
+    c.chunks.push_back(std::move(chunk));
+  } else {
+    spare_.push_back(std::move(chunk));
+  }
+  set_quiet(c, c.queued == 0 && !c.ended);
 }
 
 void LogScanner::grow(uint32_t cpus) {
@@ -124,33 +140,63 @@ void LogScanner::set_quiet(Cpu& c, bool quiet) {
   quiet ? ++quiet_ : --quiet_;
 }
 
+// Takes the record given last off its CPU's queue. True when the same CPU
+// may give its next one at once: queued, no CPU waited for, and older than
+// every other head (on a tie, the lower CPU id goes first).
+bool LogScanner::take_given() {
+  const auto g = static_cast<size_t>(given_cpu_);
+  given_cpu_ = -1;
+  Cpu& c = cpus_[g];
+  Chunk& ch = c.chunks.front();
+  --c.queued;
+  --queued_;
+  if (++ch.pos == ch.records.size()) {
+    spare_.push_back(std::move(ch));
+    c.chunks.pop_front();
+  }
+  if (c.queued == 0) {
+    head_tsc_[g] = std::numeric_limits<uint64_t>::max();
+    set_quiet(c, c.seen && !c.ended);
+    return false;
+  }
+  const Chunk& front = c.chunks.front();
+  head_tsc_[g] = front.records[front.pos].tsc;
+  if (waiting_on_quiet_cpu()) return false;  // more input may bring an older record
+  return head_tsc_[g] < run_limit_ || (head_tsc_[g] == run_limit_ && g < run_limit_cpu_);
+}
+
+const ScanRecord* LogScanner::give(size_t cpu) {
+  given_cpu_ = static_cast<int>(cpu);
+  const Chunk& front = cpus_[cpu].chunks.front();
+  const ScanRecord* r = &front.records[front.pos];
+  last_tsc_ = std::max(last_tsc_, r->tsc);
+  return r;
+}
+
 const ScanRecord* LogScanner::next() {
+  if (given_cpu_ >= 0) {
+    const auto g = static_cast<size_t>(given_cpu_);
+    if (take_given()) return give(g);  // a run of one CPU: no merge step
+  }
   // Read until every CPU that may still speak has a record queued, the
   // window is full, or the log ends.
   while (!eof_ && (queued_ == 0 || waiting_on_quiet_cpu()) && queued_ < window_) read_slice();
   // Given without waiting for a quiet CPU: what it sends later may be older.
   if (!eof_ && waiting_on_quiet_cpu()) forced_ = true;
   if (queued_ == 0) return nullptr;
-  size_t best = 0;
-  for (size_t i = 1; i < head_tsc_.size(); ++i)
-    if (head_tsc_[i] < head_tsc_[best]) best = i;
-  Cpu& c = cpus_[best];
-  current_ = c.queue.front();
-  c.queue.pop_front();
-  --queued_;
-  if (c.queue.empty()) {
-    head_tsc_[best] = std::numeric_limits<uint64_t>::max();
-    set_quiet(c, c.seen && !c.ended);
-  } else {
-    head_tsc_[best] = c.queue.front().tsc;
+  // The oldest head, and the one after it: the run's limit.
+  size_t best = 0, second = head_tsc_.size();
+  for (size_t i = 1; i < head_tsc_.size(); ++i) {
+    if (head_tsc_[i] < head_tsc_[best]) {
+      second = best;
+      best = i;
+    } else if (second == head_tsc_.size() || head_tsc_[i] < head_tsc_[second]) {
+      second = i;
+    }
   }
-  if (!current_.bytes.empty()) {
-    current_bytes_ = std::move(c.bytes.front());
-    c.bytes.pop_front();
-    current_.bytes = current_bytes_;
-  }
-  last_tsc_ = std::max(last_tsc_, current_.tsc);
-  return &current_;
+  run_limit_ = second < head_tsc_.size() ? head_tsc_[second] : std::numeric_limits<uint64_t>::max();
+  run_limit_cpu_ = second;
+  return give(best);
 }
 
 }  // namespace nestrr::eventlog

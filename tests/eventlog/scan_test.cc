@@ -124,7 +124,9 @@ void expect_same_as_read_log(const std::string& bytes, bool ordered) {
     EXPECT_EQ(r->kind, static_cast<uint32_t>(e.record.event_case()));
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(r->record(), normalized(e)))
         << r->record().ShortDebugString() << " vs " << normalized(e).ShortDebugString();
-    if (ordered) EXPECT_GE(r->tsc, last_tsc) << "merge order at record " << given;
+    if (ordered) {
+      EXPECT_GE(r->tsc, last_tsc) << "merge order at record " << given;
+    }
     last_tsc = r->tsc;
     ++given;
   }

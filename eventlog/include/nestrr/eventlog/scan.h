@@ -91,9 +91,16 @@ class LogScanner : private FrameSink {
   size_t queued() const { return queued_; }
 
  private:
+  // One frame's records as decoded, given from `pos` on; the payload is
+  // kept when records point into it.
+  struct Chunk {
+    std::vector<ScanRecord> records;
+    size_t pos = 0;
+    std::vector<char> payload;
+  };
   struct Cpu {
-    std::deque<ScanRecord> queue;
-    std::deque<std::string> bytes;  // owners of the queued records' bytes
+    std::deque<Chunk> chunks;       // in seq order; the front one is being given
+    size_t queued = 0;              // records in chunks not given yet
     uint64_t next_seq = 0;
     bool seen = false;              // named by the header, or sent records
     bool seen_records = false;
@@ -106,6 +113,8 @@ class LogScanner : private FrameSink {
   // seen, no trailer yet, nothing queued.
   bool waiting_on_quiet_cpu() const { return quiet_ > 0; }
   void set_quiet(Cpu& c, bool quiet);
+  bool take_given();
+  const ScanRecord* give(size_t cpu);
   void grow(uint32_t cpus);
   void on_frame(const Frame& frame) override;
   void on_text(const TextLine&) override {}
@@ -123,8 +132,10 @@ class LogScanner : private FrameSink {
   std::vector<uint64_t> head_tsc_;  // by CPU id: its queue's first TSC, or max if empty
   size_t quiet_ = 0;
   std::vector<ScanRecord> scratch_;
-  ScanRecord current_;
-  std::string current_bytes_;
+  std::vector<Chunk> spare_;        // given chunks, kept for their capacity
+  int given_cpu_ = -1;              // the CPU whose record next() gave last
+  uint64_t run_limit_ = 0;          // it may go on giving up to this TSC
+  size_t run_limit_cpu_ = 0;        // (the CPU whose head that is)
   uint64_t last_tsc_ = 0;   // the newest TSC given so far
   bool forced_ = false;     // the window made the merge stop waiting once
   size_t queued_ = 0;
