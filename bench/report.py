@@ -68,25 +68,19 @@ else:
 
 print("\n## Bytes per VM-exit record (realistic mix, real logger, stream mode)\n")
 rows = median_rows(load("size_bench") or [])
-print("| flush every | record incl. tag+len | record without | rec tag+len | dt | "
-      "VmExit tag+len | reason | rip delta | qualification | from_l2 | "
-      "payload/record (all kinds, incl. chunk header) | framed line/record | goal <= 6 |")
-print("| --- |" * 1 + " --- |" * 12)
-alts = []
+encodings = {"0": "format 4: exit columns, dt in ticks",
+             "1": "format 4, dt in 64-tick units (record, testbox)",
+             "2": "VM exits as Records (format 3 layout)"}
+print("| encoding | flush every | B/VM exit | head | dt | reason | rip | qualification | "
+      "payload/record (all kinds, incl. chunk fields) | framed line/record | goal <= 5 |")
+print("| --- |" + " --- |" * 10)
 for name, r in rows.items():
-    every = name.split("/")[1]
-    goal = "met" if r["rec_total"] <= 6 else "not met"
-    print(f"| {every} | {r['rec_total']:.2f} | {r['rec_inner']:.2f} | {r['rec_taglen']:.2f} | "
-          f"{r['dt']:.2f} | {r['exit_taglen']:.2f} | {r['reason']:.2f} | {r['rip']:.2f} | "
-          f"{r['qual']:.2f} | {r['l2']:.2f} | {r['payload_per_record']:.2f} | "
-          f"{r['framed_per_record']:.2f} | {goal} |")
-    alts.append((every, r))
-print("\nSame VM exits, other encodings (computed sizes, not implemented):\n")
-print("| flush every | packed columns | + dt in 64-tick units | + 8-entry recent-RIP index |")
-print("| --- | --- | --- | --- |")
-for every, r in alts:
-    print(f"| {every} | {r['alt_packed']:.2f} | {r['alt_packed_dt64']:.2f} | "
-          f"{r['alt_packed_dt64_ripcache']:.2f} |")
+    parts = dict(p.split(":", 1) for p in name.split("/")[1:] if ":" in p)
+    enc, every = parts.get("encoding", "?"), parts.get("flush", "?")
+    goal = "met" if r["exit_bytes"] <= 5 else "not met"
+    print(f"| {encodings.get(enc, enc)} | {every} | {r['exit_bytes']:.2f} | {r['head']:.2f} | "
+          f"{r['dt']:.2f} | {r['reason']:.2f} | {r['rip']:.2f} | {r['qual']:.2f} | "
+          f"{r['payload_per_record']:.2f} | {r['framed_per_record']:.2f} | {goal} |")
 
 print("\n## Decode + merge throughput, one core (1M events, 8 CPUs)\n")
 rows = median_rows(load("decode_bench") or [])
