@@ -20,6 +20,19 @@ CpuRegisters from_proto(const nestrr::v1::Registers& r, uint64_t fallback_rip) {
   if (r.cr0()) out.value[kCr0] = r.cr0();
   if (r.cr3()) out.value[kCr3] = r.cr3();
   if (r.cr4()) out.value[kCr4] = r.cr4();
+  // The data selectors, when the logger wrote them (logs before ABI 7 did
+  // not; all four null reads as not logged). The rest only where ring 0
+  // could read it.
+  if (r.ds() || r.es() || r.fs() || r.gs()) {
+    out.value[kDs] = r.ds();
+    out.value[kEs] = r.es();
+    out.value[kFs] = r.fs();
+    out.value[kGs] = r.gs();
+  }
+  if (r.fs_base()) out.value[kFsBase] = r.fs_base();
+  if (r.gs_base()) out.value[kGsBase] = r.gs_base();
+  if (r.cr2()) out.value[kCr2] = r.cr2();
+  if (r.efer()) out.value[kEfer] = r.efer();
   return out;
 }
 

@@ -154,6 +154,24 @@ uint16_t free_port() {
   return ntohs(a.sin_port);
 }
 
+// Registers the assertion path logs beyond the general ones, printed by
+// gdb as "$N = 0x...": selectors, control registers, EFER.
+constexpr const char* kRegisterPrints =
+    " -ex 'p/x $cs' -ex 'p/x $ss' -ex 'p/x $ds' -ex 'p/x $es' -ex 'p/x $cr0' -ex 'p/x $cr3'"
+    " -ex 'p/x $cr4' -ex 'p/x $efer'";
+constexpr size_t kRegisterPrintCount = 8;
+
+std::vector<std::string> printed_values(const std::string& out) {
+  std::vector<std::string> values;
+  std::regex value(R"(^\$\d+ = (.+)$)");
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_match(line, m, value)) values.push_back(m[1]);
+  }
+  return values;
+}
+
 // Ground truth: the same failing run stopped by real gdb through QEMU's
 // gdbstub where the assertion path takes its registers; gdb's bt against
 // `nestrr stack` on the log that run wrote, and gdb's bt through
@@ -167,7 +185,7 @@ TEST(Testbox, GdbBacktraceThroughQemuGdbstubMatchesNestrrStackAndGdbserver) {
   Ran gdb;
   for (int attempt = 0; attempt < 40; attempt++) {
     gdb = run("gdb -batch -nx " + image() + " -ex 'set pagination off' -ex 'target remote 127.0.0.1:" +
-              std::to_string(port) + "' -ex 'break assertion_record' -ex continue -ex bt -ex detach");
+              std::to_string(port) + "' -ex 'break assertion_record' -ex continue -ex bt" + kRegisterPrints + " -ex detach");
     if (gdb.out.find("Breakpoint 1, assertion_record") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
@@ -202,7 +220,8 @@ TEST(Testbox, GdbBacktraceThroughQemuGdbstubMatchesNestrrStackAndGdbserver) {
   // the testbox logs after it. Same frames as through QEMU, from frame 1
   // (frame 0 is where each stopped in assertion_record).
   Ran served = run("gdb -batch -nx " + image() + " -ex 'set pagination off' -ex 'target remote | " + nestrr() +
-                   " gdbserver " + log_path.string() + " --elf " + image() + " --stdio' -ex bt");
+                   " gdbserver " + log_path.string() + " --elf " + image() + " --stdio' -ex bt" +
+                   kRegisterPrints);
   std::vector<Frame> s = gdb_frames(served.out);
   ASSERT_GE(s.size(), n.size()) << "gdb through nestrr gdbserver unwinds fewer frames than nestrr stack:\n"
                                 << served.out;
@@ -212,6 +231,11 @@ TEST(Testbox, GdbBacktraceThroughQemuGdbstubMatchesNestrrStackAndGdbserver) {
                                             << served.out;
     EXPECT_EQ(s[i].line, g[i].line) << "frame " << i << " (" << s[i].function << ")";
   }
+  // The registers that hold still between the breakpoint and the capture:
+  // the logged values are the ones QEMU shows.
+  const std::vector<std::string> from_qemu = printed_values(gdb.out), from_log = printed_values(served.out);
+  ASSERT_EQ(from_qemu.size(), kRegisterPrintCount) << gdb.out;
+  EXPECT_EQ(from_log, from_qemu) << "QEMU:\n" << gdb.out << "\nnestrr gdbserver:\n" << served.out;
 }
 
 TEST(Testbox, IncompleteEpt01FlushIsReportedByCheck) {

@@ -1,6 +1,14 @@
 /* Assertion path: register capture, frame-pointer walk, the record. */
 #include "nestrr/assert.h"
 
+#ifdef NESTRR_CAPTURE_CONTROL_REGS
+static uint64_t read_msr(uint32_t msr) {
+  uint32_t lo, hi;
+  __asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+  return ((uint64_t)hi << 32) | lo;
+}
+#endif
+
 void nestrr_capture_regs(struct nestrr_regs *r) {
   uint64_t *w = (uint64_t *)(void *)r;
   uint32_t i;
@@ -17,16 +25,19 @@ void nestrr_capture_regs(struct nestrr_regs *r) {
       "movq %%r15, 120(%0)\n\t leaq 0(%%rip), %%rax\n\t movq %%rax, 128(%0)\n\t"
       "subq $128, %%rsp\n\t pushfq\n\t popq 136(%0)\n\t addq $128, %%rsp\n\t"
       "movw %%cs, 144(%0)\n\t movw %%ss, 152(%0)\n\t"
+      "movw %%ds, 184(%0)\n\t movw %%es, 192(%0)\n\t movw %%fs, 200(%0)\n\t movw %%gs, 208(%0)\n\t"
       :
       : "r"(w)
       : "rax", "memory");
 #ifdef NESTRR_CAPTURE_CONTROL_REGS
   __asm__ __volatile__(
       "movq %%cr0, %%rax\n\t movq %%rax, 160(%0)\n\t movq %%cr3, %%rax\n\t movq %%rax, 168(%0)\n\t"
-      "movq %%cr4, %%rax\n\t movq %%rax, 176(%0)\n\t"
+      "movq %%cr4, %%rax\n\t movq %%rax, 176(%0)\n\t movq %%cr2, %%rax\n\t movq %%rax, 232(%0)\n\t"
       :
       : "r"(w)
       : "rax", "memory");
+  r->fs_base = read_msr(0xc0000100u); /* IA32_FS_BASE */
+  r->gs_base = read_msr(0xc0000101u); /* IA32_GS_BASE */
 #endif
 #else
   __asm__ __volatile__(
@@ -35,17 +46,21 @@ void nestrr_capture_regs(struct nestrr_regs *r) {
       "movl %%ebp, 48(%0)\n\t movl %%esp, 56(%0)\n\t"
       "call 1f\n1:\n\t popl %%eax\n\t movl %%eax, 128(%0)\n\t"
       "pushfl\n\t popl 136(%0)\n\t movw %%cs, 144(%0)\n\t movw %%ss, 152(%0)\n\t"
+      "movw %%ds, 184(%0)\n\t movw %%es, 192(%0)\n\t movw %%fs, 200(%0)\n\t movw %%gs, 208(%0)\n\t"
       :
       : "r"(w)
       : "eax", "memory");
 #ifdef NESTRR_CAPTURE_CONTROL_REGS
   __asm__ __volatile__(
       "movl %%cr0, %%eax\n\t movl %%eax, 160(%0)\n\t movl %%cr3, %%eax\n\t movl %%eax, 168(%0)\n\t"
-      "movl %%cr4, %%eax\n\t movl %%eax, 176(%0)\n\t"
+      "movl %%cr4, %%eax\n\t movl %%eax, 176(%0)\n\t movl %%cr2, %%eax\n\t movl %%eax, 232(%0)\n\t"
       :
       : "r"(w)
       : "eax", "memory");
 #endif
+#endif
+#ifdef NESTRR_CAPTURE_CONTROL_REGS
+  r->efer = read_msr(0xc0000080u); /* IA32_EFER: every VMX-capable CPU has it */
 #endif
   /* Report the caller's view: its frame, stack pointer and call site. */
   r->rbp = (uintptr_t)*(void *const *)__builtin_frame_address(0);

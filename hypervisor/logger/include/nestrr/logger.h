@@ -57,7 +57,7 @@ extern "C" {
 #endif
 
 /* ABI of this header (struct layouts, slot payloads). Raised on change. */
-#define NESTRR_LOGGER_ABI_VERSION 6u
+#define NESTRR_LOGGER_ABI_VERSION 7u
 /* Schema version written in Header.format_version. */
 #define NESTRR_FORMAT_VERSION 4u
 /* NmiReceived source when the receiver cannot know it. */
@@ -70,15 +70,19 @@ extern "C" {
 #define NESTRR_MEMORY_CHUNK_MAX 256u  /* data bytes per MemorySnapshot record */
 #define NESTRR_MEMORY_LABEL_MAX 32u
 
-/* General registers, as in nestrr.v1.Registers (upper halves 0 on i386). */
+/* Registers, as in nestrr.v1.Registers (upper halves 0 on i386). cr*,
+ * fs_base, gs_base and efer are read only in builds with
+ * NESTRR_CAPTURE_CONTROL_REGS (ring 0), else 0. */
 struct nestrr_regs {
   uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
   uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
   uint64_t rip, rflags;
   uint64_t cs, ss;
   uint64_t cr0, cr3, cr4;
+  uint64_t ds, es, fs, gs;
+  uint64_t fs_base, gs_base, cr2, efer;
 };
-#define NESTRR_REGS_COUNT 23u
+#define NESTRR_REGS_COUNT 31u
 NESTRR_STATIC_ASSERT(sizeof(struct nestrr_regs) == NESTRR_REGS_COUNT * 8u, "regs layout");
 
 /* A loaded image, for Header.module. */
