@@ -23,7 +23,9 @@
  * - Flight mode: a producer that finds the ring full frees the oldest slot
  *   by CAS on tail, but only if that slot is committed; an uncommitted slot
  *   at the tail is a log call still in progress, and then the new record is
- *   dropped instead. Each overwritten record counts in `dropped`.
+ *   dropped instead. The tail word is {position, overwritten records}: the
+ *   CAS that frees a slot also counts it, with no second atomic operation
+ *   (refused records count in `dropped`, nestrr_ring_dropped adds both).
  *   A reader (dump) copies a slot and then re-reads tail: a producer moves
  *   tail past a slot (a locked CAS, a full barrier on x86) before it writes
  *   a byte over it, so if tail has not passed the slot after the copy, the
@@ -47,7 +49,7 @@ bool nestrr_ring_init(struct nestrr_ring *r, void *data, uint32_t bytes, enum ne
   if (bytes < NESTRR_RING_MIN_BYTES || (bytes & (bytes - 1u)) != 0) return false;
   if (((uintptr_t)data & 7u) != 0) return false;
   r->ctl.word = 0;
-  r->tail = 0;
+  r->tail.word = 0;
   r->consumer_busy = 0;
   r->dropped = 0;
   r->reported = 0;
@@ -65,8 +67,7 @@ bool nestrr_ring_init(struct nestrr_ring *r, void *data, uint32_t bytes, enum ne
  * `head` fit. False if the oldest slot is still being written. */
 static bool make_room(struct nestrr_ring *r, uint32_t head, uint32_t need) {
   for (;;) {
-    uint32_t t = __atomic_load_n(&r->tail, ACQ);
-    int f = nestrr_ring_free_oldest(r, head, need, t);
+    int f = nestrr_ring_free_oldest(r, head, need, nestrr_ring_load_tail(r));
     if (f >= 0) return f != 0;
   }
 }
@@ -87,7 +88,7 @@ struct nestrr_slot_hdr *nestrr_ring_reserve_slow(struct nestrr_ring *r, uint32_t
     head = cur.half[0];
     pad = ring_bytes - (head & r->mask);
     if (pad >= bytes) pad = 0;
-    tail = __atomic_load_n(&r->tail, ACQ);
+    tail = __atomic_load_n(&r->tail.half[0], ACQ);
     if ((int32_t)(head - tail) < 0) { /* head older than tail: reload */
       cur = nestrr_ring_snapshot(r);
       continue;

@@ -50,12 +50,28 @@ static inline __attribute__((always_inline)) struct nestrr_slot_hdr *nestrr_ring
   return s;
 }
 
+/* The tail word for a CAS on it. On i386 the halves are read one at a
+ * time: a torn value only makes the CAS fail (it returns the real one). */
+static inline __attribute__((always_inline)) union nestrr_ring_ctl nestrr_ring_load_tail(
+    const struct nestrr_ring *r) {
+  union nestrr_ring_ctl c;
+#if UINTPTR_MAX == 0xffffffffu
+  c.half[0] = __atomic_load_n(&r->tail.half[0], __ATOMIC_ACQUIRE);
+  c.half[1] = __atomic_load_n(&r->tail.half[1], __ATOMIC_RELAXED);
+#else
+  c.word = __atomic_load_n(&r->tail.word, __ATOMIC_ACQUIRE);
+#endif
+  return c;
+}
+
 /* Flight mode, one step of making `need` bytes past `head` fit, given the
- * tail `t` just read: 1 = they fit (or head is stale: the caller rereads
- * and retries), 0 = the oldest slot is still being written (the record is
- * dropped), -1 = freed a slot or lost a race: read tail and call again. */
-static inline __attribute__((always_inline)) int nestrr_ring_free_oldest(struct nestrr_ring *r, uint32_t head, uint32_t need,
-                                          uint32_t t) {
+ * tail word `tw` just read: 1 = they fit (or head is stale: the caller
+ * rereads and retries), 0 = the oldest slot is still being written (the
+ * record is dropped), -1 = freed a slot or lost a race: read tail and call
+ * again. Freeing a record slot counts it as overwritten in the same CAS. */
+static inline __attribute__((always_inline)) int nestrr_ring_free_oldest(
+    struct nestrr_ring *r, uint32_t head, uint32_t need, union nestrr_ring_ctl tw) {
+  const uint32_t t = tw.half[0];
   struct nestrr_slot_hdr *s;
   uint32_t size;
   uint16_t kind;
@@ -68,12 +84,11 @@ static inline __attribute__((always_inline)) int nestrr_ring_free_oldest(struct 
   kind = __atomic_load_n(&s->kind, __ATOMIC_RELAXED);
   if (!nestrr_slot_size_ok(size, kind)) {
     /* Overwritten under us (tail moved: look again) or corrupt (give up). */
-    return __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) == t ? 0 : -1;
+    return __atomic_load_n(&r->tail.half[0], __ATOMIC_ACQUIRE) == t ? 0 : -1;
   }
-  if (__atomic_compare_exchange_n(&r->tail, &t, t + size, false, __ATOMIC_SEQ_CST,
-                                  __ATOMIC_RELAXED) &&
-      kind != NESTRR_SLOT_PAD)
-    __atomic_fetch_add(&r->dropped, 1u, __ATOMIC_RELAXED);
+  (void)nestrr_cas64(&r->tail.word, &tw.word,
+                     ((uint64_t)(tw.half[1] + (kind != NESTRR_SLOT_PAD ? 1u : 0u)) << 32) |
+                         (uint32_t)(t + size));
   return -1;
 }
 
@@ -89,10 +104,11 @@ static inline __attribute__((always_inline)) struct nestrr_slot_hdr *nestrr_ring
   union nestrr_ring_ctl cur = nestrr_ring_load_ctl(r);
   const uint32_t head = cur.half[0];
   if (bytes <= NESTRR_SLOT_MAX && (head & r->mask) + bytes <= ring_bytes) {
-    uint32_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+    uint32_t tail = __atomic_load_n(&r->tail.half[0], __ATOMIC_ACQUIRE);
     if (head - tail + bytes > ring_bytes && (int32_t)(head - tail) >= 0 &&
-        r->mode == NESTRR_MODE_FLIGHT && nestrr_ring_free_oldest(r, head, bytes, tail) < 0)
-      tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+        r->mode == NESTRR_MODE_FLIGHT &&
+        nestrr_ring_free_oldest(r, head, bytes, nestrr_ring_load_tail(r)) < 0)
+      tail = __atomic_load_n(&r->tail.half[0], __ATOMIC_ACQUIRE);
     if ((int32_t)(head - tail) >= 0 && head - tail + bytes <= ring_bytes) {
       /* {head + bytes, seq + 1}, without a carry from head into seq. */
       const uint64_t next =

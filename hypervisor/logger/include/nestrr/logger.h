@@ -57,7 +57,7 @@ extern "C" {
 #endif
 
 /* ABI of this header (struct layouts, slot payloads). Raised on change. */
-#define NESTRR_LOGGER_ABI_VERSION 6u
+#define NESTRR_LOGGER_ABI_VERSION 7u
 /* Schema version written in Header.format_version. */
 #define NESTRR_FORMAT_VERSION 4u
 /* NmiReceived source when the receiver cannot know it. */
