@@ -92,12 +92,17 @@ static void stamp(struct nestrr_chunk *ch, const struct nestrr_slot_hdr *slot) {
 static bool append(struct nestrr_logger *lg, struct nestrr_scratch *sc, struct nestrr_chunk *ch,
                    const struct nestrr_slot_hdr *slot) {
   const uint64_t prev_tsc = ch->prev_tsc;
-  const uint32_t used = packet_size(ch);
-  const uint32_t room = used < NESTRR_FRAME_MAX_PAYLOAD ? NESTRR_FRAME_MAX_PAYLOAD - used : 0u;
   stamp(ch, slot);
   if (slot->kind == NESTRR_F_RECORD_VM_EXIT && !lg->config.records_only) {
+    /* Far from the packet's end a lower bound of the room decides the
+     * same as the exact one (an exit fits either way); near it, exact. */
+    const uint32_t bound = ch->head_len + ch->out.len + nestrr_columns_bound(ch);
+    const uint32_t used = bound + 64u <= NESTRR_FRAME_MAX_PAYLOAD ? bound : packet_size(ch);
+    const uint32_t room = used < NESTRR_FRAME_MAX_PAYLOAD ? NESTRR_FRAME_MAX_PAYLOAD - used : 0u;
     if (nestrr_columns_add(sc, ch, slot, room)) return true;
   } else {
+    const uint32_t used = packet_size(ch);
+    const uint32_t room = used < NESTRR_FRAME_MAX_PAYLOAD ? NESTRR_FRAME_MAX_PAYLOAD - used : 0u;
     /* The order runs may grow by a finished run (5 bytes) and the order
      * and exits prefixes by one each: keep that much room. */
     const uint32_t len = ch->out.len;

@@ -32,6 +32,16 @@ uint32_t nestrr_columns_size(const struct nestrr_chunk *ch) {
   return field_size(exits_body_size(&ch->x)) + field_size(order_body_size(ch));
 }
 
+/* At least nestrr_columns_size, without a varint size: every length in a
+ * packet is below 2^14, so each prefix and the open run take at most 2
+ * bytes; 5 column fields, exits and order fields, tag byte each. */
+uint32_t nestrr_columns_bound(const struct nestrr_chunk *ch) {
+  const struct nestrr_exit_cols *x = &ch->x;
+  NESTRR_STATIC_ASSERT(NESTRR_FRAME_MAX_PAYLOAD < (1u << 14), "prefixes fit 2 bytes");
+  return x->len[0] + x->len[1] + x->len[2] + x->len[3] + x->len[4] + ch->order_len +
+         5u * 3u + 2u * 3u + 2u;
+}
+
 static void put_varint(unsigned char *col, uint32_t *len, uint64_t v) {
   while (v >= 0x80u) {
     col[(*len)++] = (unsigned char)((v & 0x7fu) | 0x80u);
@@ -49,19 +59,29 @@ void nestrr_order_note(struct nestrr_scratch *sc, struct nestrr_chunk *ch, bool 
   ch->run++;
 }
 
-/* Position of v in the list, or NESTRR_MTF. */
-static uint32_t find32(const uint32_t *list, uint32_t n, uint32_t v) {
-  uint32_t i;
-  for (i = 0; i < n; i++)
-    if (list[i] == v) return i;
-  return NESTRR_MTF;
+/* Position of v in the list, or NESTRR_MTF. All entries are compared and
+ * the first match of the n live ones picked from a bit mask: no branch
+ * per entry to mispredict (reasons and RIPs arrive in no pattern the
+ * branch predictor could learn). Entries past n hold stale values. */
+static inline uint32_t first_of(uint32_t m, uint32_t n) {
+  m &= (1u << n) - 1u;
+  return m ? (uint32_t)__builtin_ctz(m) : NESTRR_MTF;
 }
-static uint32_t find64(const uint64_t *list, uint32_t n, uint64_t v) {
-  uint32_t i;
-  for (i = 0; i < n; i++)
-    if (list[i] == v) return i;
-  return NESTRR_MTF;
+static inline uint32_t find32(const uint32_t *list, uint32_t n, uint32_t v) {
+  uint32_t i, m = 0;
+  for (i = 0; i < NESTRR_MTF; i++) m |= (uint32_t)(list[i] == v) << i;
+  return first_of(m, n);
 }
+static inline uint32_t find64(const uint64_t *list, uint32_t n, uint64_t v) {
+  uint32_t i, m = 0;
+  for (i = 0; i < NESTRR_MTF; i++) m |= (uint32_t)(list[i] == v) << i;
+  return first_of(m, n);
+}
+
+/* The most bytes one exit can add to the packet (see nestrr_columns_add):
+ * head 1, dt 10, reason 5, RIP 10, qualification 10, order and length
+ * prefixes 13, the first exit's field tags and lengths 4. */
+#define EXIT_NEED_MAX 53u
 
 bool nestrr_columns_add(struct nestrr_scratch *sc, struct nestrr_chunk *ch,
                         const struct nestrr_slot_hdr *slot, uint32_t room) {
@@ -74,14 +94,16 @@ bool nestrr_columns_add(struct nestrr_scratch *sc, struct nestrr_chunk *ch,
   const uint64_t rip = nestrr_pb_zigzag((int64_t)(e->guest_rip - ch->prev_rip));
   const uint64_t qual = nestrr_pb_zigzag((int64_t)(e->qualification - last_qual));
   const bool qual_same = e->qualification == last_qual;
-  uint32_t need = 1u + vsz(dt) + (r == NESTRR_MTF ? vsz(e->reason) : 0u) +
-                  (p == NESTRR_MTF ? vsz(rip) : 0u) + (qual_same ? 0u : vsz(qual));
   uint32_t i, k;
-  /* The order runs grow by a finished run and a digit at most; each of
-   * the seven length prefixes (five columns, exits, order) by a byte at
-   * most; the first exit adds the two fields' tags and lengths. */
-  need += 6u + 7u + (x->count == 0 ? 4u : 0u);
-  if (need > room) return false;
+  if (room < EXIT_NEED_MAX) { /* near the end of the packet: the exact size decides */
+    uint32_t need = 1u + vsz(dt) + (r == NESTRR_MTF ? vsz(e->reason) : 0u) +
+                    (p == NESTRR_MTF ? vsz(rip) : 0u) + (qual_same ? 0u : vsz(qual));
+    /* The order runs grow by a finished run and a digit at most; each of
+     * the seven length prefixes (five columns, exits, order) by a byte at
+     * most; the first exit adds the two fields' tags and lengths. */
+    need += 6u + 7u + (x->count == 0 ? 4u : 0u);
+    if (need > room) return false;
+  }
   sc->col[COL_HEAD][x->len[COL_HEAD]++] =
       (unsigned char)((e->from_l2 ? 1u : 0u) | (qual_same ? 2u : 0u) | (r << 2) | (p << 5));
   put_varint(sc->col[COL_DT], &x->len[COL_DT], dt);
@@ -89,15 +111,18 @@ bool nestrr_columns_add(struct nestrr_scratch *sc, struct nestrr_chunk *ch,
   if (p == NESTRR_MTF) put_varint(sc->col[COL_RIP], &x->len[COL_RIP], rip);
   if (!qual_same) put_varint(sc->col[COL_QUAL], &x->len[COL_QUAL], qual);
   /* Move to front: the reason with its qualification, the RIP. */
+  /* Every entry up to the list's end is written, shifted or kept: a
+   * fixed loop of selects instead of one that stops at the hit. */
   k = r < NESTRR_MTF ? r : (x->nreasons < NESTRR_MTF ? x->nreasons++ : NESTRR_MTF - 1u);
-  for (i = k; i > 0; i--) {
-    x->reasons[i] = x->reasons[i - 1];
-    x->quals[i] = x->quals[i - 1];
+  for (i = NESTRR_MTF - 1u; i > 0; i--) {
+    const bool shift = i <= k;
+    x->reasons[i] = shift ? x->reasons[i - 1] : x->reasons[i];
+    x->quals[i] = shift ? x->quals[i - 1] : x->quals[i];
   }
   x->reasons[0] = e->reason;
   x->quals[0] = e->qualification;
   k = p < NESTRR_MTF ? p : (x->nrips < NESTRR_MTF ? x->nrips++ : NESTRR_MTF - 1u);
-  for (i = k; i > 0; i--) x->rips[i] = x->rips[i - 1];
+  for (i = NESTRR_MTF - 1u; i > 0; i--) x->rips[i] = i <= k ? x->rips[i - 1] : x->rips[i];
   x->rips[0] = e->guest_rip;
   x->count++;
   nestrr_order_note(sc, ch, true);

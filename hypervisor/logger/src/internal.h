@@ -44,6 +44,8 @@ struct nestrr_chunk {
 bool nestrr_columns_add(struct nestrr_scratch *sc, struct nestrr_chunk *ch,
                         const struct nestrr_slot_hdr *slot, uint32_t room);
 uint32_t nestrr_columns_size(const struct nestrr_chunk *ch);
+/* An upper bound of nestrr_columns_size, cheaper to compute. */
+uint32_t nestrr_columns_bound(const struct nestrr_chunk *ch);
 /* Appends Packet.exits and Packet.order to `o`. */
 bool nestrr_columns_write(struct nestrr_pb_out *o, const struct nestrr_scratch *sc,
                           const struct nestrr_chunk *ch) __attribute__((warn_unused_result));
