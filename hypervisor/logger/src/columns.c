@@ -69,13 +69,35 @@ static inline uint32_t first_of(uint32_t m, uint32_t n) {
 }
 static inline uint32_t find32(const uint32_t *list, uint32_t n, uint32_t v) {
   uint32_t i, m = 0;
+#pragma GCC unroll 7
   for (i = 0; i < NESTRR_MTF; i++) m |= (uint32_t)(list[i] == v) << i;
   return first_of(m, n);
 }
 static inline uint32_t find64(const uint64_t *list, uint32_t n, uint64_t v) {
   uint32_t i, m = 0;
+#pragma GCC unroll 7
   for (i = 0; i < NESTRR_MTF; i++) m |= (uint32_t)(list[i] == v) << i;
   return first_of(m, n);
+}
+
+/* Move to front: entries 1..k take their predecessor's value, the rest
+ * keep theirs; through masks, as the compiler turns a select back into a
+ * branch. */
+static inline void shift32(uint32_t *list, uint32_t k) {
+  uint32_t i;
+#pragma GCC unroll 6
+  for (i = NESTRR_MTF - 1u; i > 0; i--) {
+    const uint32_t m = 0u - (uint32_t)(i <= k);
+    list[i] = (list[i - 1] & m) | (list[i] & ~m);
+  }
+}
+static inline void shift64(uint64_t *list, uint32_t k) {
+  uint32_t i;
+#pragma GCC unroll 6
+  for (i = NESTRR_MTF - 1u; i > 0; i--) {
+    const uint64_t m = 0u - (uint64_t)(i <= k);
+    list[i] = (list[i - 1] & m) | (list[i] & ~m);
+  }
 }
 
 /* The most bytes one exit can add to the packet (see nestrr_columns_add):
@@ -94,7 +116,7 @@ bool nestrr_columns_add(struct nestrr_scratch *sc, struct nestrr_chunk *ch,
   const uint64_t rip = nestrr_pb_zigzag((int64_t)(e->guest_rip - ch->prev_rip));
   const uint64_t qual = nestrr_pb_zigzag((int64_t)(e->qualification - last_qual));
   const bool qual_same = e->qualification == last_qual;
-  uint32_t i, k;
+  uint32_t k;
   if (room < EXIT_NEED_MAX) { /* near the end of the packet: the exact size decides */
     uint32_t need = 1u + vsz(dt) + (r == NESTRR_MTF ? vsz(e->reason) : 0u) +
                     (p == NESTRR_MTF ? vsz(rip) : 0u) + (qual_same ? 0u : vsz(qual));
@@ -111,18 +133,13 @@ bool nestrr_columns_add(struct nestrr_scratch *sc, struct nestrr_chunk *ch,
   if (p == NESTRR_MTF) put_varint(sc->col[COL_RIP], &x->len[COL_RIP], rip);
   if (!qual_same) put_varint(sc->col[COL_QUAL], &x->len[COL_QUAL], qual);
   /* Move to front: the reason with its qualification, the RIP. */
-  /* Every entry up to the list's end is written, shifted or kept: a
-   * fixed loop of selects instead of one that stops at the hit. */
   k = r < NESTRR_MTF ? r : (x->nreasons < NESTRR_MTF ? x->nreasons++ : NESTRR_MTF - 1u);
-  for (i = NESTRR_MTF - 1u; i > 0; i--) {
-    const bool shift = i <= k;
-    x->reasons[i] = shift ? x->reasons[i - 1] : x->reasons[i];
-    x->quals[i] = shift ? x->quals[i - 1] : x->quals[i];
-  }
+  shift32(x->reasons, k);
+  shift64(x->quals, k);
   x->reasons[0] = e->reason;
   x->quals[0] = e->qualification;
   k = p < NESTRR_MTF ? p : (x->nrips < NESTRR_MTF ? x->nrips++ : NESTRR_MTF - 1u);
-  for (i = NESTRR_MTF - 1u; i > 0; i--) x->rips[i] = i <= k ? x->rips[i - 1] : x->rips[i];
+  shift64(x->rips, k);
   x->rips[0] = e->guest_rip;
   x->count++;
   nestrr_order_note(sc, ch, true);
