@@ -3,7 +3,7 @@
  * dump skipped overwritten slots), starts the next chunk. VM exits go to
  * the exit columns (columns.c), other records to Packet.record (record.c);
  * the flush assembles the packet from the pieces. */
-#include "internal.h"
+#include "columns_add.h"
 
 void nestrr_chunk_init(struct nestrr_chunk *ch, uint32_t cpu) {
   nestrr_pb_sizer(&ch->out);

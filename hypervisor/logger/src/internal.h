@@ -38,11 +38,9 @@ struct nestrr_chunk {
   bool run_exits;     /* the open run is of exits (runs start with exits) */
 };
 
-/* columns.c: a VM exit appended to the chunk's columns, if it fits in
- * `room` more bytes of packet (false: the chunk is left as it was); the
- * packet bytes the columns and order take. */
-bool nestrr_columns_add(struct nestrr_scratch *sc, struct nestrr_chunk *ch,
-                        const struct nestrr_slot_hdr *slot, uint32_t room);
+/* columns_add.h: nestrr_columns_add, a VM exit appended to the chunk's
+ * columns if it fits in `room` more bytes of packet (false: the chunk is
+ * left as it was). columns.c: the packet bytes the columns and order take. */
 uint32_t nestrr_columns_size(const struct nestrr_chunk *ch);
 /* An upper bound of nestrr_columns_size, cheaper to compute. */
 uint32_t nestrr_columns_bound(const struct nestrr_chunk *ch);
