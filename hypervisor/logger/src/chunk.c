@@ -33,6 +33,11 @@ static bool start(struct nestrr_logger *lg, struct nestrr_scratch *sc, struct ne
   ch->x.count = 0;
   ch->x.nreasons = 0;
   ch->x.nrips = 0;
+  ch->x.clock = 0;
+  for (i = 0; i < NESTRR_MTF; i++) {
+    ch->x.rstamp[i] = 0;
+    ch->x.pstamp[i] = 0;
+  }
   ch->order_len = 0;
   ch->run = 0;
   ch->run_exits = true;

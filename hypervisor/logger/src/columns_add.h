@@ -23,10 +23,10 @@ static inline __attribute__((always_inline)) void put_varint(unsigned char *col,
   *len = n;
 }
 
-/* Position of v in the list, or NESTRR_MTF. All entries are compared and
- * the first match of the n live ones picked from a bit mask: no branch
- * per entry to mispredict (reasons and RIPs arrive in no pattern the
- * branch predictor could learn). Entries past n hold stale values. */
+/* Slot of v among the n live slots, or NESTRR_MTF. All slots are
+ * compared and the match picked from a bit mask: no branch per entry to
+ * mispredict (reasons and RIPs arrive in no pattern the branch predictor
+ * could learn). Slots past n hold stale values. */
 static inline uint32_t first_of(uint32_t m, uint32_t n) {
   m &= (1u << n) - 1u;
   return m ? (uint32_t)__builtin_ctz(m) : NESTRR_MTF;
@@ -44,24 +44,22 @@ static inline uint32_t find64(const uint64_t *list, uint32_t n, uint64_t v) {
   return first_of(m, n);
 }
 
-/* Move to front: entries 1..k take their predecessor's value, the rest
- * keep theirs; through masks, as the compiler turns a select back into a
- * branch. */
-static inline void shift32(uint32_t *list, uint32_t k) {
-  uint32_t i;
-#pragma GCC unroll 6
-  for (i = NESTRR_MTF - 1u; i > 0; i--) {
-    const uint32_t m = 0u - (uint32_t)(i <= k);
-    list[i] = (list[i - 1] & m) | (list[i] & ~m);
-  }
+/* The move-to-front index of slot s: how many entries were used later. */
+static inline uint32_t rank_of(const uint32_t *stamp, uint32_t s) {
+  const uint32_t mine = stamp[s];
+  uint32_t i, r = 0;
+#pragma GCC unroll 7
+  for (i = 0; i < NESTRR_MTF; i++) r += (uint32_t)(stamp[i] > mine);
+  return r;
 }
-static inline void shift64(uint64_t *list, uint32_t k) {
-  uint32_t i;
-#pragma GCC unroll 6
-  for (i = NESTRR_MTF - 1u; i > 0; i--) {
-    const uint64_t m = 0u - (uint64_t)(i <= k);
-    list[i] = (list[i - 1] & m) | (list[i] & ~m);
-  }
+
+/* The slot a new entry takes: the next free one, or when the list is full
+ * the least recently used (the entry a shifting list would drop). */
+static inline uint32_t slot_for_new(const uint32_t *stamp, uint32_t *n) {
+  uint32_t i, s = 0;
+  if (*n < NESTRR_MTF) return (*n)++;
+  for (i = 1; i < NESTRR_MTF; i++) s = stamp[i] < stamp[s] ? i : s;
+  return s;
 }
 
 /* The most bytes one exit can add to the packet (see nestrr_columns_add):
@@ -74,9 +72,11 @@ static inline __attribute__((always_inline)) bool nestrr_columns_add(
     uint32_t room) {
   const struct slot_vm_exit *e = (const struct slot_vm_exit *)(const void *)(slot + 1);
   struct nestrr_exit_cols *x = &ch->x;
-  const uint32_t r = find32(x->reasons, x->nreasons, e->reason);
-  const uint32_t p = find64(x->rips, x->nrips, e->guest_rip);
-  const uint64_t last_qual = r < NESTRR_MTF ? x->quals[r] : 0;
+  const uint32_t rs = find32(x->reasons, x->nreasons, e->reason); /* slots */
+  const uint32_t ps = find64(x->rips, x->nrips, e->guest_rip);
+  const uint32_t r = rs < NESTRR_MTF ? rank_of(x->rstamp, rs) : NESTRR_MTF; /* indexes */
+  const uint32_t p = ps < NESTRR_MTF ? rank_of(x->pstamp, ps) : NESTRR_MTF;
+  const uint64_t last_qual = rs < NESTRR_MTF ? x->quals[rs] : 0;
   const uint64_t dt = nestrr_pb_zigzag(ch->dt);
   const uint64_t rip = nestrr_pb_zigzag((int64_t)(e->guest_rip - ch->prev_rip));
   const uint64_t qual = nestrr_pb_zigzag((int64_t)(e->qualification - last_qual));
@@ -97,15 +97,15 @@ static inline __attribute__((always_inline)) bool nestrr_columns_add(
   if (r == NESTRR_MTF) put_varint(sc->col[COL_REASON], &x->len[COL_REASON], e->reason);
   if (p == NESTRR_MTF) put_varint(sc->col[COL_RIP], &x->len[COL_RIP], rip);
   if (!qual_same) put_varint(sc->col[COL_QUAL], &x->len[COL_QUAL], qual);
-  /* Move to front: the reason with its qualification, the RIP. */
-  k = r < NESTRR_MTF ? r : (x->nreasons < NESTRR_MTF ? x->nreasons++ : NESTRR_MTF - 1u);
-  shift32(x->reasons, k);
-  shift64(x->quals, k);
-  x->reasons[0] = e->reason;
-  x->quals[0] = e->qualification;
-  k = p < NESTRR_MTF ? p : (x->nrips < NESTRR_MTF ? x->nrips++ : NESTRR_MTF - 1u);
-  shift64(x->rips, k);
-  x->rips[0] = e->guest_rip;
+  /* Move to front: the reason (with its qualification) and the RIP get
+   * the newest stamp, in their slot or in the one a new entry takes. */
+  k = rs < NESTRR_MTF ? rs : slot_for_new(x->rstamp, &x->nreasons);
+  x->reasons[k] = e->reason;
+  x->quals[k] = e->qualification;
+  x->rstamp[k] = ++x->clock;
+  k = ps < NESTRR_MTF ? ps : slot_for_new(x->pstamp, &x->nrips);
+  x->rips[k] = e->guest_rip;
+  x->pstamp[k] = x->clock;
   x->count++;
   if (!ch->run_exits) nestrr_order_note(sc, ch, true);
   else ch->run++;

@@ -5,13 +5,19 @@
 #include "nestrr/logger.h"
 #include "nestrr/pb_out.h"
 
-/* The move-to-front lists of a chunk's exit columns (ExitColumns). */
+/* The move-to-front lists of a chunk's exit columns (ExitColumns). An
+ * entry's index in the list is its recency rank; entries stay in their
+ * slot and carry a stamp of their last use instead of moving, so the rank
+ * is the number of entries with a newer stamp (dead slots: stamp 0). */
 #define NESTRR_MTF 7u
 struct nestrr_exit_cols {
   uint32_t len[5];   /* bytes in scratch->col[]: head, dt, reason, rip, qualification */
   uint32_t count;    /* exits in the columns */
   uint32_t nreasons, nrips;
+  uint32_t clock;    /* last stamp handed out */
   uint32_t reasons[NESTRR_MTF];
+  uint32_t rstamp[NESTRR_MTF];
+  uint32_t pstamp[NESTRR_MTF];
   uint64_t quals[NESTRR_MTF]; /* the last qualification of each listed reason */
   uint64_t rips[NESTRR_MTF];
 };
