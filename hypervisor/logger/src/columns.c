@@ -30,15 +30,6 @@ uint32_t nestrr_columns_size(const struct nestrr_chunk *ch) {
   return field_size(exits_body_size(&ch->x)) + field_size(order_body_size(ch));
 }
 
-/* At least nestrr_columns_size, without a varint size: every length in a
- * packet is below 2^14, so each prefix and the open run take at most 2
- * bytes; 5 column fields, exits and order fields, tag byte each. */
-uint32_t nestrr_columns_bound(const struct nestrr_chunk *ch) {
-  const struct nestrr_exit_cols *x = &ch->x;
-  NESTRR_STATIC_ASSERT(NESTRR_FRAME_MAX_PAYLOAD < (1u << 14), "prefixes fit 2 bytes");
-  return x->len[0] + x->len[1] + x->len[2] + x->len[3] + x->len[4] + ch->order_len +
-         5u * 3u + 2u * 3u + 2u;
-}
 
 void nestrr_order_note(struct nestrr_scratch *sc, struct nestrr_chunk *ch, bool exit) {
   if (exit != ch->run_exits) {

@@ -48,8 +48,15 @@ struct nestrr_chunk {
  * columns if it fits in `room` more bytes of packet (false: the chunk is
  * left as it was). columns.c: the packet bytes the columns and order take. */
 uint32_t nestrr_columns_size(const struct nestrr_chunk *ch);
-/* An upper bound of nestrr_columns_size, cheaper to compute. */
-uint32_t nestrr_columns_bound(const struct nestrr_chunk *ch);
+/* At least nestrr_columns_size, without a varint size: every length in a
+ * packet is below 2^14, so each prefix and the open run take at most 2
+ * bytes; 5 column fields, exits and order fields, tag byte each. */
+static inline uint32_t nestrr_columns_bound(const struct nestrr_chunk *ch) {
+  const struct nestrr_exit_cols *x = &ch->x;
+  NESTRR_STATIC_ASSERT(NESTRR_FRAME_MAX_PAYLOAD < (1u << 14), "prefixes fit 2 bytes");
+  return x->len[0] + x->len[1] + x->len[2] + x->len[3] + x->len[4] + ch->order_len +
+         5u * 3u + 2u * 3u + 2u;
+}
 /* Appends Packet.exits and Packet.order to `o`. */
 bool nestrr_columns_write(struct nestrr_pb_out *o, const struct nestrr_scratch *sc,
                           const struct nestrr_chunk *ch) __attribute__((warn_unused_result));
