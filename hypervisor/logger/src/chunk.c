@@ -94,8 +94,10 @@ static void stamp(struct nestrr_chunk *ch, const struct nestrr_slot_hdr *slot) {
 
 /* Appends the record if it fits the packet; else leaves the chunk as it
  * was. One pass, no sizing. */
-static bool append(struct nestrr_logger *lg, struct nestrr_scratch *sc, struct nestrr_chunk *ch,
-                   const struct nestrr_slot_hdr *slot) {
+static inline __attribute__((always_inline)) bool append(struct nestrr_logger *lg,
+                                                          struct nestrr_scratch *sc,
+                                                          struct nestrr_chunk *ch,
+                                                          const struct nestrr_slot_hdr *slot) {
   const uint64_t prev_tsc = ch->prev_tsc;
   stamp(ch, slot);
   if (slot->kind == NESTRR_F_RECORD_VM_EXIT && !lg->config.records_only) {
@@ -128,8 +130,11 @@ static bool append(struct nestrr_logger *lg, struct nestrr_scratch *sc, struct n
   return false;
 }
 
-bool nestrr_chunk_add(struct nestrr_logger *lg, struct nestrr_scratch *sc, struct nestrr_chunk *ch,
-                      const struct nestrr_slot_hdr *slot, uint64_t seq) {
+static inline __attribute__((always_inline)) bool add(struct nestrr_logger *lg,
+                                                       struct nestrr_scratch *sc,
+                                                       struct nestrr_chunk *ch,
+                                                       const struct nestrr_slot_hdr *slot,
+                                                       uint64_t seq) {
   if (ch->count && seq != ch->next_seq) nestrr_chunk_flush(lg, sc, ch);
   if (ch->count == 0 && !start(lg, sc, ch, slot, seq)) return false;
   if (!append(lg, sc, ch, slot)) {
@@ -148,4 +153,30 @@ bool nestrr_chunk_add(struct nestrr_logger *lg, struct nestrr_scratch *sc, struc
   ch->next_seq = seq + 1u;
   ch->count++;
   return true;
+}
+
+bool nestrr_chunk_add(struct nestrr_logger *lg, struct nestrr_scratch *sc, struct nestrr_chunk *ch,
+                      const struct nestrr_slot_hdr *slot, uint64_t seq) {
+  return add(lg, sc, ch, slot, seq);
+}
+
+/* The stream drain's loop (drain.c has the protocol around it), here so
+ * that adding a record compiles into it: every committed slot from p up
+ * to head, stopping at the first one still being written. The tail moves
+ * to a record's slot when adding it wrote the frames before it. */
+uint32_t nestrr_chunk_drain(struct nestrr_logger *lg, struct nestrr_ring *r,
+                            struct nestrr_scratch *sc, struct nestrr_chunk *ch, uint32_t p,
+                            uint32_t head) {
+  while ((int32_t)(head - p) > 0) {
+    const struct nestrr_slot_hdr *s = nestrr_ring_slot_at(r, p);
+    const uint32_t flushes = ch->flushes;
+    if (__atomic_load_n(&s->commit, __ATOMIC_ACQUIRE) != ~p) break; /* still being written */
+    if (!nestrr_slot_size_ok(s->size, s->kind)) break; /* corrupt: stop rather than guess */
+    if (s->kind != NESTRR_SLOT_PAD) {
+      (void)add(lg, sc, ch, s, nestrr_seq_extend(r, s->seq));
+      if (ch->flushes != flushes) __atomic_store_n(&r->tail.half[0], p, __ATOMIC_RELEASE);
+    }
+    p += s->size;
+  }
+  return p;
 }

@@ -20,17 +20,7 @@ static void drain_ring(struct nestrr_logger *lg, uint32_t cpu) {
   uint32_t head = nestrr_ring_snapshot(r).half[0];
   nestrr_seq_refresh(r);
   nestrr_chunk_init(&ch, cpu);
-  while ((int32_t)(head - p) > 0) {
-    const struct nestrr_slot_hdr *s = nestrr_ring_slot_at(r, p);
-    uint32_t flushes = ch.flushes;
-    if (__atomic_load_n(&s->commit, __ATOMIC_ACQUIRE) != ~p) break; /* still being written */
-    if (!nestrr_slot_size_ok(s->size, s->kind)) break; /* corrupt: stop rather than guess */
-    if (s->kind != NESTRR_SLOT_PAD) {
-      (void)nestrr_chunk_add(lg, &st->scratch, &ch, s, nestrr_seq_extend(r, s->seq));
-      if (ch.flushes != flushes) __atomic_store_n(&r->tail.half[0], p, __ATOMIC_RELEASE);
-    }
-    p += s->size;
-  }
+  p = nestrr_chunk_drain(lg, r, &st->scratch, &ch, p, head);
   nestrr_chunk_flush(lg, &st->scratch, &ch);
   __atomic_store_n(&r->tail.half[0], p, __ATOMIC_RELEASE);
 }

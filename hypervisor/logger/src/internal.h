@@ -76,6 +76,12 @@ bool nestrr_chunk_add(struct nestrr_logger *lg, struct nestrr_scratch *sc, struc
                       const struct nestrr_slot_hdr *slot, uint64_t seq);
 void nestrr_chunk_flush(struct nestrr_logger *lg, struct nestrr_scratch *sc,
                         struct nestrr_chunk *ch);
+/* The stream drain's loop: adds the committed slots of `r` from position
+ * p up to head (stopping at one still being written), moving r's tail past
+ * what went out in frames; returns where it stopped. */
+uint32_t nestrr_chunk_drain(struct nestrr_logger *lg, struct nestrr_ring *r,
+                            struct nestrr_scratch *sc, struct nestrr_chunk *ch, uint32_t p,
+                            uint32_t head);
 
 /* packets.c: frames for header and trailer packets; frame output. */
 void nestrr_emit_payload(struct nestrr_logger *lg, struct nestrr_scratch *sc, uint32_t len);
