@@ -10,8 +10,8 @@ static inline uint64_t now(const struct nestrr_logger *lg) {
 /* Reserves a slot on `cpu` and stamps it; 0 if dropped. The TSC is read
  * after the reservation, so a nested record can carry an earlier TSC than
  * its predecessor: Record.dt is signed for that. */
-static inline __attribute__((always_inline)) struct nestrr_slot_hdr *begin(struct nestrr_logger *lg, uint32_t cpu,
-                                            uint32_t payload, uint16_t kind) {
+static inline __attribute__((always_inline)) struct nestrr_slot_hdr *begin(
+    struct nestrr_logger *lg, uint32_t cpu, uint32_t payload, uint16_t kind) {
   struct nestrr_slot_hdr *s;
   if (cpu >= lg->cpu_count) return 0;
   s = nestrr_ring_reserve_inline(&lg->cpus[cpu].ring, payload, kind);

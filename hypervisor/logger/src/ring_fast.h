@@ -36,9 +36,8 @@ static inline __attribute__((always_inline)) union nestrr_ring_ctl nestrr_ring_l
 }
 
 /* Writes the header of a slot won at `pos` (commit last = still open). */
-static inline __attribute__((always_inline)) struct nestrr_slot_hdr *nestrr_ring_stamp(struct nestrr_ring *r, uint32_t pos,
-                                                        uint32_t bytes, uint16_t kind,
-                                                        uint32_t seq) {
+static inline __attribute__((always_inline)) struct nestrr_slot_hdr *nestrr_ring_stamp(
+    struct nestrr_ring *r, uint32_t pos, uint32_t bytes, uint16_t kind, uint32_t seq) {
   struct nestrr_slot_hdr *s = nestrr_ring_slot_at(r, pos);
   /* `commit` keeps the position until commit turns it into ~pos; the
    * reserved value (pos itself) never equals ~pos. */
@@ -95,9 +94,8 @@ static inline __attribute__((always_inline)) int nestrr_ring_free_oldest(
 /* Reserves a slot: the slot needs no PAD before it and fits (stream) or
  * fits once the oldest slot is freed (flight), and no other producer wins
  * the CAS in between; otherwise the slow path. */
-static inline __attribute__((always_inline)) struct nestrr_slot_hdr *nestrr_ring_reserve_inline(struct nestrr_ring *r,
-                                                                 uint32_t payload_bytes,
-                                                                 uint16_t kind) {
+static inline __attribute__((always_inline)) struct nestrr_slot_hdr *nestrr_ring_reserve_inline(
+    struct nestrr_ring *r, uint32_t payload_bytes, uint16_t kind) {
   const uint32_t bytes =
       (uint32_t)((sizeof(struct nestrr_slot_hdr) + payload_bytes + 7u) & ~7u);
   const uint32_t ring_bytes = r->mask + 1u;
