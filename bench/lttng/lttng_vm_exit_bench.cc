@@ -1,5 +1,6 @@
 // The same VM-exit fields through an LTTng-UST tracepoint, against the bare
-// rdtsc-plus-store loop and the nestrr logger (flight-recorder mode) in the
+// rdtsc-plus-store loop and the nestrr logger (flight-recorder mode, and
+// stream mode flushed every 64 records into a byte-counting sink) in the
 // same run. Meaningful only with an active session that enables
 // nestrr_bench:vm_exit (bench/lttng/run_session does that); the
 // `enabled` counter says whether the tracepoint was live.
@@ -67,6 +68,41 @@ void BM_LogFlight(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// As logger_bench's BM_LogStream64: drain, encoding and framing amortized
+// over the calls; the sink only counts bytes.
+void BM_LogStream64(benchmark::State& state) {
+  const auto& in = inputs();
+  static uint64_t sink_bytes = 0;
+  static std::unique_ptr<uint64_t[]> mem(
+      new uint64_t[NESTRR_LOGGER_MEMORY_BYTES(1, kRingBytes) / 8 + 1]);
+  static nestrr_logger lg;
+  static const bool ready = [] {
+    nestrr_config cfg{};
+    cfg.cpu_count = 1;
+    cfg.ring_bytes = kRingBytes;
+    cfg.mode = NESTRR_MODE_STREAM;
+    cfg.memory = mem.get();
+    cfg.memory_bytes = NESTRR_LOGGER_MEMORY_BYTES(1, kRingBytes);
+    cfg.write = [](void*, const char*, unsigned long n) { sink_bytes += n; };
+    cfg.tsc_hz = nestrr::bench::kTscHz;
+    return nestrr_logger_init(&lg, &cfg);
+  }();
+  if (!ready) {
+    state.SkipWithError("nestrr_logger_init failed");
+    return;
+  }
+  const uint32_t before = nestrr_logger_dropped(&lg, 0);
+  size_t i = 0;
+  for (auto _ : state) {
+    const Ev& e = in[i % kInputs];
+    benchmark::DoNotOptimize(nestrr_log_vm_exit(&lg, 0, e.reason, e.qual, e.rip, e.from_l2));
+    if ((++i & 63) == 0) nestrr_logger_flush(&lg, 0);
+  }
+  nestrr_logger_flush(&lg, 0);
+  state.SetItemsProcessed(state.iterations());
+  state.counters["dropped"] = double(nestrr_logger_dropped(&lg, 0) - before);
+}
+
 void BM_LttngTracepoint(benchmark::State& state) {
   const auto& in = inputs();
   size_t i = 0;
@@ -81,6 +117,7 @@ void BM_LttngTracepoint(benchmark::State& state) {
 
 BENCHMARK(BM_BareLoop);
 BENCHMARK(BM_LogFlight);
+BENCHMARK(BM_LogStream64);
 BENCHMARK(BM_LttngTracepoint);
 
 }  // namespace

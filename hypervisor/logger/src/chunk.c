@@ -3,7 +3,7 @@
  * dump skipped overwritten slots), starts the next chunk. VM exits go to
  * the exit columns (columns.c), other records to Packet.record (record.c);
  * the flush assembles the packet from the pieces. */
-#include "internal.h"
+#include "columns_add.h"
 
 void nestrr_chunk_init(struct nestrr_chunk *ch, uint32_t cpu) {
   nestrr_pb_sizer(&ch->out);
@@ -33,6 +33,11 @@ static bool start(struct nestrr_logger *lg, struct nestrr_scratch *sc, struct ne
   ch->x.count = 0;
   ch->x.nreasons = 0;
   ch->x.nrips = 0;
+  ch->x.clock = 0;
+  for (i = 0; i < NESTRR_MTF; i++) {
+    ch->x.rstamp[i] = 0;
+    ch->x.pstamp[i] = 0;
+  }
   ch->order_len = 0;
   ch->run = 0;
   ch->run_exits = true;
@@ -89,15 +94,22 @@ static void stamp(struct nestrr_chunk *ch, const struct nestrr_slot_hdr *slot) {
 
 /* Appends the record if it fits the packet; else leaves the chunk as it
  * was. One pass, no sizing. */
-static bool append(struct nestrr_logger *lg, struct nestrr_scratch *sc, struct nestrr_chunk *ch,
-                   const struct nestrr_slot_hdr *slot) {
+static inline __attribute__((always_inline)) bool append(struct nestrr_logger *lg,
+                                                          struct nestrr_scratch *sc,
+                                                          struct nestrr_chunk *ch,
+                                                          const struct nestrr_slot_hdr *slot) {
   const uint64_t prev_tsc = ch->prev_tsc;
-  const uint32_t used = packet_size(ch);
-  const uint32_t room = used < NESTRR_FRAME_MAX_PAYLOAD ? NESTRR_FRAME_MAX_PAYLOAD - used : 0u;
   stamp(ch, slot);
   if (slot->kind == NESTRR_F_RECORD_VM_EXIT && !lg->config.records_only) {
+    /* Far from the packet's end a lower bound of the room decides the
+     * same as the exact one (an exit fits either way); near it, exact. */
+    const uint32_t bound = ch->head_len + ch->out.len + nestrr_columns_bound(ch);
+    const uint32_t used = bound + 64u <= NESTRR_FRAME_MAX_PAYLOAD ? bound : packet_size(ch);
+    const uint32_t room = used < NESTRR_FRAME_MAX_PAYLOAD ? NESTRR_FRAME_MAX_PAYLOAD - used : 0u;
     if (nestrr_columns_add(sc, ch, slot, room)) return true;
   } else {
+    const uint32_t used = packet_size(ch);
+    const uint32_t room = used < NESTRR_FRAME_MAX_PAYLOAD ? NESTRR_FRAME_MAX_PAYLOAD - used : 0u;
     /* The order runs may grow by a finished run (5 bytes) and the order
      * and exits prefixes by one each: keep that much room. */
     const uint32_t len = ch->out.len;
@@ -118,8 +130,11 @@ static bool append(struct nestrr_logger *lg, struct nestrr_scratch *sc, struct n
   return false;
 }
 
-bool nestrr_chunk_add(struct nestrr_logger *lg, struct nestrr_scratch *sc, struct nestrr_chunk *ch,
-                      const struct nestrr_slot_hdr *slot, uint64_t seq) {
+static inline __attribute__((always_inline)) bool add(struct nestrr_logger *lg,
+                                                       struct nestrr_scratch *sc,
+                                                       struct nestrr_chunk *ch,
+                                                       const struct nestrr_slot_hdr *slot,
+                                                       uint64_t seq) {
   if (ch->count && seq != ch->next_seq) nestrr_chunk_flush(lg, sc, ch);
   if (ch->count == 0 && !start(lg, sc, ch, slot, seq)) return false;
   if (!append(lg, sc, ch, slot)) {
@@ -138,4 +153,30 @@ bool nestrr_chunk_add(struct nestrr_logger *lg, struct nestrr_scratch *sc, struc
   ch->next_seq = seq + 1u;
   ch->count++;
   return true;
+}
+
+bool nestrr_chunk_add(struct nestrr_logger *lg, struct nestrr_scratch *sc, struct nestrr_chunk *ch,
+                      const struct nestrr_slot_hdr *slot, uint64_t seq) {
+  return add(lg, sc, ch, slot, seq);
+}
+
+/* The stream drain's loop (drain.c has the protocol around it), here so
+ * that adding a record compiles into it: every committed slot from p up
+ * to head, stopping at the first one still being written. The tail moves
+ * to a record's slot when adding it wrote the frames before it. */
+uint32_t nestrr_chunk_drain(struct nestrr_logger *lg, struct nestrr_ring *r,
+                            struct nestrr_scratch *sc, struct nestrr_chunk *ch, uint32_t p,
+                            uint32_t head) {
+  while ((int32_t)(head - p) > 0) {
+    const struct nestrr_slot_hdr *s = nestrr_ring_slot_at(r, p);
+    const uint32_t flushes = ch->flushes;
+    if (__atomic_load_n(&s->commit, __ATOMIC_ACQUIRE) != ~p) break; /* still being written */
+    if (!nestrr_slot_size_ok(s->size, s->kind)) break; /* corrupt: stop rather than guess */
+    if (s->kind != NESTRR_SLOT_PAD) {
+      (void)add(lg, sc, ch, s, nestrr_seq_extend(r, s->seq));
+      if (ch->flushes != flushes) __atomic_store_n(&r->tail.half[0], p, __ATOMIC_RELEASE);
+    }
+    p += s->size;
+  }
+  return p;
 }

@@ -16,23 +16,13 @@ static void drain_ring(struct nestrr_logger *lg, uint32_t cpu) {
   struct nestrr_cpu_state *st = &lg->cpus[cpu];
   struct nestrr_ring *r = &st->ring;
   struct nestrr_chunk ch;
-  uint32_t p = r->tail;
+  uint32_t p = r->tail.half[0];
   uint32_t head = nestrr_ring_snapshot(r).half[0];
   nestrr_seq_refresh(r);
   nestrr_chunk_init(&ch, cpu);
-  while ((int32_t)(head - p) > 0) {
-    const struct nestrr_slot_hdr *s = nestrr_ring_slot_at(r, p);
-    uint32_t flushes = ch.flushes;
-    if (__atomic_load_n(&s->commit, __ATOMIC_ACQUIRE) != ~p) break; /* still being written */
-    if (!nestrr_slot_size_ok(s->size, s->kind)) break; /* corrupt: stop rather than guess */
-    if (s->kind != NESTRR_SLOT_PAD) {
-      (void)nestrr_chunk_add(lg, &st->scratch, &ch, s, nestrr_seq_extend(r, s->seq));
-      if (ch.flushes != flushes) __atomic_store_n(&r->tail, p, __ATOMIC_RELEASE);
-    }
-    p += s->size;
-  }
+  p = nestrr_chunk_drain(lg, r, &st->scratch, &ch, p, head);
   nestrr_chunk_flush(lg, &st->scratch, &ch);
-  __atomic_store_n(&r->tail, p, __ATOMIC_RELEASE);
+  __atomic_store_n(&r->tail.half[0], p, __ATOMIC_RELEASE);
 }
 
 /* Drains, then reports new drops as a RecordsLost record (which takes a
@@ -42,7 +32,7 @@ static void flush_locked(struct nestrr_logger *lg, uint32_t cpu) {
   struct nestrr_ring *r = &lg->cpus[cpu].ring;
   uint32_t lost;
   drain_ring(lg, cpu);
-  lost = __atomic_load_n(&r->dropped, __ATOMIC_RELAXED) - r->reported;
+  lost = nestrr_ring_dropped(r) - r->reported;
   if (lost && nestrr_log_records_lost(lg, cpu, lost)) {
     r->reported += lost;
     drain_ring(lg, cpu);
@@ -69,7 +59,7 @@ void nestrr_logger_finish(struct nestrr_logger *lg) {
     while (!nestrr_try_lock(&st->ring.consumer_busy)) nestrr_cpu_relax();
     flush_locked(lg, cpu);
     nestrr_emit_trailer(lg, &st->scratch, cpu, nestrr_seq_refresh(&st->ring),
-                        __atomic_load_n(&st->ring.dropped, __ATOMIC_RELAXED));
+                        nestrr_ring_dropped(&st->ring));
     nestrr_unlock(&st->ring.consumer_busy);
   }
 }
@@ -78,7 +68,7 @@ uint32_t nestrr_logger_room(const struct nestrr_logger *lg, uint32_t cpu) {
   if (cpu >= lg->cpu_count) return 0;
   const struct nestrr_ring *r = &lg->cpus[cpu].ring;
   for (;;) {
-    uint32_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+    uint32_t tail = __atomic_load_n(&r->tail.half[0], __ATOMIC_ACQUIRE);
     uint32_t head = __atomic_load_n(&r->ctl.half[0], __ATOMIC_ACQUIRE);
     if ((int32_t)(head - tail) < 0) continue; /* tail moved past our head: reload */
     return head - tail >= lg->ring_bytes ? 0 : lg->ring_bytes - (head - tail);
@@ -87,5 +77,5 @@ uint32_t nestrr_logger_room(const struct nestrr_logger *lg, uint32_t cpu) {
 
 uint32_t nestrr_logger_dropped(const struct nestrr_logger *lg, uint32_t cpu) {
   if (cpu >= lg->cpu_count) return 0;
-  return __atomic_load_n(&lg->cpus[cpu].ring.dropped, __ATOMIC_RELAXED);
+  return nestrr_ring_dropped(&lg->cpus[cpu].ring);
 }

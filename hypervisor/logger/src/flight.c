@@ -22,7 +22,7 @@ static int32_t copy_slot(const struct nestrr_ring *r, uint32_t p, uint32_t head,
     committed = false;
   }
   __atomic_thread_fence(__ATOMIC_ACQUIRE);
-  tail = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);
+  tail = __atomic_load_n(&r->tail.half[0], __ATOMIC_RELAXED);
   if ((int32_t)(p - tail) < 0) return -1;
   if (!committed) return 0;
   if (((const struct nestrr_slot_hdr *)(const void *)dst)->commit != ~p) return -1;
@@ -32,7 +32,7 @@ static int32_t copy_slot(const struct nestrr_ring *r, uint32_t p, uint32_t head,
 static void dump_cpu(struct nestrr_logger *lg, uint32_t cpu, struct nestrr_scratch *sc) {
   struct nestrr_ring *r = &lg->cpus[cpu].ring;
   struct nestrr_chunk ch;
-  uint32_t lost = __atomic_load_n(&r->dropped, __ATOMIC_RELAXED) - r->reported;
+  uint32_t lost = nestrr_ring_dropped(r) - r->reported;
   uint32_t head, p;
   /* Overwrites since the previous dump become a RecordsLost record at the
    * newest end (appending may overwrite one more: the next dump says so). */
@@ -40,21 +40,20 @@ static void dump_cpu(struct nestrr_logger *lg, uint32_t cpu, struct nestrr_scrat
   head = nestrr_ring_snapshot(r).half[0];
   nestrr_seq_refresh(r);
   nestrr_chunk_init(&ch, cpu);
-  p = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+  p = __atomic_load_n(&r->tail.half[0], __ATOMIC_ACQUIRE);
   while ((int32_t)(head - p) > 0) {
     int32_t got = copy_slot(r, p, head, sc->slot);
     const struct nestrr_slot_hdr *s = (const struct nestrr_slot_hdr *)(const void *)sc->slot;
     if (got == 0) break;
     if (got < 0) {
-      p = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+      p = __atomic_load_n(&r->tail.half[0], __ATOMIC_ACQUIRE);
       continue;
     }
     if (s->kind != NESTRR_SLOT_PAD) (void)nestrr_chunk_add(lg, sc, &ch, s, nestrr_seq_extend(r, s->seq));
     p += (uint32_t)got;
   }
   nestrr_chunk_flush(lg, sc, &ch);
-  nestrr_emit_trailer(lg, sc, cpu, nestrr_seq_refresh(r),
-                      __atomic_load_n(&r->dropped, __ATOMIC_RELAXED));
+  nestrr_emit_trailer(lg, sc, cpu, nestrr_seq_refresh(r), nestrr_ring_dropped(r));
 }
 
 void nestrr_logger_dump(struct nestrr_logger *lg) {

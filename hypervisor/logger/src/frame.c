@@ -1,6 +1,16 @@
 /* Frame layer: CRC-32 and the base64 line encoding (see nestrr/frame.h).
- * Freestanding: no libc, no tables built at run time. */
+ * Freestanding: no libc, no tables built at run time (the fast paths'
+ * tables are generated constants, frame_tables.h). */
 #include "nestrr/frame.h"
+
+#include "frame_tables.h"
+
+/* Unaligned little-endian loads and stores through byte-wise types the
+ * compiler merges into single moves (x86 only, like the rest). */
+typedef uint32_t __attribute__((may_alias, aligned(1))) u32_unaligned;
+typedef uint16_t __attribute__((may_alias, aligned(1))) u16_unaligned;
+static inline uint32_t load32(const unsigned char *p) { return *(const u32_unaligned *)p; }
+static inline void store16(char *p, uint16_t v) { *(u16_unaligned *)p = v; }
 
 const char nestrr_base64_alphabet[64] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -54,11 +64,19 @@ const unsigned int nestrr_crc32_table[256] = {
     0xb40bbe37u, 0xc30c8ea1u, 0x5a05df1bu, 0x2d02ef8du,
 };
 
+/* Slicing-by-8: eight bytes per step through eight tables (crc_slice[k]
+ * advances a byte past k more zero bytes), the rest a byte at a time. */
 unsigned int nestrr_crc32(unsigned int crc, const void *data, unsigned long len) {
   const unsigned char *p = (const unsigned char *)data;
-  crc = ~crc;
-  while (len--) crc = (crc >> 8) ^ nestrr_crc32_table[(crc ^ *p++) & 0xffu];
-  return ~crc;
+  uint32_t c = ~(uint32_t)crc;
+  for (; len >= 8u; len -= 8u, p += 8) {
+    const uint32_t a = load32(p) ^ c, b = load32(p + 4);
+    c = crc_slice[7][a & 0xffu] ^ crc_slice[6][(a >> 8) & 0xffu] ^
+        crc_slice[5][(a >> 16) & 0xffu] ^ crc_slice[4][a >> 24] ^ crc_slice[3][b & 0xffu] ^
+        crc_slice[2][(b >> 8) & 0xffu] ^ crc_slice[1][(b >> 16) & 0xffu] ^ crc_slice[0][b >> 24];
+  }
+  while (len--) c = (c >> 8) ^ crc_slice[0][(c ^ *p++) & 0xffu];
+  return ~c;
 }
 
 int nestrr_base64_value(unsigned char c) {
@@ -70,16 +88,16 @@ int nestrr_base64_value(unsigned char c) {
   return -1;
 }
 
-/* Encodes n bytes as base64 without padding; returns characters written. */
+/* Encodes n bytes as base64 without padding; returns characters written.
+ * Whole groups: 3 bytes are two 12-bit halves, two characters each from
+ * one table load. */
 static unsigned long base64_encode(const unsigned char *in, unsigned long n, char *out) {
   unsigned long o = 0;
   unsigned long i = 0;
-  for (; i + 3 <= n; i += 3) {
-    unsigned int v = ((unsigned int)in[i] << 16) | ((unsigned int)in[i + 1] << 8) | in[i + 2];
-    out[o++] = nestrr_base64_alphabet[(v >> 18) & 63u];
-    out[o++] = nestrr_base64_alphabet[(v >> 12) & 63u];
-    out[o++] = nestrr_base64_alphabet[(v >> 6) & 63u];
-    out[o++] = nestrr_base64_alphabet[v & 63u];
+  for (; i + 3 <= n; i += 3, o += 4) {
+    const uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
+    store16(out + o, b64_pair[v >> 12]);
+    store16(out + o + 2, b64_pair[v & 0xfffu]);
   }
   if (n - i == 1) {
     unsigned int v = (unsigned int)in[i] << 16;

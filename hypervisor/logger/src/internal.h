@@ -5,13 +5,19 @@
 #include "nestrr/logger.h"
 #include "nestrr/pb_out.h"
 
-/* The move-to-front lists of a chunk's exit columns (ExitColumns). */
+/* The move-to-front lists of a chunk's exit columns (ExitColumns). An
+ * entry's index in the list is its recency rank; entries stay in their
+ * slot and carry a stamp of their last use instead of moving, so the rank
+ * is the number of entries with a newer stamp (dead slots: stamp 0). */
 #define NESTRR_MTF 7u
 struct nestrr_exit_cols {
   uint32_t len[5];   /* bytes in scratch->col[]: head, dt, reason, rip, qualification */
   uint32_t count;    /* exits in the columns */
   uint32_t nreasons, nrips;
+  uint32_t clock;    /* last stamp handed out */
   uint32_t reasons[NESTRR_MTF];
+  uint32_t rstamp[NESTRR_MTF];
+  uint32_t pstamp[NESTRR_MTF];
   uint64_t quals[NESTRR_MTF]; /* the last qualification of each listed reason */
   uint64_t rips[NESTRR_MTF];
 };
@@ -38,12 +44,19 @@ struct nestrr_chunk {
   bool run_exits;     /* the open run is of exits (runs start with exits) */
 };
 
-/* columns.c: a VM exit appended to the chunk's columns, if it fits in
- * `room` more bytes of packet (false: the chunk is left as it was); the
- * packet bytes the columns and order take. */
-bool nestrr_columns_add(struct nestrr_scratch *sc, struct nestrr_chunk *ch,
-                        const struct nestrr_slot_hdr *slot, uint32_t room);
+/* columns_add.h: nestrr_columns_add, a VM exit appended to the chunk's
+ * columns if it fits in `room` more bytes of packet (false: the chunk is
+ * left as it was). columns.c: the packet bytes the columns and order take. */
 uint32_t nestrr_columns_size(const struct nestrr_chunk *ch);
+/* At least nestrr_columns_size, without a varint size: every length in a
+ * packet is below 2^14, so each prefix and the open run take at most 2
+ * bytes; 5 column fields, exits and order fields, tag byte each. */
+static inline uint32_t nestrr_columns_bound(const struct nestrr_chunk *ch) {
+  const struct nestrr_exit_cols *x = &ch->x;
+  NESTRR_STATIC_ASSERT(NESTRR_FRAME_MAX_PAYLOAD < (1u << 14), "prefixes fit 2 bytes");
+  return x->len[0] + x->len[1] + x->len[2] + x->len[3] + x->len[4] + ch->order_len +
+         5u * 3u + 2u * 3u + 2u;
+}
 /* Appends Packet.exits and Packet.order to `o`. */
 bool nestrr_columns_write(struct nestrr_pb_out *o, const struct nestrr_scratch *sc,
                           const struct nestrr_chunk *ch) __attribute__((warn_unused_result));
@@ -63,6 +76,12 @@ bool nestrr_chunk_add(struct nestrr_logger *lg, struct nestrr_scratch *sc, struc
                       const struct nestrr_slot_hdr *slot, uint64_t seq);
 void nestrr_chunk_flush(struct nestrr_logger *lg, struct nestrr_scratch *sc,
                         struct nestrr_chunk *ch);
+/* The stream drain's loop: adds the committed slots of `r` from position
+ * p up to head (stopping at one still being written), moving r's tail past
+ * what went out in frames; returns where it stopped. */
+uint32_t nestrr_chunk_drain(struct nestrr_logger *lg, struct nestrr_ring *r,
+                            struct nestrr_scratch *sc, struct nestrr_chunk *ch, uint32_t p,
+                            uint32_t head);
 
 /* packets.c: frames for header and trailer packets; frame output. */
 void nestrr_emit_payload(struct nestrr_logger *lg, struct nestrr_scratch *sc, uint32_t len);

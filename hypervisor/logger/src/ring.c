@@ -23,7 +23,9 @@
  * - Flight mode: a producer that finds the ring full frees the oldest slot
  *   by CAS on tail, but only if that slot is committed; an uncommitted slot
  *   at the tail is a log call still in progress, and then the new record is
- *   dropped instead. Each overwritten record counts in `dropped`.
+ *   dropped instead. The tail word is {position, overwritten records}: the
+ *   CAS that frees a slot also counts it, with no second atomic operation
+ *   (refused records count in `dropped`, nestrr_ring_dropped adds both).
  *   A reader (dump) copies a slot and then re-reads tail: a producer moves
  *   tail past a slot (a locked CAS, a full barrier on x86) before it writes
  *   a byte over it, so if tail has not passed the slot after the copy, the
@@ -33,38 +35,21 @@
  *   64-bit word is never loaded with a 64-bit atomic load on i386 (gcc would
  *   use x87 or SSE for it): nestrr_ring_snapshot reads seq, head, seq and
  *   retries until seq is stable; every successful CAS changes seq. */
-#include "nestrr/ring.h"
-
-#include "arch.h"
+#include "ring_fast.h"
 
 #define ACQ __ATOMIC_ACQUIRE
 #define REL __ATOMIC_RELEASE
 #define RLX __ATOMIC_RELAXED
 
 union nestrr_ring_ctl nestrr_ring_snapshot(const struct nestrr_ring *r) {
-  union nestrr_ring_ctl c;
-#if UINTPTR_MAX == 0xffffffffu
-  for (;;) {
-    uint32_t s1 = __atomic_load_n(&r->ctl.half[1], ACQ);
-    uint32_t h = __atomic_load_n(&r->ctl.half[0], ACQ);
-    uint32_t s2 = __atomic_load_n(&r->ctl.half[1], ACQ);
-    if (s1 == s2) {
-      c.half[0] = h;
-      c.half[1] = s1;
-      return c;
-    }
-  }
-#else
-  c.word = __atomic_load_n(&r->ctl.word, ACQ);
-  return c;
-#endif
+  return nestrr_ring_load_ctl(r);
 }
 
 bool nestrr_ring_init(struct nestrr_ring *r, void *data, uint32_t bytes, enum nestrr_ring_mode mode) {
   if (bytes < NESTRR_RING_MIN_BYTES || (bytes & (bytes - 1u)) != 0) return false;
   if (((uintptr_t)data & 7u) != 0) return false;
   r->ctl.word = 0;
-  r->tail = 0;
+  r->tail.word = 0;
   r->consumer_busy = 0;
   r->dropped = 0;
   r->reported = 0;
@@ -81,30 +66,16 @@ bool nestrr_ring_init(struct nestrr_ring *r, void *data, uint32_t bytes, enum ne
 /* Flight mode: frees the oldest committed slots until `need` bytes past
  * `head` fit. False if the oldest slot is still being written. */
 static bool make_room(struct nestrr_ring *r, uint32_t head, uint32_t need) {
-  uint32_t ring_bytes = r->mask + 1u;
   for (;;) {
-    uint32_t t = __atomic_load_n(&r->tail, ACQ);
-    if ((int32_t)(head - t) < 0) return true; /* stale head: caller retries */
-    if (head - t + need <= ring_bytes) return true;
-    struct nestrr_slot_hdr *s = nestrr_ring_slot_at(r, t);
-    if (__atomic_load_n(&s->commit, ACQ) != ~t) return false;
-    uint32_t size = __atomic_load_n(&s->size, RLX);
-    /* A PAD slot at the ring end may be 8 bytes: only size, kind, commit. */
-    uint16_t kind = __atomic_load_n(&s->kind, RLX);
-    if (!nestrr_slot_size_ok(size, kind)) {
-      /* Overwritten under us (tail moved: look again) or corrupt (give up). */
-      if (__atomic_load_n(&r->tail, ACQ) == t) return false;
-      continue;
-    }
-    if (__atomic_compare_exchange_n(&r->tail, &t, t + size, false, __ATOMIC_SEQ_CST, RLX)) {
-      if (kind != NESTRR_SLOT_PAD) __atomic_fetch_add(&r->dropped, 1u, RLX);
-    }
+    int f = nestrr_ring_free_oldest(r, head, need, nestrr_ring_load_tail(r));
+    if (f >= 0) return f != 0;
   }
 }
 
-struct nestrr_slot_hdr *nestrr_ring_reserve(struct nestrr_ring *r, uint32_t payload_bytes,
-                                            uint16_t kind) {
-  uint32_t bytes = (uint32_t)((sizeof(struct nestrr_slot_hdr) + payload_bytes + 7u) & ~7u);
+/* The general case: a PAD slot at the ring end, a full ring, a lost race
+ * with a nested or remote producer. */
+struct nestrr_slot_hdr *nestrr_ring_reserve_slow(struct nestrr_ring *r, uint32_t bytes,
+                                                 uint16_t kind) {
   uint32_t ring_bytes = r->mask + 1u;
   union nestrr_ring_ctl cur = nestrr_ring_snapshot(r);
   union nestrr_ring_ctl next;
@@ -117,7 +88,7 @@ struct nestrr_slot_hdr *nestrr_ring_reserve(struct nestrr_ring *r, uint32_t payl
     head = cur.half[0];
     pad = ring_bytes - (head & r->mask);
     if (pad >= bytes) pad = 0;
-    tail = __atomic_load_n(&r->tail, ACQ);
+    tail = __atomic_load_n(&r->tail.half[0], ACQ);
     if ((int32_t)(head - tail) < 0) { /* head older than tail: reload */
       cur = nestrr_ring_snapshot(r);
       continue;
@@ -147,15 +118,12 @@ struct nestrr_slot_hdr *nestrr_ring_reserve(struct nestrr_ring *r, uint32_t payl
     p->kind = NESTRR_SLOT_PAD;
     __atomic_store_n(&p->commit, ~head, REL);
   }
-  struct nestrr_slot_hdr *s = nestrr_ring_slot_at(r, head + pad);
-  /* `commit` keeps the position until nestrr_ring_commit turns it into ~pos;
-   * the reserved value (pos itself) never equals ~pos. */
-  __atomic_store_n(&s->commit, head + pad, RLX);
-  s->size = (uint16_t)bytes;
-  s->kind = kind;
-  s->flags = 0;
-  s->seq = cur.half[1];
-  return s;
+  return nestrr_ring_stamp(r, head + pad, bytes, kind, cur.half[1]);
+}
+
+struct nestrr_slot_hdr *nestrr_ring_reserve(struct nestrr_ring *r, uint32_t payload_bytes,
+                                            uint16_t kind) {
+  return nestrr_ring_reserve_inline(r, payload_bytes, kind);
 }
 
 void nestrr_ring_commit(struct nestrr_ring *r, struct nestrr_slot_hdr *s) {

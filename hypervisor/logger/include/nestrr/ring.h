@@ -54,12 +54,16 @@ union nestrr_ring_ctl {
 
 struct nestrr_ring {
   union nestrr_ring_ctl ctl;
-  uint32_t tail;          /* oldest live byte position */
+  /* [0] oldest live byte position; [1] flight mode: records overwritten
+   * so far (= seq of the oldest live record), advanced with the position
+   * by one CAS, so an overwrite costs no second atomic operation. */
+  union nestrr_ring_ctl tail;
   uint32_t consumer_busy; /* try-lock of the single consumer */
-  uint32_t dropped;       /* records not stored or overwritten (wraps at 2^32) */
-  uint32_t reported;      /* part of `dropped` already sent as RecordsLost */
+  uint32_t dropped;       /* records not stored (wraps at 2^32) */
+  uint32_t reported;      /* part of nestrr_ring_dropped already sent as RecordsLost */
   uint32_t mode;          /* enum nestrr_ring_mode */
   uint32_t mask;          /* ring bytes - 1 */
+  uint32_t pad0_;
   /* Consumer side: 64-bit next seq as of the last drain or dump; slot and
    * ctl seqs are 32 bits and are extended against it (so at most 2^32
    * records may pass between two visits of the consumer). */
@@ -71,7 +75,7 @@ struct nestrr_ring {
 };
 
 NESTRR_STATIC_ASSERT(sizeof(struct nestrr_slot_hdr) == 24, "slot header layout");
-NESTRR_STATIC_ASSERT(sizeof(struct nestrr_ring) == 48, "ring layout is the same on -m32 and -m64");
+NESTRR_STATIC_ASSERT(sizeof(struct nestrr_ring) == 56, "ring layout is the same on -m32 and -m64");
 NESTRR_STATIC_ASSERT(NESTRR_SLOT_MAX % 8u == 0, "slots are multiples of 8 bytes");
 
 /* Sets up a ring over `bytes` bytes of `data` (power of two >=
@@ -80,11 +84,17 @@ bool nestrr_ring_init(struct nestrr_ring *r, void *data, uint32_t bytes, enum ne
 
 /* Reserves a slot of `payload_bytes` after the header. Returns the header
  * with seq filled in, or 0 if the record was dropped (counted in
- * `dropped`). The caller fills tsc and payload, then calls commit. */
+ * nestrr_ring_dropped). The caller fills tsc and payload, then calls commit. */
 struct nestrr_slot_hdr *nestrr_ring_reserve(struct nestrr_ring *r, uint32_t payload_bytes,
                                             uint16_t kind);
 /* Publishes a reserved slot. */
 void nestrr_ring_commit(struct nestrr_ring *r, struct nestrr_slot_hdr *slot);
+
+/* Records not stored or overwritten so far (wraps at 2^32). */
+static inline uint32_t nestrr_ring_dropped(const struct nestrr_ring *r) {
+  return __atomic_load_n(&r->dropped, __ATOMIC_RELAXED) +
+         __atomic_load_n(&r->tail.half[1], __ATOMIC_RELAXED);
+}
 
 /* Payload of a slot. */
 static inline void *nestrr_slot_payload(struct nestrr_slot_hdr *s) { return s + 1; }
