@@ -4,7 +4,14 @@
  * VMCS); VMfailValid sets ZF and stores the error number in the current
  * VMCS's VM-instruction error field. "VMfail" picks between the two.
  */
-#include "core_internal.h"
+#include "ept02_cache.h"
+#include "guest_nmi.h"
+#include "services.h"
+#include "variant.h"
+#include "vmcs02_build.h"
+#include "vmcs12.h"
+#include "vmx_insn.h"
+#include "vmx_mode.h"
 
 static void vmsucceed(struct core_vcpu *v, struct core_vmx_result *res) {
   v->l1_rflags &= ~CORE_RFLAGS_ARITH;
