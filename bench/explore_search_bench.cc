@@ -1,6 +1,6 @@
 // Schedule search: how many schedules, and how many seconds, each strategy
 // needs to the first finding of each bug variant, and the fixed variant's
-// sweep (table and method in bench/README.md; bench/explore_search runs it).
+// sweep (table and method in bench/schedule-search.md; bench/explore_search runs it).
 // Rows:
 //   Search/<variant>/cpus:C/iter:I/<strategy>
 //       per seed 1..S (bounded: one walk, it has no seed): schedules and

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "logger_cost.h"
-#include "testbox_run.h"
+#include "nestrr/testbox/run.h"
 
 namespace {
 

@@ -25,8 +25,8 @@
 #include "nestrr/replay/recorder.h"
 #include "nestrr/replay/replayer.h"
 #include "nestrr/symbolize/stack_format.h"
+#include "nestrr/testbox/run.h"
 #include "stack_input.h"
-#include "testbox_run.h"
 
 #include <filesystem>
 #include <fstream>

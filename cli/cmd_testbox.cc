@@ -9,7 +9,7 @@
 #include "capture_progress.h"
 #include "commands.h"
 #include "nestrr/symbolize/module_set.h"
-#include "testbox_run.h"
+#include "nestrr/testbox/run.h"
 
 namespace nestrr::cli {
 namespace {

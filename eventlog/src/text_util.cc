@@ -1,4 +1,4 @@
-// UTF-8 sanitizing, JSON escaping, hex numbers.
+// UTF-8 sanitizing and JSON escaping.
 #include "text_util.h"
 
 #include "nestrr/eventlog/json_text.h"
@@ -94,13 +94,3 @@ void append_json_escaped(std::string& out, std::string_view raw, JsonEscape mode
 }
 
 }  // namespace nestrr::eventlog
-
-namespace nestrr::eventlog::detail {
-
-std::string hex(uint64_t value) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
-  return buf;
-}
-
-}  // namespace nestrr::eventlog::detail

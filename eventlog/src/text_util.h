@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "nestrr/eventlog/hex.h"
+
 namespace nestrr::eventlog::detail {
 
 // Valid UTF-8 is kept; every byte that is not part of a valid sequence
@@ -12,6 +14,6 @@ namespace nestrr::eventlog::detail {
 // fields stay valid.
 std::string sanitize_utf8(std::string_view bytes);
 
-std::string hex(uint64_t value);  // "0x1234"
+using eventlog::hex;  // "0x1234" (nestrr/eventlog/hex.h)
 
 }  // namespace nestrr::eventlog::detail

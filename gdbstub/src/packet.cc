@@ -1,6 +1,8 @@
 // Framing of the remote protocol (packet.h).
 #include "nestrr/gdbstub/packet.h"
 
+#include "nestrr/eventlog/hex.h"
+
 namespace nestrr::gdbstub {
 namespace {
 
@@ -118,15 +120,7 @@ std::optional<std::string> unescape(std::string_view raw) {
   return out;
 }
 
-std::string to_hex(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xf]);
-  }
-  return out;
-}
+std::string to_hex(std::string_view bytes) { return eventlog::hex_bytes(bytes); }
 
 std::optional<std::string> from_hex(std::string_view hex) {
   if (hex.size() % 2) return std::nullopt;
@@ -140,14 +134,7 @@ std::optional<std::string> from_hex(std::string_view hex) {
   return out;
 }
 
-std::string hex_u64(uint64_t v) {
-  std::string out;
-  do {
-    out.insert(out.begin(), kDigits[v & 0xf]);
-    v >>= 4;
-  } while (v);
-  return out;
-}
+std::string hex_u64(uint64_t v) { return eventlog::hex_digits(v); }
 
 std::optional<uint64_t> parse_hex_u64(std::string_view s) {
   if (s.empty() || s.size() > 16) return std::nullopt;

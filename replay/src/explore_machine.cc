@@ -16,7 +16,7 @@
 #include <stdexcept>
 
 #include "nestrr/replay/core_host.h"
-#include "nestrr/replay/log_forward.h"
+#include "nestrr/log_forward.h"
 #include "nestrr/replay/point_names.h"
 
 namespace nestrr::replay {
@@ -104,15 +104,15 @@ void ExploreMachine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, 
     if (pred(arg)) break;
   }
   c.wait = {};
-  forward_wait_done(&lg_, cpu, id, core_.vcpu[cpu].progress);
+  nestrr_forward_wait_done(&lg_, cpu, id, core_.vcpu[cpu].progress);
 }
 
 void ExploreMachine::lock_acquired(uint32_t cpu, uint32_t lock) {
-  forward_lock_acquired(&lg_, cpu, lock, core_vcpu_progress(&core_.vcpu[cpu]),
+  nestrr_forward_lock_acquired(&lg_, cpu, lock, core_vcpu_progress(&core_.vcpu[cpu]),
                         core_lock_ticket(&core_, lock));
 }
 
-void ExploreMachine::event(uint32_t cpu, const core_event& ev) { forward_event(&lg_, cpu, ev, 0); }
+void ExploreMachine::event(uint32_t cpu, const core_event& ev) { nestrr_forward_event(&lg_, cpu, &ev, 0); }
 
 void ExploreMachine::send_nmi(uint32_t, uint32_t to) { cpus_[to].pending_nmis++; }
 
@@ -126,8 +126,8 @@ void ExploreMachine::assert_failed(uint32_t cpu, const char* cond, const char* f
     out_.line = line;
     out_.progress = core_.vcpu[cpu].progress;
   }
-  CapturedStack none;
-  forward_assertion(&lg_, cpu, cond, file, line, none);
+  const nestrr_captured_stack none{};
+  nestrr_forward_assertion(&lg_, cpu, cond, file, line, &none);
 }
 
 [[noreturn]] void ExploreMachine::halt(uint32_t cpu) {

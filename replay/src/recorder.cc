@@ -18,7 +18,7 @@
 
 #include "nestrr/replay/core_host.h"
 #include "nestrr/replay/host_memory.h"
-#include "nestrr/replay/log_forward.h"
+#include "nestrr/log_forward.h"
 #include "nestrr/replay/stack_capture.h"
 #include "nestrr/replay/host_modules.h"
 #include "scenario_header.h"
@@ -155,12 +155,12 @@ void Recorder::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, void* 
     if (pred(arg)) break;
     relax(&spins);
   }
-  if (log_events) forward_wait_done(&lg, cpu, id, core_vcpu_progress(&this->c.vcpu[cpu]));
+  if (log_events) nestrr_forward_wait_done(&lg, cpu, id, core_vcpu_progress(&this->c.vcpu[cpu]));
 }
 
 void Recorder::lock_acquired(uint32_t cpu, uint32_t lock) {
   if (log_events)
-    forward_lock_acquired(&lg, cpu, lock, core_vcpu_progress(&this->c.vcpu[cpu]),
+    nestrr_forward_lock_acquired(&lg, cpu, lock, core_vcpu_progress(&this->c.vcpu[cpu]),
                           core_lock_ticket(&this->c, lock));
 }
 
@@ -174,14 +174,14 @@ void Recorder::event(uint32_t cpu, const core_event& ev) {
       c.rip_tail.store(tail + 1, std::memory_order_relaxed);
     }
   }
-  if (log_events) forward_event(&lg, cpu, ev, rip);
+  if (log_events) nestrr_forward_event(&lg, cpu, &ev, rip);
 }
 
 void Recorder::assert_failed(uint32_t cpu, const char* cond, const char* file, uint32_t line) {
   RecorderCpu& c = cpus[cpu];
-  CapturedStack captured;
+  nestrr_captured_stack captured{};
   capture_stack(c.stack, &captured, c.stack_copy, sizeof c.stack_copy);
-  forward_assertion(&lg, cpu, cond, file, line, captured);
+  nestrr_forward_assertion(&lg, cpu, cond, file, line, &captured);
   // As the testbox does: the callers' frames above the assertion's stack
   // window (up to the stack's top), so that a debugger on the log unwinds
   // every frame from memory, and the failing VCPU. Replay skips snapshots.

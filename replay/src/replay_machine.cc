@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "nestrr/replay/core_host.h"
-#include "nestrr/replay/log_forward.h"
+#include "nestrr/log_forward.h"
 #include "nestrr/replay/point_names.h"
 #include "nestrr/replay/stack_capture.h"
 
@@ -274,20 +274,20 @@ void ReplayMachine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, v
   }
   trace(TraceEntry::Kind::kWaitDone, cpu, id, 0);
   epoch_++;
-  forward_wait_done(&lg_, cpu, id, progress(cpu));
+  nestrr_forward_wait_done(&lg_, cpu, id, progress(cpu));
   check_records(cpu);
 }
 
 void ReplayMachine::lock_acquired(uint32_t cpu, uint32_t lock) {
   epoch_++;
-  forward_lock_acquired(&lg_, cpu, lock, progress(cpu), core_lock_ticket(&core_, lock));
+  nestrr_forward_lock_acquired(&lg_, cpu, lock, progress(cpu), core_lock_ticket(&core_, lock));
   check_records(cpu);
 }
 
 // ---- records ----
 
 void ReplayMachine::event(uint32_t cpu, const core_event& ev) {
-  forward_event(&lg_, cpu, ev, 0);
+  nestrr_forward_event(&lg_, cpu, &ev, 0);
   check_records(cpu);
 }
 
@@ -323,8 +323,8 @@ void ReplayMachine::assert_failed(uint32_t cpu, const char* cond, const char* fi
   if (in_fiber(cpu)) out_.stack = walk_return_addresses(c.fiber->stack(), kMaxStackFrames);
   out_.failure = ReproducedFailure{cpu, cond, file, line, progress(cpu)};
   trace(TraceEntry::Kind::kAssertion, cpu, c.last_point, 0, cond);
-  CapturedStack none;
-  forward_assertion(&lg_, cpu, cond, file, line, none);
+  const nestrr_captured_stack none{};
+  nestrr_forward_assertion(&lg_, cpu, cond, file, line, &none);
   check_records(cpu);
 }
 

@@ -1,8 +1,9 @@
 // Scenario <-> core configuration <-> Header.scenario, and its options.
 #include "nestrr/replay/scenario.h"
 
-#include <charconv>
 #include <stdexcept>
+
+#include "nestrr/core/widening.h"
 
 namespace nestrr::replay {
 namespace {
@@ -10,14 +11,6 @@ namespace {
 constexpr uint32_t kL2ExitsPerLaunch = 2;
 constexpr uint32_t kPalPages = 1;
 constexpr const char* kWidenPrefix = "widen=";
-
-uint64_t parse_u64(const std::string& s, const std::string& what) {
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty())
-    throw std::invalid_argument("bad number '" + s + "' in " + what);
-  return v;
-}
 
 }  // namespace
 
@@ -62,15 +55,10 @@ Widening parse_widening(const std::string& option) {
   if (option.rfind(kWidenPrefix, 0) != 0)
     throw std::invalid_argument("not a widen= option: '" + option + "'");
   std::string spec = option.substr(std::char_traits<char>::length(kWidenPrefix));
-  auto colon = spec.find(':');
-  if (colon == std::string::npos)
-    throw std::invalid_argument("widen wants POINT:NANOSECONDS, got '" + spec + "'");
-  std::string point = spec.substr(0, colon);
   Widening w;
-  w.point = point == "vmxon" ? CORE_POINT_VMXON_SET_ROOT
-                             : static_cast<uint32_t>(parse_u64(point, option));
-  w.nanoseconds = parse_u64(spec.substr(colon + 1), option);
-  if (w.point == CORE_POINT_NONE) throw std::invalid_argument("widen: point 0 is no point");
+  if (!core_widening_parse(spec.data(), spec.size(), &w.point, &w.nanoseconds))
+    throw std::invalid_argument("widen wants POINT:NANOSECONDS (POINT: vmxon or 1..255), got '" +
+                                spec + "'");
   return w;
 }
 

@@ -41,7 +41,7 @@ __attribute__((noinline, no_sanitize_address)) static void copy_raw_stack(uint8_
   for (uint32_t i = 0; i < n; i++) dst[i] = src[i];
 }
 
-void capture_stack(const StackBounds& bounds, CapturedStack* out, uint8_t* copy,
+void capture_stack(const StackBounds& bounds, nestrr_captured_stack* out, uint8_t* copy,
                    uint32_t copy_bytes) {
   nestrr_capture_regs(&out->regs);
   StackBounds b = bounds;

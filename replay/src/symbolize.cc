@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "nestrr/eventlog/hex.h"
+
 namespace nestrr::replay {
 namespace {
 
@@ -93,12 +95,8 @@ Symbol HostSymbolizer::code_address(uint64_t address) const {
 }
 
 std::string HostSymbolizer::describe(const Symbol& s) {
-  char addr[32];
-  std::snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(s.address));
-  if (s.function.empty()) return std::string(addr) + (s.module.empty() ? "" : " (" + s.module + ")");
-  char off[32];
-  std::snprintf(off, sizeof off, "+0x%llx", static_cast<unsigned long long>(s.offset));
-  return s.function + off + (s.source.empty() ? "" : " (" + s.source + ")");
+  if (s.function.empty()) return eventlog::hex(s.address) + (s.module.empty() ? "" : " (" + s.module + ")");
+  return s.function + "+" + eventlog::hex(s.offset) + (s.source.empty() ? "" : " (" + s.source + ")");
 }
 
 }  // namespace nestrr::replay

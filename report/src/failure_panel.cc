@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "gather_parts.h"
+#include "nestrr/eventlog/hex.h"
 #include "nestrr/replay/interleaving_view.h"
 #include "nestrr/replay/replayer.h"
 #include "nestrr/symbolize/listing.h"
@@ -28,11 +29,7 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-std::string hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
-}
+using eventlog::hex;
 
 class FailurePanel {
  public:

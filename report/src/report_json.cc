@@ -1,9 +1,10 @@
-// ReportData as the JSON the page's script reads (see report/web/report.js
+// ReportData as the JSON the page's script reads (see report/web/js/
 // for the reading side: field names must agree).
 #include <cmath>
 #include <cstdio>
 
 #include "json_writer.h"
+#include "nestrr/eventlog/hex.h"
 #include "nestrr/report/html_report.h"
 
 namespace nestrr::report {
@@ -13,11 +14,7 @@ namespace {
 using detail::JsonWriter;
 
 // Addresses as hex strings: JavaScript numbers lose bits past 2^53.
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
+using eventlog::hex;
 
 void write_summary(JsonWriter& w, const Summary& s) {
   w.key("summary").begin_object();

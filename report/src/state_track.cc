@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "gather_parts.h"
+#include "nestrr/eventlog/hex.h"
 #include "nestrr/check/check.h"
 #include "nestrr/core/vmcs_fields.h"
 
@@ -15,11 +16,7 @@ namespace el = eventlog;
 
 namespace {
 
-std::string hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
-}
+using eventlog::hex;
 
 // VMCS02 address fields of one CPU that differ from their EPT01 translation.
 std::string stale_fields(const check::MachineState& m, const check::CpuState& cpu) {

@@ -1,14 +1,15 @@
+// Text forms of one symbolized address: nestrr's own and eu-addr2line's (addr2line_format.h).
 #include "nestrr/symbolize/addr2line_format.h"
 
 #include <cstdio>
 #include <filesystem>
 
+#include "nestrr/eventlog/hex.h"
+
 namespace nestrr::symbolize {
 
 std::string format_address(const AddrInfo& info) {
-  char addr[32];
-  std::snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)info.address);
-  std::string out = std::string(addr) + " " + info.function_offset();
+  std::string out = eventlog::hex(info.address) + " " + info.function_offset();
   if (info.module.empty()) out += "  (no module holds this address)";
   out += "\n";
   if (info.module.empty()) return out;

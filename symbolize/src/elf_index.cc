@@ -20,6 +20,7 @@
 #include <unordered_set>
 
 #include "debug_image.h"
+#include "nestrr/eventlog/hex.h"
 #include "nearest_symbol.h"
 #include "unit_tables.h"
 
@@ -70,15 +71,6 @@ struct ElfFile {
   }
 };
 
-std::string hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
 
 // The separate debug file of `main`: DIR/.build-id/xx/rest.debug, else
 // the .gnu_debuglink name next to the file, in its .debug/, or under a
@@ -95,7 +87,7 @@ std::unique_ptr<ElfFile> find_debug_file(const ElfFile& main, const std::string&
     return f;
   };
   if (id.size() >= 2) {
-    std::string h = hex(id);
+    std::string h = eventlog::hex_bytes(id);
     for (const auto& d : dirs)
       if (auto f = accept(d / ".build-id" / h.substr(0, 2) / (h.substr(2) + ".debug"))) return f;
   }
@@ -313,7 +305,7 @@ std::shared_ptr<ElfIndex> ElfIndex::open(const fs::path& path, const std::vector
   auto main = ElfFile::open(path);
   if (!main) throw std::runtime_error(path.string() + " is not a readable ELF file");
   std::string id = main->build_id();
-  std::string key = id.empty() ? "path:" + fs::absolute(path).string() : "id:" + hex(id);
+  std::string key = id.empty() ? "path:" + fs::absolute(path).string() : "id:" + eventlog::hex_bytes(id);
   for (const auto& d : debug_dirs) key += "|" + d.string();
 
   static std::mutex cache_mutex;

@@ -13,16 +13,6 @@ namespace nestrr::symbolize {
 
 namespace fs = std::filesystem;
 
-std::string hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
 std::string read_build_id(const fs::path& path) {
   elf_version(EV_CURRENT);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -14,6 +14,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "nestrr/eventlog/hex.h"
 #include "scope_index.h"
 #include "symbol_table.h"
 
@@ -37,14 +38,9 @@ std::string format_loc(const SourceLoc& loc) {
 }
 
 std::string AddrInfo::function_offset() const {
-  char buf[32];
-  if (symbol.empty()) {
-    std::snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)address);
-    return buf;
-  }
+  if (symbol.empty()) return eventlog::hex(address);
   if (!symbol_offset) return symbol;
-  std::snprintf(buf, sizeof buf, "+%llu", (unsigned long long)symbol_offset);
-  return symbol + buf;
+  return symbol + "+" + std::to_string(symbol_offset);
 }
 
 std::vector<LogicalFrame> logical_frames(const AddrInfo& info) {

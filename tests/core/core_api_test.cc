@@ -1,9 +1,10 @@
-// Setup API: variant names, configuration checks, memory layout.
+// Setup API: variant names, the widen= grammar, configuration checks, memory layout.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <vector>
 
+#include "nestrr/core/widening.h"
 #include "test_machine.h"
 
 namespace nestrr::coretest {
@@ -56,6 +57,25 @@ struct Flat {
     return p;
   }
 };
+
+// One parser for widen= on the image's command line and on the host.
+TEST(CoreApi, WideningGrammar) {
+  auto parse = [](const char *spec, uint32_t *point, uint64_t *ns) {
+    return core_widening_parse(spec, std::strlen(spec), point, ns);
+  };
+  uint32_t point = 0;
+  uint64_t ns = 0;
+  ASSERT_TRUE(parse("vmxon:20000", &point, &ns));
+  EXPECT_EQ(point, static_cast<uint32_t>(CORE_POINT_VMXON_SET_ROOT));
+  EXPECT_EQ(ns, 20000u);
+  ASSERT_TRUE(parse("7:0", &point, &ns));
+  EXPECT_EQ(point, 7u);
+  EXPECT_EQ(ns, 0u);
+  for (const char *bad : {"vmxon", "vmxon:", ":5", "0:5", "256:5", "vmxo:5", "vmxonx:5", "7:5x",
+                          "7:99999999999999999999"})
+    EXPECT_FALSE(parse(bad, &point, &ns)) << bad;
+  EXPECT_EQ(point, 7u);  // untouched by a failed parse
+}
 
 TEST(CoreApi, InitChecksConfigAndMemory) {
   static core c;  // large: keep it off the stack

@@ -5,7 +5,8 @@
  * CPUs) and its identity setup, and 4 KiB mapping into machine-memory
  * tables.
  */
-#include "core_internal.h"
+#include "ept.h"
+#include "services.h"
 
 static uint32_t ept_index(uint64_t gpa, int level) {
   return (uint32_t)((gpa >> (12 + 9 * (level - 1))) & 511u);

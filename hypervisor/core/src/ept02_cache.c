@@ -8,7 +8,10 @@
  * The NMI handler flushes EPT02. Code that fills EPT02 or builds VMCS02
  * blocks flushes; a flush that arrives meanwhile is deferred to the unblock.
  */
-#include "core_internal.h"
+#include "ept.h"
+#include "ept02_cache.h"
+#include "flush.h"
+#include "services.h"
 
 static void ept02_empty(struct core_vcpu *v, struct core_ept02 *e) {
   core_zero(core_phys(v, e->root_hpa, CORE_PAGE_SIZE), CORE_PAGE_SIZE);

@@ -5,7 +5,13 @@
  * variant's: EPT02 only (ept01-flush-incomplete) or EPT02 plus a re-walk of
  * the VMCS02 guest-physical-address fields.
  */
-#include "core_internal.h"
+#include "ept02_cache.h"
+#include "flush.h"
+#include "services.h"
+#include "variant.h"
+#include "vmcs02_build.h"
+#include "vmcs12.h"
+#include "vmx_mode.h"
 
 void flush_localtlb(struct core_vcpu *v, uint32_t origin) {
   /* The simulated INVEPT of this CPU's TLB has no further effect. */

@@ -26,7 +26,9 @@
  * All of this is off (no yield points, no state) unless some CPU runs the
  * nmi workload, so scenarios without guest NMIs keep their schedules.
  */
-#include "core_internal.h"
+#include "guest_nmi.h"
+#include "services.h"
+#include "variant.h"
 
 enum { HANDLER_NONE = 0, HANDLER_ACK, HANDLER_RDMSR, HANDLER_IRET };
 

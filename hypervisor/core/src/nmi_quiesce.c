@@ -6,7 +6,10 @@
  * flushed too. The NMI handler side: nmi_handler -> nmi_check_quiesce ->
  * acknowledge, wait for release -> flush_localtlb -> ... (flush.c).
  */
-#include "core_internal.h"
+#include "flush.h"
+#include "guest_nmi.h"
+#include "nmi_quiesce.h"
+#include "services.h"
 
 static bool all_acked(void *arg) {
   struct core_quiesce *q = (struct core_quiesce *)arg;

@@ -4,7 +4,7 @@
  * running it touches the pages through their machine addresses;
  * unregistering maps them back. The registry is shared, under the PAL lock.
  */
-#include "core_internal.h"
+#include "services.h"
 
 struct pal_change {
   struct core_pal *pal;

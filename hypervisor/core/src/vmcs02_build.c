@@ -5,7 +5,11 @@
  * of VMCS02 is L0's own. The EPT01 re-walk after a flush re-translates the
  * guest-physical-address fields only.
  */
-#include "core_internal.h"
+#include "ept.h"
+#include "ept02_cache.h"
+#include "services.h"
+#include "vmcs02_build.h"
+#include "vmcs12.h"
 
 /* Where L0 wants L2 exits to land (simulated). */
 #define L0_HOST_RIP 0xffffffff81000000ull

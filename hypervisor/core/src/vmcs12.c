@@ -5,7 +5,9 @@
  * memory: revision id (4 bytes), abort indicator (4), launch state (4),
  * pad (4), then one 8-byte value per field of vmcs_fields[].
  */
-#include "core_internal.h"
+#include "ept.h"
+#include "services.h"
+#include "vmcs12.h"
 
 #define REGION_LAUNCH 8u
 #define REGION_VALUES 16u

@@ -4,7 +4,14 @@
  * Entry and exit change the VMX mode and VMCS02 with EPT02 flushes blocked,
  * so an NMI flush sees either the old or the new state, never a mix.
  */
-#include "core_internal.h"
+#include "ept.h"
+#include "ept02_cache.h"
+#include "guest_nmi.h"
+#include "services.h"
+#include "vmcs02_build.h"
+#include "vmcs12.h"
+#include "vmx_insn.h"
+#include "vmx_mode.h"
 
 void vmx_enter(struct core_vcpu *v, bool launch, struct core_vmx_result *res) {
   if (vmx_mode_get(v) != CORE_VMX_ROOT) {

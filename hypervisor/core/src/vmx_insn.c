@@ -4,7 +4,14 @@
  * VMCS); VMfailValid sets ZF and stores the error number in the current
  * VMCS's VM-instruction error field. "VMfail" picks between the two.
  */
-#include "core_internal.h"
+#include "ept02_cache.h"
+#include "guest_nmi.h"
+#include "services.h"
+#include "variant.h"
+#include "vmcs02_build.h"
+#include "vmcs12.h"
+#include "vmx_insn.h"
+#include "vmx_mode.h"
 
 static void vmsucceed(struct core_vcpu *v, struct core_vmx_result *res) {
   v->l1_rflags &= ~CORE_RFLAGS_ARITH;
@@ -39,6 +46,16 @@ static void vmfail(struct core_vcpu *v, struct core_vmx_result *res,
 static void raise_ud(struct core_vmx_result *res) {
   res->outcome = CORE_VMX_UD;
   res->error = 0;
+}
+
+/* Every VMX instruction but VMXON raises #UD outside VMX root operation:
+ * true (res says #UD) if v is not in it. Always inlined, so stacks keep
+ * the handler's frame right above vmx_mode_get's. */
+static inline __attribute__((always_inline)) bool ud_outside_root(struct core_vcpu *v,
+                                                                 struct core_vmx_result *res) {
+  if (vmx_mode_get(v) == CORE_VMX_ROOT) return false;
+  raise_ud(res);
+  return true;
 }
 
 /* 4 KiB aligned and within the physical-address width. */
@@ -94,10 +111,7 @@ static CORE_NOINLINE void handle_vmxon(struct core_vcpu *v, uint64_t vmxon_ptr,
 
 static CORE_NOINLINE void handle_vmxoff(struct core_vcpu *v,
                                         struct core_vmx_result *res) {
-  if (vmx_mode_get(v) != CORE_VMX_ROOT) {
-    raise_ud(res);
-    return;
-  }
+  if (ud_outside_root(v, res)) return;
   vmx_mode_set(v, CORE_VMX_DISABLED);
   vmcs12_set_current(v, CORE_VMCS12_NONE);
   vmsucceed(v, res);
@@ -105,10 +119,7 @@ static CORE_NOINLINE void handle_vmxoff(struct core_vcpu *v,
 
 static CORE_NOINLINE void handle_vmclear(struct core_vcpu *v, uint64_t gpa,
                                          struct core_vmx_result *res) {
-  if (vmx_mode_get(v) != CORE_VMX_ROOT) {
-    raise_ud(res);
-    return;
-  }
+  if (ud_outside_root(v, res)) return;
   uint64_t word;
   if (!vmx_pointer_ok(gpa) || !core_l1_read64(v, gpa, &word)) {
     vmfail(v, res, VMXERR_VMCLEAR_INVALID_ADDRESS);
@@ -125,10 +136,7 @@ static CORE_NOINLINE void handle_vmclear(struct core_vcpu *v, uint64_t gpa,
 
 static CORE_NOINLINE void handle_vmptrld(struct core_vcpu *v, uint64_t gpa,
                                          struct core_vmx_result *res) {
-  if (vmx_mode_get(v) != CORE_VMX_ROOT) {
-    raise_ud(res);
-    return;
-  }
+  if (ud_outside_root(v, res)) return;
   uint32_t rev;
   if (!vmx_pointer_ok(gpa) || !read_revision(v, gpa, &rev)) {
     vmfail(v, res, VMXERR_VMPTRLD_INVALID_ADDRESS);
@@ -150,10 +158,7 @@ static CORE_NOINLINE void handle_vmptrld(struct core_vcpu *v, uint64_t gpa,
 
 static CORE_NOINLINE void handle_vmptrst(struct core_vcpu *v,
                                          struct core_vmx_result *res) {
-  if (vmx_mode_get(v) != CORE_VMX_ROOT) {
-    raise_ud(res);
-    return;
-  }
+  if (ud_outside_root(v, res)) return;
   uint32_t cur = vmcs12_current_slot(v);
   res->value = cur < CORE_VMCS12_SLOTS ? v->vmcs12[cur].gpa
                                        : CORE_NO_VMCS_POINTER;
@@ -162,10 +167,7 @@ static CORE_NOINLINE void handle_vmptrst(struct core_vcpu *v,
 
 static CORE_NOINLINE void handle_vmread(struct core_vcpu *v, uint64_t encoding,
                                         struct core_vmx_result *res) {
-  if (vmx_mode_get(v) != CORE_VMX_ROOT) {
-    raise_ud(res);
-    return;
-  }
+  if (ud_outside_root(v, res)) return;
   uint32_t cur = vmcs12_current_slot(v);
   if (cur >= CORE_VMCS12_SLOTS) {
     vmfail_invalid(v, res);
@@ -182,10 +184,7 @@ static CORE_NOINLINE void handle_vmread(struct core_vcpu *v, uint64_t encoding,
 static CORE_NOINLINE void handle_vmwrite(struct core_vcpu *v, uint64_t encoding,
                                          uint64_t value,
                                          struct core_vmx_result *res) {
-  if (vmx_mode_get(v) != CORE_VMX_ROOT) {
-    raise_ud(res);
-    return;
-  }
+  if (ud_outside_root(v, res)) return;
   uint32_t cur = vmcs12_current_slot(v);
   if (cur >= CORE_VMCS12_SLOTS) {
     vmfail_invalid(v, res);
@@ -207,10 +206,7 @@ static CORE_NOINLINE void handle_vmwrite(struct core_vcpu *v, uint64_t encoding,
 static CORE_NOINLINE void handle_invept(struct core_vcpu *v, uint64_t type,
                                         uint64_t eptp,
                                         struct core_vmx_result *res) {
-  if (vmx_mode_get(v) != CORE_VMX_ROOT) {
-    raise_ud(res);
-    return;
-  }
+  if (ud_outside_root(v, res)) return;
   if (type == 1 && vmx_eptp_valid(eptp)) { /* single-context */
     ept02_invalidate_eptp12(v, eptp);
   } else if (type == 2) { /* all-context */

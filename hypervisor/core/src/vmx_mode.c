@@ -4,7 +4,9 @@
  * tri-state value in `fixed`. The NMI handler reads the mode, so every read
  * and write is a yield point.
  */
-#include "core_internal.h"
+#include "services.h"
+#include "variant.h"
+#include "vmx_mode.h"
 
 enum core_vmx_mode vmx_mode_get(struct core_vcpu *v) {
   if (!core_two_flags(v)) {

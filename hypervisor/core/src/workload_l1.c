@@ -5,7 +5,9 @@
  * exit reason, VMRESUME, ... VMCLEAR, VMXOFF. Each step is one simulated
  * instruction or one L2 event; unexpected outcomes are assertions.
  */
-#include "core_internal.h"
+#include "guest_nmi.h"
+#include "services.h"
+#include "workloads.h"
 
 uint64_t core_wl_l1_region(uint32_t cpu) {
   return 0x100000ull + (uint64_t)cpu * 0x40000ull;

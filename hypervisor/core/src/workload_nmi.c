@@ -13,7 +13,8 @@
  * handler took it. A guest NMI and a quiesce never overlap, and what the
  * handler sees follows from the (logged) order of the lock.
  */
-#include "core_internal.h"
+#include "services.h"
+#include "workloads.h"
 
 #define NMIS_PER_TARGET 2u
 

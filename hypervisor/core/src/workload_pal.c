@@ -2,7 +2,8 @@
  * The PAL workload: register a PAL over this CPU's PAL pages (an EPT01
  * change, hence a quiesce), run it twice, unregister it; repeat.
  */
-#include "core_internal.h"
+#include "services.h"
+#include "workloads.h"
 
 uint64_t core_wl_pal_region(uint32_t cpu) {
   return 0x40000ull + (uint64_t)cpu * CORE_PAL_MAX_PAGES * CORE_PAGE_SIZE;

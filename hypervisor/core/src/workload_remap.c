@@ -7,7 +7,8 @@
  * so a CPU running L2 must re-walk VMCS02's address fields when it flushes:
  * the incomplete flush of `ept01-flush-incomplete` leaves them stale.
  */
-#include "core_internal.h"
+#include "services.h"
+#include "workloads.h"
 
 static const uint64_t remap_pages[] = {CORE_WL_IO_A, CORE_WL_IO_B, CORE_WL_MSR};
 #define REMAP_PAGES_PER_CPU (sizeof(remap_pages) / sizeof(remap_pages[0]))

@@ -5,8 +5,8 @@
 #include "cpu.h"
 #include "keyframe.h"
 #include "lapic.h"
-#include "log_glue.h"
 #include "nestrr/assert.h"
+#include "nestrr/log_forward.h"
 #include "smp.h"
 #include "timing.h"
 #include "uart.h"
@@ -174,17 +174,17 @@ static void p_wait(void *ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, vo
     if (pred(arg)) break;
     cpu_relax();
   }
-  glue_wait_done(&lg, cpu, id, core_vcpu_progress(&core.vcpu[cpu]));
+  nestrr_forward_wait_done(&lg, cpu, id, core_vcpu_progress(&core.vcpu[cpu]));
 }
 
 static void p_lock_acquired(void *ctx, uint32_t cpu, uint32_t lock) {
   (void)ctx;
-  glue_lock_acquired(&lg, cpu, lock, core_vcpu_progress(&core.vcpu[cpu]), core_lock_ticket(&core, lock));
+  nestrr_forward_lock_acquired(&lg, cpu, lock, core_vcpu_progress(&core.vcpu[cpu]), core_lock_ticket(&core, lock));
 }
 
 static void p_event(void *ctx, uint32_t cpu, const struct core_event *ev) {
   (void)ctx;
-  glue_event(&lg, cpu, ev, cpus[cpu].nmi_rip);
+  nestrr_forward_event(&lg, cpu, ev, cpus[cpu].nmi_rip);
 }
 
 static bool stack_ok(void *ctx, uintptr_t addr, uintptr_t n) {
@@ -198,19 +198,22 @@ static bool stack_ok(void *ctx, uintptr_t addr, uintptr_t n) {
 static __attribute__((noinline)) void assertion_record(uint32_t cpu, const char *cond,
                                                       const char *file, uint32_t line) {
   struct tb_cpu *c = &cpus[cpu];
-  struct nestrr_regs regs;
-  uint64_t frames[NESTRR_ASSERT_FRAMES_MAX];
-  nestrr_capture_regs(&regs);
-  uint32_t n = nestrr_walk_frames((uintptr_t)__builtin_frame_address(0), frames,
-                                  NESTRR_ASSERT_FRAMES_MAX, stack_ok, c);
-  uintptr_t sp = (uintptr_t)regs.rsp;
+  struct nestrr_captured_stack captured;
+  nestrr_capture_regs(&captured.regs);
+  captured.frame_count = nestrr_walk_frames((uintptr_t)__builtin_frame_address(0),
+                                            captured.return_addrs, NESTRR_ASSERT_FRAMES_MAX,
+                                            stack_ok, c);
+  uintptr_t sp = (uintptr_t)captured.regs.rsp;
   uint32_t bytes = 0;
   if (stack_ok(c, sp, 1)) {
     uintptr_t room = c->stack_hi - sp;
     bytes = room < NESTRR_ASSERT_STACK_MAX ? (uint32_t)room : NESTRR_ASSERT_STACK_MAX;
     for (uint32_t i = 0; i < bytes; i++) c->stack_copy[i] = ((const uint8_t *)sp)[i];
   }
-  if (!glue_assertion(&lg, cpu, cond, file, line, &regs, frames, n, sp, c->stack_copy, bytes)) return;
+  captured.stack_addr = sp;
+  captured.stack = c->stack_copy;
+  captured.stack_bytes = bytes;
+  if (!nestrr_forward_assertion(&lg, cpu, cond, file, line, &captured)) return;
   /* The callers' frames above that window, up to the stack's top, so a
    * debugger on the log can unwind every frame from memory, not only from
    * the return-address list. They do not change while we are below them. */

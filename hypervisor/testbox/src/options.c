@@ -1,6 +1,8 @@
 /* Kernel command line parser: words separated by spaces, key=value. */
 #include "options.h"
 
+#include "nestrr/core/widening.h"
+
 static uint32_t slen(const char *s) {
   uint32_t n = 0;
   while (s[n]) n++;
@@ -112,18 +114,9 @@ static bool word(const char *w, uint32_t n, uint32_t col, struct testbox_options
       return false;
     }
   } else if (eq(w, eqpos, "widen")) {
-    uint32_t c = 0;
-    while (c < vn && v[c] != ':') c++;
-    if (c == vn || !parse_u64(v + c + 1, vn - c - 1, &o->widen_ns)) {
-      set_err(err, err_len, "widen wants POINT:NANOSECONDS, got", v, vn, col + eqpos + 1);
-      return false;
-    }
-    if (eq(v, c, "vmxon")) {
-      o->widen_point = CORE_POINT_VMXON_SET_ROOT;
-    } else if (parse_u64(v, c, &num) && num > 0 && num < 256) {
-      o->widen_point = (uint32_t)num;
-    } else {
-      set_err(err, err_len, "widen: unknown point", v, c, col + eqpos + 1);
+    if (!core_widening_parse(v, vn, &o->widen_point, &o->widen_ns)) {
+      set_err(err, err_len, "widen wants POINT:NANOSECONDS (POINT: vmxon or 1..255), got", v, vn,
+              col + eqpos + 1);
       return false;
     }
     if (n >= sizeof o->widen_option) {

@@ -7,6 +7,7 @@
 
 #include "nestrr/core/vmcs_fields.h"
 #include "nestrr/eventlog/format.h"
+#include "nestrr/eventlog/hex.h"
 #include "nestrr/check/state.h"
 
 namespace nestrr::check {
@@ -20,11 +21,7 @@ constexpr const char* kModeChain = "vmx-mode-changes-chain";
 constexpr const char* kEntryVmcs12 = "l2-entry-has-current-vmcs12";
 constexpr const char* kL2ExitMode = "l2-exit-in-non-root-mode";
 
-std::string hex(uint64_t v) {
-  std::ostringstream s;
-  s << "0x" << std::hex << v;
-  return s.str();
-}
+using eventlog::hex;
 
 std::string field_name(uint32_t encoding) {
   int i = vmcs_field_index(encoding, nullptr);

@@ -84,7 +84,6 @@ class FrameReader {
 
   std::string text_;
   uint64_t text_offset_ = 0;
-  bool text_cr_ = false;  // last text byte was '\r' (dropped if '\n' follows)
 
   uint64_t frame_offset_ = 0;   // '~' of the current frame
   size_t chars_ = 0;            // base64 characters in the run

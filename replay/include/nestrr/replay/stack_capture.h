@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "nestrr/replay/log_forward.h"
+#include "nestrr/log_forward.h"
 
 namespace nestrr::replay {
 
@@ -20,10 +20,10 @@ struct StackBounds {
 // The calling thread's stack (pthread_getattr_np).
 StackBounds current_thread_stack();
 
-// Fills `out` for forward_assertion: registers at the call, up to
+// Fills `out` for nestrr_forward_assertion: registers at the call, up to
 // NESTRR_ASSERT_FRAMES_MAX return addresses, and up to `copy_bytes` bytes
 // from RSP copied into `copy` (which out->stack then points to).
-void capture_stack(const StackBounds& bounds, CapturedStack* out, uint8_t* copy,
+void capture_stack(const StackBounds& bounds, nestrr_captured_stack* out, uint8_t* copy,
                    uint32_t copy_bytes) __attribute__((noinline));
 
 // Return addresses of the caller's frame-pointer chain, innermost first.

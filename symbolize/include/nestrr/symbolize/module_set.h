@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nestrr.pb.h"
+#include "nestrr/eventlog/hex.h"
 
 namespace nestrr::symbolize {
 
@@ -32,7 +33,7 @@ struct ElfModule {
 std::string read_build_id(const std::filesystem::path& path);
 
 // "4a9f..." for raw bytes.
-std::string hex(const std::string& bytes);
+inline std::string hex(const std::string& bytes) { return eventlog::hex_bytes(bytes); }
 
 struct ModuleSetOptions {
   std::vector<std::filesystem::path> elf_files;   // --elf, in order

@@ -1,5 +1,5 @@
 // QEMU as a child process with its stdout (COM1) on a pipe into capture().
-#include "testbox_run.h"
+#include "nestrr/testbox/run.h"
 
 #include <fcntl.h>
 #include <signal.h>
