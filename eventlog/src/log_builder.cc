@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "chunk_events.h"
+#include "packet_limits.h"
 #include "text_util.h"
 #include "unknown_fields.h"
 
@@ -66,6 +67,10 @@ void LogBuilder::on_frame(const Frame& frame) {
     on_damage(Damage{DamageKind::kBadPacket, frame.offset, frame.length,
                      "CRC is good but the " + std::to_string(frame.payload.size()) +
                          "-byte payload does not parse as nestrr.v1.Packet"});
+    return;
+  }
+  if (std::string why = detail::packet_limit_problem(packet); !why.empty()) {
+    on_damage(Damage{DamageKind::kBadPacket, frame.offset, frame.length, std::move(why)});
     return;
   }
   ++log_.stats.frames_ok;
