@@ -6,6 +6,7 @@
 
 #include "chunk_events.h"
 #include "packet_limits.h"
+#include "tail_loss.h"
 #include "text_util.h"
 #include "unknown_fields.h"
 
@@ -254,6 +255,17 @@ void LogBuilder::finish_cpu(uint32_t cpu_id, PendingCpu& pending, CpuStream& out
                                                 out.records_dropped_logger);
 }
 
+// A stream that ends inside a frame ends in a kCut report (the last one):
+// what its prefix says it carried, with the rest of the tail loss.
+void LogBuilder::account_cut_tail() {
+  std::optional<detail::CutFrame> cut;
+  if (!log_.damage.empty() && log_.damage.back().kind == DamageKind::kCut) {
+    const Damage& d = log_.damage.back();
+    cut = detail::CutFrame{d.offset, detail::read_cut_chunk(d.payload_prefix)};
+  }
+  detail::account_tail_loss(log_, cut);
+}
+
 Log LogBuilder::finish() {
   if (finished_) return Log{};
   finished_ = true;
@@ -266,6 +278,7 @@ Log LogBuilder::finish() {
     log_.streams.push_back(std::move(stream));
   }
   cpus_.clear();
+  account_cut_tail();
   log_.key_frames = key_frames_.finish();
   for (const auto& f : log_.key_frames)
     if (!f.complete())

@@ -19,6 +19,10 @@ struct SeqGap {
   uint64_t count() const { return to - from; }
   uint64_t stream_offset = 0;  // where the gap was noticed
   bool tail = false;           // found through the CPU's trailer
+  // The stream ended, without the CPU's trailer, after damage that may
+  // have held its records: [from, to) is lost for certain (to == from
+  // when nothing says so), and any records from `to` on may be lost too.
+  bool open = false;
 };
 
 struct Warning {
