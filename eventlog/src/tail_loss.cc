@@ -4,10 +4,17 @@
 #include <algorithm>
 #include <tuple>
 
+#include "nestrr/eventlog/limits.h"
+
 namespace nestrr::eventlog::detail {
 namespace {
 
 uint64_t saturating_add(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+
+// How far past a CPU's last record a cut chunk may start and still be
+// believed: further means earlier loss of this size, which a cut frame
+// alone is no evidence of.
+constexpr uint64_t kMaxCutSeqJump = uint64_t{1} << 20;
 
 CpuStream& stream_of(Log& log, uint32_t cpu) {
   auto it = std::lower_bound(log.streams.begin(), log.streams.end(), cpu,
@@ -30,7 +37,18 @@ void account_tail_loss(Log& log, const std::optional<CutFrame>& cut) {
   };
   std::vector<SeqGap> found;
   std::optional<uint32_t> cut_cpu;
-  if (cut && cut->chunk) {
+  // The cut frame's bytes have no CRC to vouch for them: a stream that also
+  // lost bytes just before its end could make them say anything. What they
+  // say is believed only if it fits the log: a CPU it can have, a first
+  // seq near where that CPU's records stopped.
+  auto plausible = [&](const CutChunk& c) {
+    const uint32_t cpus = log.header && log.header->cpu_count() ? log.header->cpu_count() : kMaxCpus;
+    if (c.cpu >= cpus) return false;
+    const CpuStream* s = log.find_cpu(c.cpu);
+    const uint64_t next = s && !s->events.empty() ? s->events.back().seq + 1 : 0;
+    return c.first_seq <= next + kMaxCutSeqJump && (flight || s || c.first_seq <= kMaxCutSeqJump);
+  };
+  if (cut && cut->chunk && plausible(*cut->chunk)) {
     const CutChunk& c = *cut->chunk;
     cut_cpu = c.cpu;
     CpuStream& s = stream_of(log, c.cpu);
@@ -49,7 +67,7 @@ void account_tail_loss(Log& log, const std::optional<CutFrame>& cut) {
   // it follows, and whose trailer never came, may be in it.
   auto unattributed_after = [&](uint64_t offset) -> std::optional<uint64_t> {
     for (const Damage& d : log.damage) {
-      if (cut && cut->chunk && d.kind == DamageKind::kCut && d.offset == cut->offset) continue;
+      if (cut_cpu && d.kind == DamageKind::kCut && d.offset == cut->offset) continue;
       if (d.offset >= offset) return d.offset;
     }
     return std::nullopt;
