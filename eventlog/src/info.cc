@@ -57,6 +57,9 @@ std::string format_info(const Log& log, const Timeline* timeline, const CodeName
   for (size_t i = 0; i < log.gaps.size() && i < kGapsShown; ++i) line("  gap: " + describe(log.gaps[i]));
   if (log.gaps.size() > kGapsShown) line("  (" + std::to_string(log.gaps.size() - kGapsShown) + " more gaps)");
   line("dropped by logger: " + std::to_string(s.records_dropped_logger));
+  if (s.capture_reconnects)
+    line("capture reconnects: " + std::to_string(s.capture_reconnects) +
+         " (the relay closed the connection; what it lost shows as gaps)");
   for (const auto& f : log.key_frames) {
     std::string seqs;
     for (size_t i = 0; i < f.next_seq.size(); ++i)

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "chunk_events.h"
+#include "nestrr/eventlog/capture.h"
 #include "packet_limits.h"
 #include "tail_loss.h"
 #include "text_util.h"
@@ -50,6 +51,7 @@ void LogBuilder::on_damage(const Damage& damage) {
 
 void LogBuilder::on_text(const TextLine& line) {
   ++log_.stats.text_lines;
+  if (line.text.substr(0, kReconnectMark.size()) == kReconnectMark) ++log_.stats.capture_reconnects;
   Event event;
   event.cpu = kNoCpu;
   event.seq = log_.console.size();

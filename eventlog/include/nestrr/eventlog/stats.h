@@ -52,6 +52,7 @@ struct Stats {
   uint64_t records_lost_transport = 0;  // seq gaps, tail included
   uint64_t records_dropped_logger = 0;  // sum of RecordsLost
   uint64_t unknown_fields = 0;          // occurrences; first of each in warnings
+  uint64_t capture_reconnects = 0;      // console lines a capture wrote where it reconnected
 
   std::vector<Warning> warnings;
   uint64_t warnings_suppressed = 0;  // beyond kMaxWarnings
