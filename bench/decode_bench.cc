@@ -6,8 +6,12 @@
 //   BM_ReadLog          eventlog::read_log (frames, packets, events, loss
 //                       accounting, sort)
 //   BM_ReadLogMerge     read_log + merge (the whole path `nestrr dump` takes)
+//   BM_ScanMerge        eventlog::LogScanner: frames, packets walked on the
+//                       wire (no message per record), VM exits from their
+//                       columns, and the streaming k-way merge by TSC
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <sstream>
 #include <string>
@@ -15,8 +19,10 @@
 
 #include "frames.h"
 #include "nestrr.pb.h"
+#include "nestrr/eventlog/chunk_events.h"
 #include "nestrr/eventlog/log.h"
 #include "nestrr/eventlog/merge.h"
+#include "nestrr/eventlog/scan.h"
 #include "workload.h"
 
 namespace {
@@ -38,7 +44,7 @@ const Input& input() {
     in.payloads = nestrr::bench::split_frames(in.stream).payloads;
     nestrr::v1::Packet p;
     for (const auto& pl : in.payloads)
-      if (p.ParseFromString(pl)) in.records += p.record_size();
+      if (p.ParseFromString(pl)) in.records += nestrr::eventlog::chunk_records(p);
     return in;
   }();
   return in;
@@ -51,7 +57,7 @@ void BM_ParsePayloads(benchmark::State& state) {
   for (auto _ : state) {
     records = 0;
     for (const auto& pl : in.payloads) {
-      if (p.ParseFromArray(pl.data(), int(pl.size()))) records += p.record_size();
+      if (p.ParseFromArray(pl.data(), int(pl.size()))) records += nestrr::eventlog::chunk_records(p);
     }
     benchmark::DoNotOptimize(records);
   }
@@ -63,7 +69,7 @@ struct ParseSink : nestrr::eventlog::FrameSink {
   nestrr::v1::Packet p;
   uint64_t records = 0;
   void on_frame(const nestrr::eventlog::Frame& f) override {
-    if (p.ParseFromArray(f.payload.data(), int(f.payload.size()))) records += p.record_size();
+    if (p.ParseFromArray(f.payload.data(), int(f.payload.size()))) records += nestrr::eventlog::chunk_records(p);
   }
   void on_text(const nestrr::eventlog::TextLine&) override {}
   void on_damage(const nestrr::eventlog::Damage&) override {}
@@ -116,8 +122,28 @@ void BM_ReadLogMerge(benchmark::State& state) {
   state.counters["stream_bytes"] = double(in.stream.size());
 }
 
+void BM_ScanMerge(benchmark::State& state) {
+  const Input& in = input();
+  uint64_t records = 0, exits = 0, held = 0;
+  for (auto _ : state) {
+    std::istringstream s(in.stream);
+    nestrr::eventlog::LogScanner scan(s);
+    records = exits = held = 0;
+    while (const auto* r = scan.next()) {
+      ++records;
+      exits += r->kind == nestrr::v1::Record::kVmExit;
+      held = std::max<uint64_t>(held, scan.queued());
+    }
+    benchmark::DoNotOptimize(exits);
+  }
+  state.SetItemsProcessed(int64_t(state.iterations() * in.records));
+  state.counters["records"] = double(records);
+  state.counters["most_held"] = double(held);
+}
+
 BENCHMARK(BM_ParsePayloads)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_FramesAndParse)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_ScanMerge)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_ReadLog)->Unit(benchmark::kMillisecond)->Iterations(2);
 BENCHMARK(BM_ReadLogMerge)->Unit(benchmark::kMillisecond)->Iterations(2);
 

@@ -4,6 +4,7 @@
 //                                   (nothing to find), with and without the
 //                                   state checker over every run's log
 //   BM_ToRace/<strategy>/<depth>    schedules until the VMXON race on
+//                                   (landing: depth unused)
 //                                   vmxon-two-flags, from scratch, averaged
 //                                   over seeds 1..kSeeds (counter
 //                                   schedules_to_race; the time is the total)
@@ -52,6 +53,7 @@ BENCHMARK(BM_Explore)
     ->Args({static_cast<int>(ExploreStrategy::kPct), 0})
     ->Args({static_cast<int>(ExploreStrategy::kBounded), 1})
     ->Args({static_cast<int>(ExploreStrategy::kRandom), 1})
+    ->Args({static_cast<int>(ExploreStrategy::kLanding), 1})
     ->Unit(benchmark::kMillisecond);
 
 void BM_ToRace(benchmark::State& state) {
@@ -59,6 +61,7 @@ void BM_ToRace(benchmark::State& state) {
   o.depth = static_cast<uint32_t>(state.range(1));
   o.bound = static_cast<uint32_t>(state.range(1));
   o.check = false;
+  o.minimize = false;
   o.schedules = kLimit;
   uint64_t total = 0, runs = 0, missed = 0;
   for (auto _ : state) {
@@ -80,6 +83,7 @@ BENCHMARK(BM_ToRace)
     ->Args({static_cast<int>(ExploreStrategy::kPct), 2})
     ->Args({static_cast<int>(ExploreStrategy::kPct), 3})
     ->Args({static_cast<int>(ExploreStrategy::kBounded), 1})
+    ->Args({static_cast<int>(ExploreStrategy::kLanding), 0})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 

@@ -165,11 +165,19 @@ class Workload {
   uint64_t token_ = 0;
 };
 
+// How the logger encodes chunks: VM exits in columns (format 4) or as
+// Records, and the unit of time deltas.
+struct Encoding {
+  bool records_only = false;
+  uint32_t dt_shift = 0;
+};
+
 // A logger over heap memory whose clock is a variable the caller sets
 // (simulated TSC), writing frames into a string.
 class BufferLogger {
  public:
-  BufferLogger(uint32_t cpus, uint32_t ring_bytes, nestrr_ring_mode mode, bool fake_clock) {
+  BufferLogger(uint32_t cpus, uint32_t ring_bytes, nestrr_ring_mode mode, bool fake_clock,
+               Encoding enc = {}) {
     mem_.reset(new uint64_t[NESTRR_LOGGER_MEMORY_BYTES(cpus, ring_bytes) / 8 + 1]);
     nestrr_config cfg{};
     cfg.cpu_count = cpus;
@@ -181,6 +189,8 @@ class BufferLogger {
     cfg.write_ctx = this;
     cfg.tsc_hz = kTscHz;
     cfg.description = "bench";
+    cfg.records_only = enc.records_only;
+    cfg.dt_shift = enc.dt_shift;
     if (fake_clock) {
       cfg.clock = [](void* ctx) { return *static_cast<uint64_t*>(ctx); };
       cfg.clock_ctx = &now;
@@ -240,8 +250,9 @@ inline std::vector<Ev> make_mix(uint64_t seed, uint32_t cpus, size_t n) {
 
 // The framed stream the real logger writes for `events` in stream mode,
 // flushing each CPU every `flush_every` of its records.
-inline std::string log_stream(const std::vector<Ev>& events, uint32_t cpus, uint32_t flush_every) {
-  BufferLogger bl(cpus, 256 * 1024, NESTRR_MODE_STREAM, true);
+inline std::string log_stream(const std::vector<Ev>& events, uint32_t cpus, uint32_t flush_every,
+                              Encoding enc = {}) {
+  BufferLogger bl(cpus, 256 * 1024, NESTRR_MODE_STREAM, true, enc);
   if (!bl.ok) return {};
   bl.out.reserve(events.size() * 24);
   std::vector<uint32_t> pending(cpus, 0);

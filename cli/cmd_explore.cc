@@ -1,37 +1,20 @@
 // `nestrr explore`: search interleavings of a small scenario of the core
-// with the replay scheduler, no log needed; write the first failing
-// schedule as a log that `nestrr replay` reproduces.
+// with the replay scheduler, no log needed; minimize each failing schedule
+// and write it as a log that `nestrr replay` reproduces. With --shard, run
+// one share of the search and write its result for `nestrr explore-merge`.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <memory>
 
 #include "commands.h"
+#include "explore_output.h"
 #include "workload_option.h"
 #include "nestrr/replay/explore.h"
+#include "nestrr/replay/explore_result.h"
 
 namespace nestrr::cli {
-namespace {
-
-bool write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  return static_cast<bool>(out);
-}
-
-// out.nrr -> out.2.nrr for the second finding, and so on.
-std::string numbered(const std::string& path, size_t n) {
-  if (n == 0) return path;
-  size_t dot = path.rfind('.');
-  size_t slash = path.rfind('/');
-  std::string tag = "." + std::to_string(n + 1);
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path + tag;
-  return path.substr(0, dot) + tag + path.substr(dot);
-}
-
-}  // namespace
 
 void register_explore(CLI::App& app, Run& run) {
   struct Opts {
@@ -39,7 +22,7 @@ void register_explore(CLI::App& app, Run& run) {
     uint32_t cpus = 2;
     std::vector<std::string> workloads;
     uint64_t iterations = 1;
-    std::string strategy = "pct";
+    std::string strategy = "landing";
     uint32_t bound = 1;
     uint32_t depth = 3;
     uint64_t schedules = 0;
@@ -47,7 +30,13 @@ void register_explore(CLI::App& app, Run& run) {
     uint64_t seed = 1;
     bool all = false;
     bool no_check = false;
+    bool no_minimize = false;
+    uint64_t minimize_budget = 300;
+    double time_limit = 0;
+    std::string shard;
+    std::string result;
     std::string out = "explore.nrr";
+    bool out_given = false;
     bool quiet = false;
   };
   auto o = std::make_shared<Opts>();
@@ -55,41 +44,69 @@ void register_explore(CLI::App& app, Run& run) {
       "explore",
       "Search interleavings of a small scenario of the core under the replay scheduler: at\n"
       "every yield point choose which CPU runs and whether a pending NMI lands there. Every\n"
-      "run is checked (assertions, deadlocks, the invariants of `nestrr check`); the first\n"
-      "failing schedule is written as a log that `nestrr replay` reproduces. Exit code 6\n"
-      "when something was found, 0 when nothing was.");
-  sub->add_option("--variant", o->variant, "ept01-flush-incomplete, vmxon-two-flags or fixed")
+      "run is checked (assertions, deadlocks, the invariants of `nestrr check`); a failing\n"
+      "schedule is minimized (fewest deviations from the default schedule: preemptions,\n"
+      "late NMIs) and written as a log that `nestrr replay` reproduces. Exit code 6 when\n"
+      "something was found, 0 when nothing was.\n"
+      "Run i of a search is a function of (scenario, strategy, seed, i): --shard I/N runs\n"
+      "the run numbers i % N == I and writes --result; `nestrr explore-merge` combines the\n"
+      "shards' results into the whole search's (docs/scale-out.md). A shard exits 0 once its\n"
+      "result is written, whatever it found: the merge gives the verdict.");
+  sub->add_option("--variant", o->variant,
+                  "ept01-flush-incomplete, vmxon-two-flags, nmi-inject-unchecked, "
+                  "nmi-vmcs-overwrite or fixed")
       ->capture_default_str();
   sub->add_option("--cpus", o->cpus, "CPUs: CPU 0 runs L1, the others pal (remap for "
-                                     "ept01-flush-incomplete, whose bug needs moved bitmap pages)")
+                                     "ept01-flush-incomplete, whose bug needs moved bitmap pages; "
+                                     "nmi for the nmi-* variants, whose bugs need guest NMIs)")
       ->capture_default_str()
       ->check(CLI::Range(1, CORE_MAX_CPUS));
   sub->add_option("--workload", o->workloads,
-                  "Workload per CPU, in CPU order (l1, pal, remap, idle), replacing the default; "
-                  "comma-separated or repeated; sets the CPU count")
+                  "Workload per CPU, in CPU order (l1, pal, remap, nmi, idle), replacing the "
+                  "default; comma-separated or repeated; sets the CPU count")
       ->delimiter(',');
   sub->add_option("--iterations", o->iterations, "Workload iterations per CPU (> 0)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   sub->add_option("--strategy", o->strategy,
+                  "landing (each run holds every CPU's NMIs until the CPU parks at one of its "
+                  "target landings (yield point, VMX mode); run 0 lists them, later runs cover "
+                  "them, rarest first), "
                   "pct (random priorities, depth-1 change points), bounded (every schedule with "
                   "at most --bound preemptions; a late NMI counts as one per point), random "
                   "(uniform choice, the baseline)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"pct", "bounded", "random"}));
+      ->check(CLI::IsMember({"landing", "pct", "bounded", "random"}));
   sub->add_option("--bound", o->bound, "bounded: preemptions per schedule")->capture_default_str();
   sub->add_option("--depth", o->depth, "pct: bug depth d (d-1 priority change points)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 64u));
   sub->add_option("--schedules", o->schedules,
-                  "Stop after this many schedules (default: pct/random 10000; bounded: until the "
-                  "space is exhausted)")
+                  "Run numbers 0 .. N-1 (default: 10000; bounded: until the space is exhausted). "
+                  "With --shard, N is the whole search's, not the shard's")
       ->each([o](const std::string&) { o->schedules_given = true; });
-  sub->add_option("--seed", o->seed, "Seed of pct and random")->capture_default_str();
+  sub->add_option("--seed", o->seed, "Seed of landing, pct and random")->capture_default_str();
   sub->add_flag("--all", o->all, "Go on after the first finding (logs: out.nrr, out.2.nrr, ...)");
   sub->add_flag("--no-check", o->no_check, "Do not run the state checker on each run's log");
-  sub->add_option("-o,--output", o->out, "Where the failing schedule's log goes")
+  sub->add_option("--time-limit", o->time_limit,
+                  "Stop after this many seconds (0: none); a result cut short by it depends on "
+                  "the machine, unlike --schedules")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_flag("--no-minimize", o->no_minimize, "Write failing schedules as found");
+  sub->add_option("--minimize-budget", o->minimize_budget,
+                  "Candidate schedules minimization may run per finding")
       ->capture_default_str();
+  sub->add_option("--shard", o->shard,
+                  "I/N: run shard I (0-based) of N of the search; needs --result (default "
+                  "explore-shard-I-of-N.json)");
+  sub->add_option("--result", o->result,
+                  "Write the result (options, counts, findings with their minimized logs) as JSON, "
+                  "for `nestrr explore-merge`");
+  sub->add_option("-o,--output", o->out,
+                  "Where the failing schedule's log goes (with --shard: only when given)")
+      ->capture_default_str()
+      ->each([o](const std::string&) { o->out_given = true; });
   sub->add_flag("-q,--quiet", o->quiet, "No live progress line");
   sub->callback([&run, o] {
     run = [o]() -> int {
@@ -99,14 +116,26 @@ void register_explore(CLI::App& app, Run& run) {
         return kExitUsage;
       }
       replay::ExploreOptions opts;
-      opts.scenario = replay::explore_scenario(
-          variant, o->cpus,
-          variant == CORE_VARIANT_EPT01_FLUSH_INCOMPLETE ? CORE_WORKLOAD_REMAP : CORE_WORKLOAD_PAL,
-          o->iterations);
+      opts.scenario = replay::explore_scenario(variant, o->cpus,
+                                               replay::explore_other_workload(variant),
+                                               o->iterations);
       if (std::string why; !apply_workloads(o->workloads, &opts.scenario, &why)) {
         spdlog::error("{}", why);
         return kExitUsage;
       }
+      if (!o->shard.empty()) {
+        try {
+          opts.shard = replay::parse_shard(o->shard);
+        } catch (const std::invalid_argument& e) {
+          spdlog::error("--shard: {}", e.what());
+          return kExitUsage;
+        }
+      }
+      const bool sharded = !o->shard.empty();
+      std::string result_path = o->result;
+      if (sharded && result_path.empty())
+        result_path = "explore-shard-" + std::to_string(opts.shard.index) + "-of-" +
+                      std::to_string(opts.shard.count) + ".json";
       replay::parse_strategy(o->strategy, &opts.strategy);
       opts.bound = o->bound;
       opts.depth = o->depth;
@@ -114,6 +143,9 @@ void register_explore(CLI::App& app, Run& run) {
       opts.scenario.seed = o->seed;
       opts.all = o->all;
       opts.check = !o->no_check;
+      opts.minimize = !o->no_minimize;
+      opts.minimize_budget = o->minimize_budget;
+      opts.time_limit = std::chrono::milliseconds(static_cast<int64_t>(o->time_limit * 1000));
       opts.schedules = o->schedules_given ? o->schedules
                        : opts.strategy == replay::ExploreStrategy::kBounded ? 0
                                                                             : 10000;
@@ -136,39 +168,16 @@ void register_explore(CLI::App& app, Run& run) {
         return kExitFailed;
       }
       if (live) std::fputc('\n', stderr);
-
-      std::string how = o->strategy;
-      if (opts.strategy == replay::ExploreStrategy::kBounded)
-        how += " (bound " + std::to_string(opts.bound) + ")";
-      else
-        how += (opts.strategy == replay::ExploreStrategy::kPct
-                    ? " (depth " + std::to_string(opts.depth) + ", seed "
-                    : " (seed ") +
-               std::to_string(opts.seed) + ")";
-      std::string ws;
-      for (auto w : opts.scenario.workload) ws += (ws.empty() ? "" : ",") + std::string(replay::workload_name(w));
-      double secs = std::chrono::duration<double>(r.elapsed).count();
-      std::printf("%s, %s x%llu, %s: %llu schedules in %.2fs (%.0f schedules/s)%s\n",
-                  core_variant_name(variant), ws.c_str(),
-                  static_cast<unsigned long long>(opts.scenario.iterations), how.c_str(),
-                  static_cast<unsigned long long>(r.schedules), secs, r.schedules_per_second(),
-                  r.exhausted ? ", the whole bounded space" : "");
-      for (size_t i = 0; i < r.findings.size(); ++i) {
-        const auto& f = r.findings[i];
-        std::string path = numbered(o->out, i);
-        bool ok = write_file(path, f.log);
-        std::printf("found in schedule %llu (%llu decisions): %s\n  %s %s\n",
-                    static_cast<unsigned long long>(f.schedule),
-                    static_cast<unsigned long long>(f.steps), f.summary.c_str(),
-                    ok ? "log written to" : "could not write", path.c_str());
-        if (!ok) return kExitFailed;
+      nestrr::v1::ExploreRun result = replay::to_proto(opts, r);
+      if (!result_path.empty() && !write_file(result_path, replay::to_json(result))) {
+        spdlog::error("could not write {}", result_path);
+        return kExitFailed;
       }
-      if (r.findings.empty()) {
-        std::printf("nothing found%s\n",
-                    r.exhausted ? ": every schedule within the bound is clean" : "");
-        return kExitOk;
-      }
-      return kExitInvariantViolated;
+      std::string logs = sharded && !o->out_given ? "" : o->out;
+      if (!report_search(result, logs, stdout)) return kExitFailed;
+      if (!result_path.empty()) std::printf("result written to %s\n", result_path.c_str());
+      if (sharded) return kExitOk;  // the merge gives the verdict
+      return result.finding_size() > 0 ? kExitInvariantViolated : kExitOk;
     };
   });
 }

@@ -37,7 +37,7 @@ void register_record(CLI::App& app, Run& run) {
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand(
       "record", "Run the nested-VMX core on one host thread per CPU, NMIs as signals, and log it");
-  sub->add_option("--variant", o->variant, "ept01-flush-incomplete, vmxon-two-flags or fixed")
+  sub->add_option("--variant", o->variant, "ept01-flush-incomplete, vmxon-two-flags, nmi-inject-unchecked, nmi-vmcs-overwrite or fixed")
       ->capture_default_str();
   sub->add_option("--cpus", o->cpus, "CPUs (the last one registers PALs, the others run L1)")
       ->capture_default_str()
@@ -55,7 +55,8 @@ void register_record(CLI::App& app, Run& run) {
   sub->add_option("--workload", o->workloads,
                   "Workload per CPU, in CPU order, replacing the default: l1 (guest hypervisor "
                   "running L2), pal (TrustVisor-like PAL registrations), remap (L0 moving L1's "
-                  "bitmap pages), idle. Comma-separated or repeated; sets the CPU count")
+                  "bitmap pages), nmi (a guest CPU sending NMIs to the L1 CPUs' guests, each "
+                  "acknowledged), idle. Comma-separated or repeated; sets the CPU count")
       ->delimiter(',');
   sub->add_option("-o,--output", o->out, "Log file to write (.nrr)")->required();
   sub->add_flag("-q,--quiet", o->quiet, "No live progress line");

@@ -52,13 +52,13 @@ void register_testbox(CLI::App& app, Run& run) {
       "testbox",
       "Boot the bare-metal testbox image under qemu-system-x86_64 (TCG, one more CPU than "
       "--cpus: the console CPU) running the nested-VMX core, and capture its COM1 log");
-  sub->add_option("--variant", o->t.variant, "ept01-flush-incomplete, vmxon-two-flags or fixed")
+  sub->add_option("--variant", o->t.variant, "ept01-flush-incomplete, vmxon-two-flags, nmi-inject-unchecked, nmi-vmcs-overwrite or fixed")
       ->capture_default_str();
   sub->add_option("--cpus", o->t.cpus, "CPUs running the core (the last registers PALs)")
       ->capture_default_str()
       ->check(CLI::Range(1, 8));
   sub->add_option("--workload", o->t.workload,
-                  "Workload per CPU, in CPU order, replacing the default: l1, pal, remap, idle. "
+                  "Workload per CPU, in CPU order, replacing the default: l1, pal, remap, nmi, idle. "
                   "Comma-separated or repeated; sets the CPU count")
       ->delimiter(',');
   sub->add_option("--iterations", o->t.iterations, "Workload iterations per CPU (0: until stopped)")

@@ -35,6 +35,7 @@ void register_record(CLI::App& app, Run& run);
 void register_replay(CLI::App& app, Run& run);
 void register_check(CLI::App& app, Run& run);
 void register_explore(CLI::App& app, Run& run);
+void register_explore_merge(CLI::App& app, Run& run);
 void register_symbolize(CLI::App& app, Run& run);
 void register_stack(CLI::App& app, Run& run);
 void register_listing(CLI::App& app, Run& run);

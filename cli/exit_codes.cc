@@ -16,7 +16,8 @@ const char* exit_code_help() {
          "  4  the log was read with loss that the result depends on: check could not decide\n"
          "     an invariant, replay stopped at a gap; with --strict, any loss or damage\n"
          "  5  replay: the re-execution diverged from the log\n"
-         "  6  check: an invariant is violated; explore: a failing schedule was found";
+         "  6  check: an invariant is violated; explore, explore-merge: a failing schedule was\n"
+         "     found";
 }
 
 }  // namespace nestrr::cli

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   nc::register_replay(app, run);
   nc::register_check(app, run);
   nc::register_explore(app, run);
+  nc::register_explore_merge(app, run);
   nc::register_symbolize(app, run);
   nc::register_stack(app, run);
   nc::register_listing(app, run);

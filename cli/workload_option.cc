@@ -15,7 +15,7 @@ bool apply_workloads(const std::vector<std::string>& names, replay::Scenario* sc
   for (const auto& name : names) {
     core_workload_kind kind;
     if (!replay::parse_workload(name, &kind)) {
-      *error = "unknown workload '" + name + "' (l1, pal, remap, idle)";
+      *error = "unknown workload '" + name + "' (l1, pal, remap, nmi, idle)";
       return false;
     }
     kinds.push_back(kind);

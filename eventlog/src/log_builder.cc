@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "chunk_events.h"
 #include "nestrr/eventlog/capture.h"
+#include "nestrr/eventlog/chunk_events.h"
 #include "packet_limits.h"
 #include "tail_loss.h"
 #include "text_util.h"
@@ -112,7 +112,7 @@ void LogBuilder::add_packet(nestrr::v1::Packet& packet, uint64_t offset) {
     }
     known = true;
   }
-  if (packet.record_size() > 0) {
+  if (chunk_records(packet) > 0) {
     add_chunk(packet, offset);
     known = true;
   }
@@ -151,7 +151,7 @@ void LogBuilder::add_chunk(nestrr::v1::Packet& packet, uint64_t offset) {
   ++log_.stats.chunks;
   const uint32_t cpu_id = packet.cpu();
   auto& cpu = cpus_[cpu_id];
-  const uint64_t n = static_cast<uint64_t>(packet.record_size());
+  const uint64_t n = chunk_records(packet);
   const uint64_t first = packet.first_seq();
   // Live estimate of transport loss; finish() recounts exactly.
   const bool flight = log_.header &&
@@ -163,7 +163,8 @@ void LogBuilder::add_chunk(nestrr::v1::Packet& packet, uint64_t offset) {
   if (!cpu.seen || first + n > cpu.next_expected) cpu.next_expected = first + n;
   cpu.seen = true;
 
-  last_tsc_ = detail::take_chunk_events(packet, offset, [&](Event&& event) {
+  std::string why;
+  const auto last = take_chunk_events(packet, offset, [&](Event&& event) {
     if (event.record.has_records_lost()) {
       const auto& lost = event.record.records_lost();
       live_.records_dropped_logger = saturating_add(live_.records_dropped_logger, lost.count());
@@ -172,7 +173,15 @@ void LogBuilder::add_chunk(nestrr::v1::Packet& packet, uint64_t offset) {
                          std::to_string(lost.cpu()));
     }
     cpu.events.push_back(std::move(event));
-  });
+  }, &why);
+  if (!last) {
+    // The CRC held, so the writer sent this: a writer bug, its records lost.
+    on_damage(Damage{DamageKind::kBadPacket, offset, 0,
+                     "chunk of cpu" + std::to_string(cpu_id) + " from seq " +
+                         std::to_string(first) + ": " + why});
+    return;
+  }
+  last_tsc_ = *last;
   live_.records += n;
 }
 

@@ -1,7 +1,7 @@
 // Front-to-back log reading in bounded memory (log_stream.h).
 #include "nestrr/eventlog/log_stream.h"
 
-#include "chunk_events.h"
+#include "nestrr/eventlog/chunk_events.h"
 #include "packet_limits.h"
 
 namespace nestrr::eventlog {
@@ -70,9 +70,10 @@ void LogStream::on_frame(const Frame& frame) {
     Cpu& c = cpus_[packet.trailer().cpu()];
     if (!c.trailer || c.trailer->next_seq() < packet.trailer().next_seq()) c.trailer = packet.trailer();
   }
-  if (packet.record_size() == 0) return;
+  if (chunk_records(packet) == 0) return;
   Cpu& c = cpus_[packet.cpu()];
-  detail::take_chunk_events(packet, frame.offset, [&](Event&& event) {
+  std::string why;
+  const auto last = take_chunk_events(packet, frame.offset, [&](Event&& event) {
     ++records_;
     // Already past it: a repeated chunk, or one that came too late.
     if (c.seen && event.seq < c.next_push) {
@@ -83,7 +84,10 @@ void LogStream::on_frame(const Frame& frame) {
     c.next_push = event.seq + 1;
     c.queue.push_back(std::move(event));
     ++queued_;
-  });
+  }, &why);
+  if (!last)
+    on_damage(Damage{DamageKind::kBadPacket, frame.offset, frame.length,
+                     "chunk of cpu" + std::to_string(packet.cpu()) + ": " + why});
 }
 
 }  // namespace nestrr::eventlog

@@ -3,6 +3,7 @@
 
 #include "nestrr.pb.h"
 #include "nestrr/eventlog/frame_reader.h"
+#include "nestrr/eventlog/chunk_events.h"
 
 namespace nestrr::eventlog {
 namespace {
@@ -14,11 +15,12 @@ class SpanCollector : public FrameSink {
     s.offset = f.offset;
     s.length = f.length;
     nestrr::v1::Packet p;
-    if (p.ParseFromArray(f.payload.data(), static_cast<int>(f.payload.size())) && p.record_size() > 0) {
+    if (p.ParseFromArray(f.payload.data(), static_cast<int>(f.payload.size())) &&
+        chunk_records(p) > 0) {
       s.is_chunk = true;
       s.cpu = p.cpu();
       s.first_seq = p.first_seq();
-      s.records = static_cast<uint64_t>(p.record_size());
+      s.records = chunk_records(p);
     }
     spans.push_back(s);
   }

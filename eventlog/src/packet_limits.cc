@@ -1,6 +1,7 @@
 // Checks a packet's declared counts against limits.h (packet_limits.h).
 #include "packet_limits.h"
 
+#include "nestrr/eventlog/chunk_events.h"
 #include "nestrr/eventlog/limits.h"
 #include "text_util.h"
 
@@ -17,7 +18,7 @@ std::string packet_limit_problem(const nestrr::v1::Packet& packet) {
   if (packet.has_header() && packet.header().cpu_count() > kMaxCpus)
     return "header declares " + std::to_string(packet.header().cpu_count()) +
            " CPUs; at most " + std::to_string(kMaxCpus) + " are supported";
-  if (packet.record_size() > 0 && packet.cpu() >= kMaxCpus)
+  if (chunk_records(packet) > 0 && packet.cpu() >= kMaxCpus)
     return "chunk of cpu " + std::to_string(packet.cpu()) + ": " + cpu_limit();
   if (packet.has_trailer() && packet.trailer().cpu() >= kMaxCpus)
     return "trailer of cpu " + std::to_string(packet.trailer().cpu()) + ": " + cpu_limit();

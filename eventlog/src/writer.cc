@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "nestrr/eventlog/chunk_events.h"
 #include "nestrr/frame.h"
 
 namespace nestrr::eventlog {
@@ -31,10 +32,10 @@ void StreamWriter::frame(const nestrr::v1::Packet& packet) {
   WrittenFrame written;
   written.offset = offset_;
   written.length = n;
-  written.is_chunk = packet.record_size() > 0;
+  written.is_chunk = chunk_records(packet) > 0;
   written.cpu = packet.cpu();
   written.first_seq = packet.first_seq();
-  written.records = static_cast<uint64_t>(packet.record_size());
+  written.records = chunk_records(packet);
   emit(std::string_view(line, n));
   frames_.push_back(written);
 }

@@ -2,7 +2,11 @@
 // stops at every point and wait_until; an NMI is taken right after the
 // point it stopped at, inside a wait, or at the idle point once the
 // workload is done: the positions platform.h allows, so replay delivers
-// each where its logged count says.
+// each where its logged count says. A CPU spinning in a wait (a lock, the
+// quiesce acks, the release) takes NMIs like any other and its handler runs
+// unblocked by that wait; NMIs are held back only while the CPU is in its
+// handler. Every decision is kept (ExploreDecision) so a schedule can be
+// taken again, and minimized.
 #include "explore_machine.h"
 
 #include <cstdio>
@@ -66,9 +70,16 @@ void ExploreMachine::yield(uint32_t cpu) {
   if (c.take_nmi) {
     c.take_nmi = false;
     c.pending_nmis--;
+    // The handler runs on top of whatever the CPU was doing, a spin wait
+    // included: while it runs, the CPU is not blocked by that wait's
+    // condition (a CPU spinning on a lock takes the NMI and its handler
+    // goes on). The wait resumes when the handler returns.
+    const VCpu::Wait interrupted = c.wait;
+    c.wait = {};
     c.in_nmi = true;
     core_nmi(&core_, cpu);
     c.in_nmi = false;
+    c.wait = interrupted;
   }
 }
 
@@ -85,15 +96,12 @@ void ExploreMachine::wait_until(uint32_t cpu, uint32_t id, core_wait_pred pred, 
   VCpu& c = cpus_[cpu];
   // The wait is one point; the scheduler resumes the CPU when pred holds
   // (it peeks) or to take an NMI, after which it waits on.
+  c.wait = {true, id, pred, arg};
   for (;;) {
-    c.waiting = true;
-    c.wait_point = id;
-    c.pred = pred;
-    c.arg = arg;
     yield(cpu);
-    c.waiting = false;  // an NMI handler may wait too (it nests no further)
     if (pred(arg)) break;
   }
+  c.wait = {};
   forward_wait_done(&lg_, cpu, id, core_.vcpu[cpu].progress);
 }
 
@@ -144,20 +152,54 @@ bool ExploreMachine::can_go(uint32_t cpu) const {
   if (c.halted) return false;
   if (!c.started) return true;
   if (c.idle && !c.in_nmi) return false;
-  if (!c.waiting) return true;
+  if (!c.wait.waiting) return true;
   // Peek at the wait's condition without side effects: a lock wait's
   // predicate takes the lock, so look at the lock word instead.
-  if (point_lock(c.wait_point)) return *static_cast<volatile uint32_t*>(c.arg) == 0;
-  return c.pred(c.arg);
+  if (point_lock(c.wait.point)) return *static_cast<volatile uint32_t*>(c.wait.arg) == 0;
+  return c.wait.pred(c.wait.arg);
+}
+
+uint32_t ExploreMachine::landing(uint32_t cpu) const {
+  const VCpu& c = cpus_[cpu];
+  if (!c.started || c.halted || c.in_nmi) return kNoLanding;
+  const core_vcpu& v = core_.vcpu[cpu];
+  return landing_key(core_vcpu_point(&v), core_vmx_mode_peek(&v));
 }
 
 void ExploreMachine::options(std::vector<ExploreOption>* out) const {
   out->clear();
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
     const VCpu& c = cpus_[i];
-    if (can_go(i)) out->push_back({i, false});
-    if (c.started && !c.halted && !c.in_nmi && c.pending_nmis > 0) out->push_back({i, true});
+    const uint32_t at = landing(i);
+    const uint64_t progress = core_.vcpu[i].progress;
+    if (can_go(i)) out->push_back({i, false, at, progress});
+    if (c.started && !c.halted && !c.in_nmi && c.pending_nmis > 0)
+      out->push_back({i, true, at, progress});
   }
+}
+
+// A late NMI counts once, where it lands, however many points it was
+// passed over; a deviation is a switch to another CPU than the default's,
+// or a late NMI's landing.
+ExploreCost cost_of(const std::vector<ExploreDecision>& trace) {
+  ExploreCost c;
+  std::vector<bool> held;
+  for (const auto& d : trace) {
+    if (d.cpu >= held.size()) held.resize(d.cpu + 1, false);
+    c.preemptions += d.preemption;
+    c.deviations += !d.default_cpu;
+    if (d.nmi_late) held[d.cpu] = true;
+    if (d.nmi) {
+      c.nmis++;
+      if (held[d.cpu]) {
+        c.late_nmis++;
+        c.deviations++;
+        held[d.cpu] = false;
+      }
+    }
+  }
+  c.steps = trace.size();
+  return c;
 }
 
 ExploredRun ExploreMachine::run(Strategy& strategy) {
@@ -198,10 +240,23 @@ ExploredRun ExploreMachine::run(Strategy& strategy) {
     }
     view.last = last;
     view.last_can_go = last >= 0 && can_go(static_cast<uint32_t>(last));
+    view.last_progress = last >= 0 ? core_.vcpu[last].progress : 0;
     view.step = out_.steps;
     size_t pick = strategy.choose(view);
     if (pick >= opts.size()) throw std::logic_error("explore strategy chose a missing option");
     const ExploreOption o = opts[pick];
+    ExploreDecision d;
+    d.cpu = o.cpu;
+    d.nmi = o.nmi;
+    d.progress = o.progress;
+    d.landing = o.landing;
+    d.last = last;
+    d.last_progress = view.last_progress;
+    d.default_cpu = o.cpu == default_cpu(view);
+    d.preemption = view.last_can_go && static_cast<int>(o.cpu) != last;
+    if (!o.nmi)
+      for (const auto& other : opts) d.nmi_late = d.nmi_late || (other.cpu == o.cpu && other.nmi);
+    out_.trace.push_back(d);
     VCpu& c = cpus_[o.cpu];
     c.started = true;
     c.take_nmi = o.nmi;
@@ -220,7 +275,7 @@ ExploredRun ExploreMachine::run(Strategy& strategy) {
       if (c.halted || (c.idle && c.pending_nmis == 0)) continue;
       out_.end = ExploredRun::End::kDeadlock;
       out_.stuck += (out_.stuck.empty() ? "" : ", ") + ("cpu" + std::to_string(i)) +
-                    (c.waiting ? " waits in " + point_name(c.wait_point) : " cannot go on") +
+                    (c.wait.waiting ? " waits in " + point_name(c.wait.point) : " cannot go on") +
                     " at progress " + std::to_string(core_.vcpu[i].progress);
     }
   }

@@ -14,11 +14,30 @@ extern "C" {
 
 #include "explore_strategy.h"
 #include "fiber.h"
+#include "nestrr/replay/explore.h"
 #include "nestrr/replay/host_memory.h"
 #include "nestrr/replay/scenario.h"
 #include "scenario_header.h"
 
 namespace nestrr::replay {
+
+// One decision of a run, enough to take it again: what was chosen, and
+// where the CPU that ran before it stood (its progress count), which names
+// the decision across runs that differ elsewhere.
+struct ExploreDecision {
+  uint32_t cpu = 0;
+  bool nmi = false;
+  uint64_t progress = 0;        // the chosen CPU's progress count
+  uint32_t landing = 0;         // and its landing key (explore_strategy.h)
+  int32_t last = -1;            // CPU that ran the step before, -1 at the start
+  uint64_t last_progress = 0;   // its progress count then
+  bool default_cpu = false;     // the CPU default_option() runs
+  bool preemption = false;      // switched away from a CPU that could go on
+  bool nmi_late = false;        // ran a CPU without its pending NMI
+};
+
+// What a schedule costs: bounded search's measure, and minimization's.
+ExploreCost cost_of(const std::vector<ExploreDecision>& trace);
 
 struct ExploredRun {
   enum class End { kCompleted, kAssertion, kDeadlock, kStepLimit } end = End::kCompleted;
@@ -29,6 +48,7 @@ struct ExploredRun {
   uint64_t progress = 0;
   std::string log;  // .nrr bytes, header to trailers
   std::string stuck;  // kDeadlock: who waits where
+  std::vector<ExploreDecision> trace;
 };
 
 class ExploreMachine {
@@ -58,11 +78,15 @@ class ExploreMachine {
     bool started = false, idle = false, halted = false, in_nmi = false;
     uint32_t pending_nmis = 0;
     bool take_nmi = false;  // the decision that resumed it
-    // In a wait_until: what it waits for.
-    bool waiting = false;
-    uint32_t wait_point = 0;
-    core_wait_pred pred = nullptr;
-    void* arg = nullptr;
+    // In a wait_until: what it waits for. An NMI taken inside the wait
+    // runs its handler with no wait of its own (its points can go), then
+    // the wait is restored.
+    struct Wait {
+      bool waiting = false;
+      uint32_t point = 0;
+      core_wait_pred pred = nullptr;
+      void* arg = nullptr;
+    } wait;
   };
 
   bool in_fiber(uint32_t cpu) const { return current_ == static_cast<int>(cpu); }
@@ -70,6 +94,7 @@ class ExploreMachine {
   [[noreturn]] void leave(uint32_t cpu);
   bool can_go(uint32_t cpu) const;
   void options(std::vector<ExploreOption>* out) const;
+  uint32_t landing(uint32_t cpu) const;
 
   Scenario scenario_;
   uint64_t max_steps_;

@@ -9,6 +9,13 @@
 // late by one point; on hardware it lands at once). The default choice
 // costs nothing: the last CPU again, taking its NMI if one is pending;
 // else the lowest CPU that can go, again NMI first.
+//
+// Shards: a schedule belongs to the subtree of its first deviation from the
+// default (the shallowest decision where it takes an alternative), and
+// shard I of N walks the subtrees whose (decision, alternative) hashes to
+// I; the all-default schedule is shard 0's. Every shard still walks the
+// default path to reach its subtrees, and the shards together cover the
+// space once.
 #include <algorithm>
 #include <stdexcept>
 
@@ -19,19 +26,31 @@ namespace {
 
 class Bounded final : public Strategy {
  public:
-  explicit Bounded(uint32_t bound) : bound_(bound) {}
+  Bounded(uint32_t bound, ShardSpec shard) : bound_(bound), shard_(shard) {}
 
-  bool begin() override {
+  bool begin(uint64_t) override {
     if (first_) {
       first_ = false;
-      return true;
+      return true;  // the default path: every shard needs it to branch off
     }
-    // Backtrack: the deepest decision with an untried alternative.
-    while (!trail_.empty() && trail_.back().next + 1 >= trail_.back().order.size())
-      trail_.pop_back();
-    if (trail_.empty()) return false;
-    trail_.back().next++;
-    return true;
+    for (;;) {
+      // Backtrack: the deepest decision with an untried alternative.
+      while (!trail_.empty() && trail_.back().next + 1 >= trail_.back().order.size())
+        trail_.pop_back();
+      if (trail_.empty()) return false;
+      trail_.back().next++;
+      if (owned_subtree()) return true;
+    }
+  }
+
+  bool indexed() const override { return false; }
+
+  // Whether the run about to start is this shard's to count (the default
+  // path is shard 0's).
+  bool reported() const override {
+    for (const Node& n : trail_)
+      if (n.next != 0) return true;  // begin() only stops in owned subtrees
+    return shard_.index == 0;
   }
 
   size_t choose(const DecisionView& v) override {
@@ -46,7 +65,7 @@ class Bounded final : public Strategy {
     Node n;
     n.count = opts.size();
     n.cost_before = cost_;
-    size_t def = default_choice(v);
+    size_t def = default_option(v);
     auto add = [&](size_t i) {
       uint32_t c = cost(v, i);
       if (cost_ + c > bound_) return;
@@ -79,15 +98,6 @@ class Bounded final : public Strategy {
     return opts.size();
   }
 
-  static size_t default_choice(const DecisionView& v) {
-    const auto& opts = *v.options;
-    bool last_here = v.last >= 0 && (find(opts, v.last, true) < opts.size() ||
-                                     find(opts, v.last, false) < opts.size());
-    int cpu = last_here ? v.last : static_cast<int>(opts.front().cpu);
-    size_t i = find(opts, cpu, true);
-    return i < opts.size() ? i : find(opts, cpu, false);
-  }
-
   static uint32_t cost(const DecisionView& v, size_t i) {
     const ExploreOption& o = (*v.options)[i];
     uint32_t c = 0;
@@ -96,9 +106,20 @@ class Bounded final : public Strategy {
     return c;
   }
 
+  // The run about to start deviates first at the last node of the trail
+  // (all before it take the default), or later: is that subtree ours?
+  bool owned_subtree() const {
+    if (shard_.count <= 1) return true;
+    for (size_t i = 0; i + 1 < trail_.size(); ++i)
+      if (trail_[i].next != 0) return true;  // decided at a shallower deviation
+    const uint64_t key = (static_cast<uint64_t>(trail_.size() - 1) << 16) ^ trail_.back().next;
+    return mix_seed(key, 0, 0x626e64) % shard_.count == shard_.index;
+  }
+
   [[noreturn]] static void throw_nondeterminism();
 
   uint32_t bound_;
+  ShardSpec shard_;
   bool first_ = true;
   std::vector<Node> trail_;
   uint32_t cost_ = 0;
@@ -110,8 +131,27 @@ void Bounded::throw_nondeterminism() {
 
 }  // namespace
 
-std::unique_ptr<Strategy> make_bounded_strategy(uint32_t bound) {
-  return std::make_unique<Bounded>(bound);
+uint32_t default_cpu(const DecisionView& v) {
+  const auto& opts = *v.options;
+  for (const auto& o : opts)
+    if (static_cast<int>(o.cpu) == v.last) return o.cpu;
+  return opts.front().cpu;
+}
+
+size_t default_option(const DecisionView& v) {
+  const auto& opts = *v.options;
+  const uint32_t cpu = default_cpu(v);
+  size_t plain = opts.size();
+  for (size_t i = 0; i < opts.size(); ++i) {
+    if (opts[i].cpu != cpu) continue;
+    if (opts[i].nmi) return i;
+    plain = i;
+  }
+  return plain;
+}
+
+std::unique_ptr<Strategy> make_bounded_strategy(uint32_t bound, ShardSpec shard) {
+  return std::make_unique<Bounded>(bound, shard);
 }
 
 }  // namespace nestrr::replay

@@ -8,6 +8,11 @@
 // priority is above its CPU's is taken at the CPU's next point; one below
 // waits until a change point lowers the CPU. So where an NMI lands is
 // decided by the same priorities as which CPU runs.
+//
+// Run i draws its priorities and change points from its own stream (seed,
+// i); k, the bound on the steps of a run, is the number of decisions of run
+// 0 (which has no change points), so every run is a function of (seed, i)
+// and run 0.
 #include <algorithm>
 #include <numeric>
 #include <random>
@@ -20,9 +25,11 @@ namespace {
 class Pct final : public Strategy {
  public:
   Pct(uint64_t seed, uint32_t depth, uint32_t cpus)
-      : rng_(seed), depth_(depth ? depth : 1), cpus_(cpus), prio_(2 * cpus) {}
+      : seed_(seed), depth_(depth ? depth : 1), cpus_(cpus), prio_(2 * cpus) {}
 
-  bool begin() override {
+  bool begin(uint64_t index) override {
+    rng_.seed(mix_seed(seed_, index, 0x706374));
+    index_ = index;
     // Initial priorities depth_ .. depth_ + 2n - 1, a random permutation;
     // change point i (0-based) lowers to depth_ - 1 - i, below all of them.
     std::iota(prio_.begin(), prio_.end(), static_cast<uint64_t>(depth_));
@@ -48,8 +55,11 @@ class Pct final : public Strategy {
     return best;
   }
 
-  void end(uint64_t) override {
-    k_ = std::max(k_, choices_);
+  void end(uint64_t steps) override {
+    // All of run 0's decisions, not only its choices: a run 0 whose
+    // priorities left few choices (one CPU ran alone for long) would pin
+    // every later change point to the start.
+    if (index_ == 0) k_ = std::max(choices_, steps);
     choices_ = 0;
   }
 
@@ -62,11 +72,13 @@ class Pct final : public Strategy {
     return best;
   }
 
+  uint64_t seed_;
+  uint64_t index_ = 0;
   std::mt19937_64 rng_;
   uint32_t depth_, cpus_;
   std::vector<uint64_t> prio_;
   std::vector<uint64_t> changes_;
-  uint64_t k_ = 0;        // most choices in a run so far: where change points may fall
+  uint64_t k_ = 0;        // decisions of run 0: where change points may fall
   uint64_t choices_ = 0;  // decisions with more than one option, this run
 };
 

@@ -46,6 +46,22 @@ constexpr PointInfo kPoints[] = {
     {CORE_POINT_PAL_LOCK, "pal_lock", "take the PAL lock", CORE_LOCK_PAL},
     {CORE_POINT_PAL_UNLOCK, "pal_unlock", "give back the PAL lock", 0},
     {CORE_POINT_IDLE, "idle", "idle, workload done", 0},
+    {CORE_POINT_GNMI_SEND, "gnmi_send", "send an NMI to a guest", 0},
+    {CORE_POINT_GNMI_WAIT_ACK, "gnmi_wait_ack", "wait for the guest's acknowledgment", 0},
+    {CORE_POINT_GNMI_SENDER_DONE, "gnmi_sender_done", "leave the count of NMI senders", 0},
+    {CORE_POINT_GNMI_VIRTUALIZE, "gnmi_virtualize", "inject or owe a guest NMI (VMCS01)", 0},
+    {CORE_POINT_GNMI_BLOCK, "gnmi_block", "simulate NMI blocking", 0},
+    {CORE_POINT_GNMI_UNBLOCK, "gnmi_unblock", "end simulated NMI blocking", 0},
+    {CORE_POINT_VMCS01_READ, "vmcs01_read", "copy VMCS01's event fields", 0},
+    {CORE_POINT_VMCS01_WRITE, "vmcs01_write", "write the copy back to VMCS01", 0},
+    {CORE_POINT_VM_ENTRY_L1, "vm_entry_l1", "resume L1, deliver an injected NMI", 0},
+    {CORE_POINT_GUEST_NMI_ACK, "guest_nmi_ack", "the guest acknowledges an NMI", 0},
+    {CORE_POINT_GUEST_IRET, "guest_iret", "the guest's NMI handler returns", 0},
+    {CORE_POINT_GUEST_IDLE, "guest_idle", "the guest idles for NMIs", 0},
+    {CORE_POINT_GNMI_LOCK, "gnmi_lock", "take the quiesce lock to send a guest NMI", CORE_LOCK_QUIESCE},
+    {CORE_POINT_GNMI_WAIT_TAKEN, "gnmi_wait_taken", "wait until the target's L0 took it", 0},
+    {CORE_POINT_GNMI_UNLOCK, "gnmi_unlock", "give back the quiesce lock", 0},
+    {CORE_POINT_GNMI_TAKEN, "gnmi_taken", "count a guest NMI as taken", 0},
 };
 
 const PointInfo* find(uint32_t id) {

@@ -47,6 +47,7 @@ ReplayMachine::ReplayMachine(ExpectedSource& expected, const ReplayOptions& opti
   lc.packet = p_packet;
   lc.packet_ctx = this;
   lc.clock = p_still_clock;
+  lc.records_only = true;  // one Record per packet: compared one by one, as bytes
   init_logger(&lg_, &lg_mem_, lc, "replay");
 }
 

@@ -27,12 +27,14 @@ const char* workload_name(core_workload_kind kind) {
     case CORE_WORKLOAD_L1: return "l1";
     case CORE_WORKLOAD_PAL: return "pal";
     case CORE_WORKLOAD_REMAP: return "remap";
+    case CORE_WORKLOAD_NMI: return "nmi";
   }
   return "unknown";
 }
 
 bool parse_workload(const std::string& name, core_workload_kind* out) {
-  for (auto k : {CORE_WORKLOAD_IDLE, CORE_WORKLOAD_L1, CORE_WORKLOAD_PAL, CORE_WORKLOAD_REMAP}) {
+  for (auto k : {CORE_WORKLOAD_IDLE, CORE_WORKLOAD_L1, CORE_WORKLOAD_PAL, CORE_WORKLOAD_REMAP,
+                 CORE_WORKLOAD_NMI}) {
     if (name == workload_name(k)) {
       *out = k;
       return true;
@@ -41,12 +43,18 @@ bool parse_workload(const std::string& name, core_workload_kind* out) {
   return false;
 }
 
+bool variant_needs_guest_nmis(core_variant variant) {
+  return variant == CORE_VARIANT_NMI_INJECT_UNCHECKED || variant == CORE_VARIANT_NMI_VMCS_OVERWRITE;
+}
+
 Scenario default_scenario(core_variant variant, uint32_t cpus, uint64_t iterations) {
   Scenario s;
   s.variant = variant;
   s.iterations = iterations;
+  core_workload_kind last = CORE_WORKLOAD_PAL;
+  if (variant_needs_guest_nmis(variant)) last = CORE_WORKLOAD_NMI;
   for (uint32_t i = 0; i < cpus; ++i)
-    s.workload.push_back(i + 1 == cpus && cpus > 1 ? CORE_WORKLOAD_PAL : CORE_WORKLOAD_L1);
+    s.workload.push_back(i + 1 == cpus && cpus > 1 ? last : CORE_WORKLOAD_L1);
   return s;
 }
 

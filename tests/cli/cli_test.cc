@@ -236,3 +236,49 @@ TEST_F(Cli, DemoWithoutQemuSkipsTheTestboxSayingWhy) {
 }
 
 }  // namespace
+
+// Scale-out on one box, as docs/scale-out.md shows it: GNU parallel runs 4
+// shards with their index, explore-merge combines their results; the merged
+// report and minimized logs are those of the same search run in one piece.
+TEST_F(Cli, ExploreShardsRunByGnuParallelMergeToTheWholeRun) {
+  ASSERT_EQ(sh("command -v parallel").code, 0) << "GNU parallel is missing (scripts/setup installs it)";
+  const std::string search =
+      "$NESTRR explore --variant vmxon-two-flags --cpus 3 --iterations 2 --seed 5 --schedules 40 "
+      "--all -q";
+  Result whole = sh(search + " -o whole.nrr");
+  ASSERT_EQ(whole.code, 6) << whole.err;
+  Result shards = sh("parallel --will-cite --halt now,fail=1 " + search +
+                     " --shard {}/4 --result shard-{}.json ::: 0 1 2 3");
+  ASSERT_EQ(shards.code, 0) << shards.err;
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(fs::exists(dir_ / ("shard-" + std::to_string(i) + ".json")));
+  Result merged = sh("$NESTRR explore-merge shard-*.json -o merged.nrr --result merged.json");
+  ASSERT_EQ(merged.code, 6) << merged.err;
+  // Every line but the timing of the first and the log paths.
+  auto body = [](const std::string& out, const std::string& log) {
+    std::string first = out.substr(0, out.find('\n'));
+    std::string counts = first.substr(first.rfind(": ") + 2);
+    counts = counts.substr(0, counts.find(" in "));
+    std::string rest = out.substr(out.find('\n') + 1);
+    for (size_t at; (at = rest.find(log)) != std::string::npos;) rest.replace(at, log.size(), "LOG");
+    return counts + "\n" + rest.substr(0, rest.find("result written"));
+  };
+  EXPECT_EQ(body(merged.out, "merged"), body(whole.out, "whole")) << merged.out << "\n---\n" << whole.out;
+  EXPECT_NE(merged.out.find("4 shards merged"), std::string::npos) << merged.out;
+  size_t logs = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("whole", 0) != 0) continue;
+    fs::path twin = dir_ / ("merged" + name.substr(5));
+    ASSERT_TRUE(fs::exists(twin)) << name;
+    EXPECT_EQ(slurp(e.path()), slurp(twin)) << name;
+    logs++;
+  }
+  EXPECT_GT(logs, 1u);
+  // A shard missing, or one of another search, is refused.
+  fs::remove(dir_ / "shard-2.json");
+  Result gap = sh("$NESTRR explore-merge shard-*.json");
+  EXPECT_EQ(gap.code, 2);
+  EXPECT_NE(gap.err.find("missing shard(s) 2 of 4"), std::string::npos) << gap.err;
+  EXPECT_EQ(sh("$NESTRR explore --shard 4/4").code, 2);
+  EXPECT_EQ(sh("$NESTRR explore-merge nothing.json").code, 3);
+}

@@ -40,8 +40,8 @@ class ExitCodes : public nestrr::test_cli::CliDir {
 };
 
 TEST_F(ExitCodes, EveryHelpEndsWithTheTable) {
-  for (const char* cmd : {"", "info", "dump", "export", "check", "replay", "capture", "record", "explore", "stack",
-                          "listing", "report", "core", "gdbserver", "symbolize"}) {
+  for (const char* cmd : {"", "info", "dump", "export", "check", "replay", "capture", "record", "explore",
+                          "explore-merge", "stack", "listing", "report", "core", "gdbserver", "symbolize"}) {
     CliResult r = sh(std::string("$NESTRR ") + cmd + " --help");
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.out.find("Exit codes (the same for every command)"), std::string::npos) << cmd;

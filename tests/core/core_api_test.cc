@@ -10,8 +10,9 @@ namespace nestrr::coretest {
 namespace {
 
 TEST(CoreApi, VariantNamesRoundTrip) {
-  for (auto v : {CORE_VARIANT_EPT01_FLUSH_INCOMPLETE,
-                 CORE_VARIANT_VMXON_TWO_FLAGS, CORE_VARIANT_FIXED}) {
+  for (auto v : {CORE_VARIANT_EPT01_FLUSH_INCOMPLETE, CORE_VARIANT_VMXON_TWO_FLAGS,
+                 CORE_VARIANT_FIXED, CORE_VARIANT_NMI_INJECT_UNCHECKED,
+                 CORE_VARIANT_NMI_VMCS_OVERWRITE}) {
     const char *name = core_variant_name(v);
     core_variant out{};
     ASSERT_TRUE(core_variant_parse(name, std::strlen(name), &out)) << name;
@@ -26,6 +27,9 @@ TEST(CoreApi, VariantNamesRoundTrip) {
                "ept01-flush-incomplete");
   EXPECT_STREQ(core_variant_name(CORE_VARIANT_VMXON_TWO_FLAGS),
                "vmxon-two-flags");
+  EXPECT_STREQ(core_variant_name(CORE_VARIANT_NMI_INJECT_UNCHECKED), "nmi-inject-unchecked");
+  EXPECT_STREQ(core_variant_name(CORE_VARIANT_NMI_VMCS_OVERWRITE), "nmi-vmcs-overwrite");
+  EXPECT_STREQ(core_variant_name(static_cast<core_variant>(CORE_VARIANT_COUNT)), "unknown");
 }
 
 struct Flat {
@@ -68,7 +72,7 @@ TEST(CoreApi, InitChecksConfigAndMemory) {
   bad.cpu_count = CORE_MAX_CPUS + 1;
   EXPECT_FALSE(core_init(&c, &bad, &p));
   bad = cfg;
-  bad.variant = 3;
+  bad.variant = CORE_VARIANT_COUNT;
   EXPECT_FALSE(core_init(&c, &bad, &p));
   bad = cfg;
   bad.l1_mem_size = (4ull << 20) + 4096;

@@ -144,8 +144,9 @@ struct FixedClock {
   static uint64_t read(void* ctx) { return static_cast<FixedClock*>(ctx)->now; }
 };
 
-// One VmExit, encoded by hand from the schema, and by libprotobuf.
-TEST(LoggerCodec, VmExitChunkBytes) {
+// A logger writing two VM exits on cpu 1 at TSC 1000 and 998 (an earlier
+// TSC: dt is signed), flushed; the chunk frame's payload.
+std::string two_exits_chunk(bool records_only) {
   nestrr_test::Sink sink;
   FixedClock clock;
   nestrr_test::Memory mem(2, 8192);
@@ -159,15 +160,51 @@ TEST(LoggerCodec, VmExitChunkBytes) {
   cfg.write_ctx = &sink;
   cfg.clock = FixedClock::read;
   cfg.clock_ctx = &clock;
+  cfg.records_only = records_only;
   static nestrr_logger lg;
-  ASSERT_TRUE(nestrr_logger_init(&lg, &cfg));
+  EXPECT_TRUE(nestrr_logger_init(&lg, &cfg));
   clock.now = 1000;
-  ASSERT_TRUE(nestrr_log_vm_exit(&lg, 1, 48, 0x181, 0xfff0, true));
-  clock.now = 998;  // an earlier TSC: dt is signed
-  ASSERT_TRUE(nestrr_log_vm_exit(&lg, 1, 1, 0, 0xffe0, false));
+  EXPECT_TRUE(nestrr_log_vm_exit(&lg, 1, 48, 0x181, 0xfff0, true));
+  clock.now = 998;
+  EXPECT_TRUE(nestrr_log_vm_exit(&lg, 1, 1, 0, 0xffe0, false));
   nestrr_logger_flush(&lg, 1);
   auto frames = nestrr_test::DecodeFrames(sink.bytes);
-  ASSERT_EQ(frames.size(), 2u);  // header, chunk
+  EXPECT_EQ(frames.size(), 2u);  // header, chunk
+  return frames.size() == 2 ? frames[1] : "";
+}
+
+// The two exits in columns (format 4), by hand from the schema's rules
+// (ExitColumns), and by libprotobuf.
+TEST(LoggerCodec, VmExitColumnBytes) {
+  const std::string chunk = two_exits_chunk(false);
+  // cpu=1, tsc_base=1000, exits { head: fd fe  (from_l2 | reason literal |
+  // rip literal; then qualification same as the (absent) last of reason 1),
+  // dt: 0, zz(-2) = 3, reason: 48, 1, rip: zz(0xfff0), zz(-0x10),
+  // qualification: zz(0x181) }, order: [2].
+  EXPECT_EQ(Hex(chunk),
+            "08 01 18 e8 07 "
+            "42 16 0a 02 fd fe 12 02 00 03 1a 02 30 01 22 04 e0 ff 07 1f 2a 02 82 06 "
+            "4a 01 02");
+  nestrr::v1::Packet p;
+  p.set_cpu(1);
+  p.set_tsc_base(1000);
+  auto* x = p.mutable_exits();
+  x->set_head(std::string("\xfd\xfe", 2));
+  x->add_dt(0);
+  x->add_dt(-2);
+  x->add_reason(48);
+  x->add_reason(1);
+  x->add_rip(0xfff0);
+  x->add_rip(-0x10);
+  x->add_qualification(0x181);
+  p.add_order(2);
+  EXPECT_EQ(Hex(chunk), Hex(p.SerializeAsString()));
+}
+
+// The same exits as Records (config.records_only), by hand from the
+// schema, and by libprotobuf.
+TEST(LoggerCodec, VmExitChunkBytes) {
+  const std::vector<std::string> frames = {"", two_exits_chunk(true)};
   // cpu=1, tsc_base=1000 (first_seq 0 omitted);
   // record { vm_exit { reason 48, rip_delta zz(0xfff0), qual 0x181, from_l2 } }
   // record { dt zz(-2), vm_exit { reason 1, rip_delta zz(-0x10) } }

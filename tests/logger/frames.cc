@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "nestrr/eventlog/chunk_events.h"
 #include "nestrr/frame.h"
 
 namespace nestrr_test {
@@ -72,23 +73,20 @@ std::map<uint32_t, CpuView> Reconstruct(const std::vector<nestrr::v1::Packet>& p
       continue;
     }
     auto& v = cpus[p.cpu()];
-    uint64_t tsc = p.tsc_base();
-    uint64_t rip = 0;
-    uint64_t seq = p.first_seq();
-    v.chunk_sizes.push_back(p.record_size());
-    for (const auto& r : p.record()) {
+    v.chunk_sizes.push_back(nestrr::eventlog::chunk_records(p));
+    nestrr::v1::Packet chunk = p;
+    std::string why;
+    const auto last = nestrr::eventlog::take_chunk_events(chunk, 0, [&](nestrr::eventlog::Event&& e) {
       Rec rec;
-      tsc += static_cast<uint64_t>(r.dt());
-      rec.seq = seq++;
-      rec.tsc = tsc;
-      rec.record = r;
+      rec.seq = e.seq;
+      rec.tsc = e.tsc;
+      rec.record = std::move(e.record);
       rec.record.set_dt(0);
-      if (r.has_vm_exit()) {
-        rip += static_cast<uint64_t>(r.vm_exit().guest_rip_delta());
-        rec.record.mutable_vm_exit()->set_guest_rip_delta(static_cast<int64_t>(rip));
-      }
-      v.records.push_back(rec);
-    }
+      if (rec.record.has_vm_exit())
+        rec.record.mutable_vm_exit()->set_guest_rip_delta(static_cast<int64_t>(e.guest_rip));
+      v.records.push_back(std::move(rec));
+    }, &why);
+    EXPECT_TRUE(last.has_value()) << "chunk of cpu" << p.cpu() << ": " << why;
   }
   return cpus;
 }

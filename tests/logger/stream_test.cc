@@ -87,13 +87,17 @@ TEST(LoggerStream, ChunksFitFramesAndRestartDeltas) {
   size_t chunks = 0;
   for (const auto& p : packets) {
     if (p.has_header()) continue;
-    ASSERT_GT(p.record_size(), 0);
+    // Exits go to columns: one head byte each.
+    ASSERT_EQ(p.record_size(), 0);
+    ASSERT_GT(p.exits().head().size(), 0u);
     EXPECT_EQ(p.first_seq(), next);
-    // Each chunk stands alone: its first VmExit carries the absolute RIP.
-    EXPECT_EQ(static_cast<uint64_t>(p.record(0).vm_exit().guest_rip_delta()),
-              0xffffffff80000000ull + 16 * next);
-    EXPECT_EQ(p.record(0).dt(), 0);
-    next += static_cast<uint64_t>(p.record_size());
+    // Each chunk stands alone: its first exit's RIP is a literal against
+    // 0 (head bits 5-7 = 7), i.e. absolute, and its first dt is 0.
+    EXPECT_EQ(static_cast<uint8_t>(p.exits().head()[0]) >> 5, 7u);
+    ASSERT_GT(p.exits().rip_size(), 0);
+    EXPECT_EQ(static_cast<uint64_t>(p.exits().rip(0)), 0xffffffff80000000ull + 16 * next);
+    EXPECT_EQ(p.exits().dt(0), 0);
+    next += p.exits().head().size();
     chunks++;
   }
   EXPECT_EQ(next, 1000u);

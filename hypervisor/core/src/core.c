@@ -38,11 +38,12 @@ static bool str_eq(const char *a, size_t alen, const char *b) {
   return b[i] == 0;
 }
 
-static const char *const variant_names[] = {
-    "ept01-flush-incomplete", "vmxon-two-flags", "fixed"};
+static const char *const variant_names[CORE_VARIANT_COUNT] = {
+    "ept01-flush-incomplete", "vmxon-two-flags", "fixed", "nmi-inject-unchecked",
+    "nmi-vmcs-overwrite"};
 
 bool core_variant_parse(const char *s, size_t len, enum core_variant *out) {
-  for (uint32_t i = 0; i < 3; i++) {
+  for (uint32_t i = 0; i < CORE_VARIANT_COUNT; i++) {
     if (str_eq(s, len, variant_names[i])) {
       *out = (enum core_variant)i;
       return true;
@@ -52,7 +53,7 @@ bool core_variant_parse(const char *s, size_t len, enum core_variant *out) {
 }
 
 const char *core_variant_name(enum core_variant v) {
-  return (uint32_t)v < 3 ? variant_names[v] : "unknown";
+  return (uint32_t)v < CORE_VARIANT_COUNT ? variant_names[v] : "unknown";
 }
 
 /* ---- platform services ---- */
@@ -181,7 +182,7 @@ bool core_init(struct core *c, const struct core_config *cfg,
       !plat->assert_failed || !plat->halt || !plat->send_nmi)
     return false;
   if (cfg->cpu_count == 0 || cfg->cpu_count > CORE_MAX_CPUS) return false;
-  if (cfg->variant > CORE_VARIANT_FIXED) return false;
+  if (cfg->variant >= CORE_VARIANT_COUNT) return false;
   if (cfg->l1_mem_size < (4ull << 20) || (cfg->l1_mem_size & ((2ull << 20) - 1)))
     return false;
   if (vmcs_field_count > CORE_VMCS_MAX_FIELDS) return false;
@@ -195,6 +196,11 @@ bool core_init(struct core *c, const struct core_config *cfg,
   c->remap_area = c->ept02_pools + (uint64_t)cfg->cpu_count * ept02_pool_bytes();
   c->pal_next_id = 1;
   for (uint32_t i = 0; i < CORE_MAX_CPUS; i++) vcpu_reset(c, i);
+  for (uint32_t i = 0; i < cfg->cpu_count; i++) {
+    if (cfg->workload[i].kind != CORE_WORKLOAD_NMI) continue;
+    c->guest_nmis = 1;
+    c->gnmi_senders++;
+  }
   core_zero(plat->phys(plat->ctx, c->ept01_pool, CORE_EPT01_PAGES * CORE_PAGE_SIZE),
             CORE_EPT01_PAGES * CORE_PAGE_SIZE);
   return ept01_build_identity(c, &c->vcpu[0]);
@@ -251,7 +257,7 @@ bool core_l1_zero_page(struct core_vcpu *v, uint64_t gpa) {
 /* ---- inspection ---- */
 
 enum core_vmx_mode core_vmx_mode_peek(const struct core_vcpu *v) {
-  if (v->core->cfg.variant == CORE_VARIANT_FIXED)
+  if (!core_variant_two_flags(v->core->cfg.variant))
     return (enum core_vmx_mode)v->vmx_mode;
   if (!v->is_vmx_operation) return CORE_VMX_DISABLED;
   return v->is_vmx_root_operation ? CORE_VMX_ROOT : CORE_VMX_NON_ROOT;
@@ -277,6 +283,7 @@ bool core_workload_step(struct core *c, uint32_t cpu) {
     case CORE_WORKLOAD_L1: more = workload_l1_step(v); break;
     case CORE_WORKLOAD_PAL: more = workload_pal_step(v); break;
     case CORE_WORKLOAD_REMAP: more = workload_remap_step(v); break;
+    case CORE_WORKLOAD_NMI: more = workload_nmi_step(v); break;
     default: break;
   }
   if (!more) v->wl_done = 1;

@@ -63,12 +63,27 @@ static inline enum core_variant core_variant_of(const struct core_vcpu *v) {
   return (enum core_variant)v->core->cfg.variant;
 }
 /* Does this variant keep the mode in two flags? */
+static inline bool core_variant_two_flags(uint32_t variant) {
+  return variant == CORE_VARIANT_EPT01_FLUSH_INCOMPLETE ||
+         variant == CORE_VARIANT_VMXON_TWO_FLAGS;
+}
 static inline bool core_two_flags(const struct core_vcpu *v) {
-  return core_variant_of(v) != CORE_VARIANT_FIXED;
+  return core_variant_two_flags(v->core->cfg.variant);
 }
 /* Does the flush re-walk the VMCS02 gpa fields? */
 static inline bool core_flush_rewalks(const struct core_vcpu *v) {
   return core_variant_of(v) != CORE_VARIANT_EPT01_FLUSH_INCOMPLETE;
+}
+
+/* Does L0 inject guest NMIs only when the guest does not block them
+ * (virtual NMIs, NMI-window exiting)? */
+static inline bool core_gnmi_checks_blocking(const struct core_vcpu *v) {
+  return core_variant_of(v) != CORE_VARIANT_NMI_INJECT_UNCHECKED;
+}
+/* Do intercept handlers simulate NMI blocking while they hold their copy
+ * of VMCS01? */
+static inline bool core_gnmi_simulates_blocking(const struct core_vcpu *v) {
+  return core_variant_of(v) != CORE_VARIANT_NMI_VMCS_OVERWRITE;
 }
 
 /* ---- vmx_mode.c ---- */
@@ -140,9 +155,26 @@ void vmx_enter(struct core_vcpu *v, bool launch, struct core_vmx_result *res);
 void nmi_handler(struct core_vcpu *v) CORE_NOINLINE;
 void nmi_check_quiesce(struct core_vcpu *v) CORE_NOINLINE;
 
+/* ---- guest_nmi.c: NMIs meant for the guest (nmi workload) ---- */
+/* Is NMI virtualization for L1 on for this CPU? */
+bool gnmi_on(const struct core_vcpu *v);
+/* The NMI handler's path for an NMI that is not a quiesce request. */
+void gnmi_arrived(struct core_vcpu *v) CORE_NOINLINE;
+/* Around every intercept of L1 (VMX instructions, L2 exits reflected to L1,
+ * the guest's own exits): the handler's copy of VMCS01 and, at the end,
+ * L0 resuming L1 (`resume_l1`) or L2. */
+void gnmi_intercept_enter(struct core_vcpu *v);
+void gnmi_intercept_leave(struct core_vcpu *v, bool resume_l1);
+/* The L1 workload's guest side: one step of the guest's NMI handler if it
+ * runs one (true), and the guest's idling after its last iteration until
+ * every sender is done (true while there is more to do). */
+bool gnmi_guest_step(struct core_vcpu *v);
+bool gnmi_guest_idle(struct core_vcpu *v);
+
 /* ---- workloads ---- */
 bool workload_l1_step(struct core_vcpu *v);
 bool workload_pal_step(struct core_vcpu *v);
 bool workload_remap_step(struct core_vcpu *v);
+bool workload_nmi_step(struct core_vcpu *v);
 
 #endif

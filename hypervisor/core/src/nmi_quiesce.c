@@ -58,9 +58,10 @@ void nmi_check_quiesce(struct core_vcpu *v) {
   struct core_quiesce *q = &v->core->quiesce;
   core_point(v, CORE_POINT_NMI_CHECK);
   uint64_t gen = __atomic_load_n(&q->pending[v->id], __ATOMIC_ACQUIRE);
-  if (gen == 0 || gen == v->quiesce_seen) { /* not a quiesce NMI */
+  if (gen == 0 || gen == v->quiesce_seen) { /* not a quiesce NMI: the guest's */
     core_event(v, CORE_EV_NMI_RECEIVED, v->nmi_progress, 0, CORE_NO_CPU);
     v->nmi_unlogged = 0;
+    gnmi_arrived(v);
     return;
   }
   core_event(v, CORE_EV_NMI_RECEIVED, v->nmi_progress, gen, q->initiator);

@@ -45,12 +45,14 @@ void core_l2_exit(struct core_vcpu *v, uint32_t reason, uint64_t qualification) 
   /* What the hardware writes into VMCS02 on the exit. */
   vmcs_set(v->vmcs02, VMCS_EXIT_REASON, reason);
   vmcs_set(v->vmcs02, VMCS_EXIT_QUALIFICATION, qualification);
+  gnmi_intercept_enter(v); /* L0 reflects the exit into L1 (VMCS01) */
   ept02_block_flush(v);
   struct core_vmcs12 *vmcs12 = find_current_vmcs12(v);
   vmcs02_to_vmcs12(v, vmcs12);
   vmx_mode_set(v, CORE_VMX_ROOT);
   ept02_unblock_flush(v);
   core_event(v, CORE_EV_VM_EXIT, reason, qualification, 1);
+  gnmi_intercept_leave(v, true);
 }
 
 enum core_l2_access core_l2_access(struct core_vcpu *v, uint64_t l2_gpa,

@@ -228,6 +228,7 @@ void core_vmx_insn(struct core_vcpu *v, enum core_vmx_insn_kind insn,
   /* L1 executes instructions only while L2 does not run. */
   CORE_ASSERT(v, core_vmx_mode_peek(v) != CORE_VMX_NON_ROOT);
   res->value = 0;
+  gnmi_intercept_enter(v);
   switch (insn) {
     case CORE_VMXON: handle_vmxon(v, op, res); break;
     case CORE_VMXOFF: handle_vmxoff(v, res); break;
@@ -242,6 +243,7 @@ void core_vmx_insn(struct core_vcpu *v, enum core_vmx_insn_kind insn,
     default: raise_ud(res); break;
   }
   core_event(v, CORE_EV_VMX_INSN, insn, res->outcome, res->error);
+  gnmi_intercept_leave(v, res->outcome != CORE_VMX_ENTERED_L2);
 }
 
 /* VM entry failures need the same conventions. */

@@ -76,7 +76,8 @@ bool workload_l1_step(struct core_vcpu *v) {
   uint64_t base = core_wl_l1_region(v->id);
   uint32_t exits = cfg->l2_exits ? cfg->l2_exits : 1;
   struct core_vmx_result r;
-  if (w->iter >= cfg->iterations) return false;
+  if (gnmi_guest_step(v)) return true; /* the guest's NMI handler first */
+  if (w->iter >= cfg->iterations) return gnmi_guest_idle(v);
   switch (w->pc) {
     case L1_SETUP:
       l1_setup(v, base);
@@ -139,5 +140,6 @@ bool workload_l1_step(struct core_vcpu *v) {
       w->iter++;
       break;
   }
-  return w->iter < cfg->iterations;
+  /* With guest NMIs the guest goes on (idling) until every sender is done. */
+  return w->iter < cfg->iterations || gnmi_on(v);
 }

@@ -9,6 +9,7 @@ bool nestrr_logger_init(struct nestrr_logger *lg, const struct nestrr_config *co
   unsigned long state_bytes;
   if (config->cpu_count == 0 || !mem) return false;
   if (config->mode != NESTRR_MODE_STREAM && config->mode != NESTRR_MODE_FLIGHT) return false;
+  if (config->dt_shift > 16u) return false;
   if (config->memory_bytes < NESTRR_LOGGER_MEMORY_BYTES(config->cpu_count, config->ring_bytes))
     return false;
   lg->abi_version = NESTRR_LOGGER_ABI_VERSION;
@@ -39,6 +40,8 @@ bool nestrr_logger_init(struct nestrr_logger *lg, const struct nestrr_config *co
   lg->config.packet_ctx = config->packet_ctx;
   lg->config.keyframe_memory = config->keyframe_memory;
   lg->config.keyframe_bytes = config->keyframe_bytes;
+  lg->config.dt_shift = config->dt_shift;
+  lg->config.records_only = config->records_only;
   lg->kf_newest = 1; /* the first key frame goes to half 0 */
   lg->kf_pending = 0;
   lg->kf_last_id = 0;

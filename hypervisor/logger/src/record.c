@@ -1,6 +1,8 @@
-/* Slot -> nestrr.v1.Record: the per-event protobuf encoding at drain time.
- * TSC becomes a signed delta to the previous record of the chunk, guest RIP
- * of a VmExit a delta to the previous VmExit of the chunk. */
+/* Slot -> nestrr.v1.Record: the per-event protobuf encoding at drain time
+ * (VM exits go to columns instead, columns.c, unless config.records_only).
+ * TSC becomes a signed delta to the previous record of the chunk (chunk.c
+ * computes it), guest RIP of a VmExit a delta to the previous VmExit of
+ * the chunk. */
 #include "internal.h"
 #include "slots.h"
 
@@ -195,7 +197,7 @@ static bool event_body(struct nestrr_pb_out *o, const void *arg_) {
 static bool record_body(struct nestrr_pb_out *o, const void *arg_) {
   const struct record_arg *arg = (const struct record_arg *)arg_;
   uint32_t tag = ((uint32_t)arg->slot->kind << 3) | NESTRR_WT_LEN;
-  return nestrr_pb_sint_nz(o, NESTRR_T_RECORD_DT, (int64_t)(arg->slot->tsc - arg->ch->prev_tsc)) &&
+  return nestrr_pb_sint_nz(o, NESTRR_T_RECORD_DT, arg->ch->dt) &&
          nestrr_pb_submsg(o, tag, event_body, arg);
 }
 

@@ -332,6 +332,7 @@ static void setup_log(const struct testbox_options *o) {
   lc.memory = lg_mem;
   lc.memory_bytes = sizeof lg_mem;
   lc.tsc_hz = timing_tsc_hz();
+  lc.dt_shift = 6; /* 64-tick units: a byte a record less on the serial line */
   lc.description = description;
   lc.modules = &module;
   lc.module_count = 1;
@@ -356,6 +357,7 @@ static uint64_t iterations_of(uint32_t cpu) {
   switch (core.cfg.workload[cpu].kind) {
     case CORE_WORKLOAD_PAL: return v->wl_pal.iter;
     case CORE_WORKLOAD_REMAP: return v->wl_remap.iter;
+    case CORE_WORKLOAD_NMI: return v->wl_nmi.iter;
     default: return v->wl_l1.iter;
   }
 }

@@ -26,10 +26,11 @@ static bool parse_u64(const char *s, uint32_t n, uint64_t *out) {
   return true;
 }
 
-static const char *const workload_names[] = {"idle", "l1", "pal", "remap"};
+static const char *const workload_names[] = {"idle", "l1", "pal", "remap", "nmi"};
+#define WORKLOAD_KINDS (sizeof(workload_names) / sizeof(workload_names[0]))
 
 const char *options_workload_name(uint32_t kind) {
-  return kind < 4 ? workload_names[kind] : "unknown";
+  return kind < WORKLOAD_KINDS ? workload_names[kind] : "unknown";
 }
 
 static bool parse_workloads(const char *v, uint32_t vn, struct testbox_options *o) {
@@ -39,8 +40,8 @@ static bool parse_workloads(const char *v, uint32_t vn, struct testbox_options *
     uint32_t start = i;
     while (i < vn && v[i] != ',') i++;
     uint32_t kind = 0;
-    while (kind < 4 && !eq(v + start, i - start, workload_names[kind])) kind++;
-    if (kind == 4 || o->workload_count == CORE_MAX_CPUS) return false;
+    while (kind < WORKLOAD_KINDS && !eq(v + start, i - start, workload_names[kind])) kind++;
+    if (kind == WORKLOAD_KINDS || o->workload_count == CORE_MAX_CPUS) return false;
     o->workload[o->workload_count++] = kind;
     i++;
   }
@@ -144,7 +145,7 @@ static bool word(const char *w, uint32_t n, uint32_t col, struct testbox_options
     }
   } else if (eq(w, eqpos, "workload")) {
     if (!parse_workloads(v, vn, o)) {
-      set_err(err, err_len, "workload wants 1..8 of idle,l1,pal,remap, got", v, vn, col + eqpos + 1);
+      set_err(err, err_len, "workload wants 1..8 of idle,l1,pal,remap,nmi, got", v, vn, col + eqpos + 1);
       return false;
     }
   } else if (eq(w, eqpos, "selftest")) {

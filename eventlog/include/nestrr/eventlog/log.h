@@ -18,7 +18,7 @@
 namespace nestrr::eventlog {
 
 // Schema version this reader was written for.
-inline constexpr uint32_t kFormatVersion = 3;
+inline constexpr uint32_t kFormatVersion = 4;
 
 // A CPU's records: the bulk of a log's memory, in huge pages when large.
 using EventVector = std::vector<Event, BulkAllocator<Event>>;

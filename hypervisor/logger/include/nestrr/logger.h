@@ -57,9 +57,9 @@ extern "C" {
 #endif
 
 /* ABI of this header (struct layouts, slot payloads). Raised on change. */
-#define NESTRR_LOGGER_ABI_VERSION 5u
+#define NESTRR_LOGGER_ABI_VERSION 6u
 /* Schema version written in Header.format_version. */
-#define NESTRR_FORMAT_VERSION 3u
+#define NESTRR_FORMAT_VERSION 4u
 /* NmiReceived source when the receiver cannot know it. */
 #define NESTRR_CPU_UNKNOWN 0xffffffffu
 
@@ -143,13 +143,26 @@ struct nestrr_config {
    * key frames of at most half of it each; 0 = no key frames. */
   void *keyframe_memory;
   unsigned long keyframe_bytes;
+  /* Time deltas in units of 2^dt_shift TSC ticks (Packet.dt_shift, at
+   * most 16): 6 keeps 64-tick (25 ns at 2.5 GHz) resolution and saves
+   * about a byte a record. 0 = exact ticks. */
+  uint32_t dt_shift;
+  /* Write VM exits as Records, one message each, instead of columns
+   * (Packet.exits): for in-process consumers that compare records one at
+   * a time (a replay). Costs about three times the bytes. */
+  bool records_only;
 };
 
-/* Encoding scratch: one frame's payload and line, one slot copy. */
+/* Encoding scratch: one frame's payload and line, one slot copy, and the
+ * pieces of a chunk while it fills: its Records, the columns of its VM
+ * exits, its order runs (Packet.record, Packet.exits, Packet.order). */
 struct nestrr_scratch {
   unsigned char payload[NESTRR_FRAME_MAX_PAYLOAD];
   char line[NESTRR_FRAME_MAX_LINE];
   uint64_t slot[NESTRR_SLOT_MAX / 8u];
+  unsigned char records[NESTRR_FRAME_MAX_PAYLOAD];
+  unsigned char col[5][NESTRR_FRAME_MAX_PAYLOAD]; /* head, dt, reason, rip, qualification */
+  unsigned char order[NESTRR_FRAME_MAX_PAYLOAD];
 };
 
 /* Per-CPU state, carved from config.memory together with the ring bytes. */

@@ -35,13 +35,19 @@ struct Scenario {
   uint32_t cpu_count() const { return static_cast<uint32_t>(workload.size()); }
 };
 
-// Workload names as in Scenario.cpu_workload: "idle", "l1", "pal".
+// Workload names as in Scenario.cpu_workload: "idle", "l1", "pal", "remap",
+// "nmi".
 const char* workload_name(core_workload_kind kind);
 bool parse_workload(const std::string& name, core_workload_kind* out);
 
+// The variants whose bug is in L0's handling of NMIs meant for the guest:
+// they need a CPU running the nmi workload.
+bool variant_needs_guest_nmis(core_variant variant);
+
 // The seed's shape: CPUs 0..n-2 run L1 (guest hypervisor with L2), the last
-// CPU runs PAL registrations (each one a quiesce with NMIs to all others).
-// One CPU alone runs L1.
+// CPU runs PAL registrations (each one a quiesce with NMIs to all others),
+// or, for the guest-NMI variants, sends NMIs to the L1 CPUs' guests. One CPU
+// alone runs L1.
 Scenario default_scenario(core_variant variant, uint32_t cpus, uint64_t iterations);
 
 // Parses "widen=vmxon:NS" or "widen=<point id>:NS" ("vmxon" is the point

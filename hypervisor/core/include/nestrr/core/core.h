@@ -56,10 +56,24 @@ enum core_variant {
   CORE_VARIANT_VMXON_TWO_FLAGS = 1,
   /* One tri-state mode; complete flush. */
   CORE_VARIANT_FIXED = 2,
+  /* As fixed, but L0 injects an NMI meant for the guest straight into
+   * VMCS01's VM-entry interruption information, without virtual NMIs and
+   * NMI-window exiting: it reaches the guest even while the guest still runs
+   * its NMI handler, which is not reentrant (XMHF64 thesis, "Injecting NMIs
+   * into the Rich OS/Apps"). */
+  CORE_VARIANT_NMI_INJECT_UNCHECKED = 3,
+  /* As fixed, but intercept handlers keep their copy of VMCS01's event
+   * fields without simulating NMI blocking: an NMI the NMI handler injects
+   * (or asks an NMI window for) while an intercept handler runs is
+   * overwritten when the handler writes its copy back, and lost (thesis,
+   * "Simulating NMI Blocking"). */
+  CORE_VARIANT_NMI_VMCS_OVERWRITE = 4,
 };
+#define CORE_VARIANT_COUNT 5
 
-/* Parse "ept01-flush-incomplete" / "vmxon-two-flags" / "fixed" (exact
- * length `len`). Returns false if unknown. */
+/* Parse "ept01-flush-incomplete" / "vmxon-two-flags" / "fixed" /
+ * "nmi-inject-unchecked" / "nmi-vmcs-overwrite" (exact length `len`).
+ * Returns false if unknown. */
 bool core_variant_parse(const char *s, size_t len, enum core_variant *out);
 const char *core_variant_name(enum core_variant v);
 
@@ -108,6 +122,10 @@ enum core_workload_kind {
   CORE_WORKLOAD_L1 = 1,    /* guest hypervisor running an L2 */
   CORE_WORKLOAD_PAL = 2,   /* TrustVisor-like PAL register/run/unregister */
   CORE_WORKLOAD_REMAP = 3, /* L0 moves L1 pages between machine locations */
+  CORE_WORKLOAD_NMI = 4,   /* a guest CPU sending NMIs to the guests of the L1
+                              CPUs, one at a time, each acknowledged by the
+                              target guest's NMI handler (as Linux's NMI
+                              backtrace does); two per L1 CPU an iteration */
 };
 
 struct core_workload_config {
@@ -163,6 +181,31 @@ struct core_wl_remap {
   uint32_t iter;
 };
 
+struct core_wl_nmi {
+  uint32_t iter;
+  uint32_t next;      /* NMIs sent so far (picks the next target) */
+  uint32_t done;      /* left the count of senders */
+};
+
+/* NMIs meant for the guest, per CPU running L1 (guest_nmi.c). Only used
+ * when some CPU runs the nmi workload. L0 runs L1 with VMCS01; of it, the
+ * fields NMI virtualization touches are kept here. */
+struct core_guest_nmi {
+  /* VMCS01 */
+  volatile uint32_t entry_intr;     /* VM-entry interruption information */
+  volatile uint32_t proc_controls;  /* VMX_PROC_NMI_WINDOW_EXITING */
+  volatile uint32_t guest_blocked;  /* guest interruptibility: blocking by NMI */
+  /* L0 */
+  volatile uint32_t owed;           /* NMIs waiting for the guest's NMI window */
+  volatile uint32_t block;          /* simulated NMI blocking (the thesis' B) */
+  volatile uint32_t deferred;       /* NMIs that arrived during it (V) */
+  uint32_t copy_entry_intr;         /* an intercept handler's copy of VMCS01 */
+  uint32_t copy_proc_controls;
+  /* The guest's own NMI handler (simulated by the L1 workload). */
+  uint32_t handler_pc;              /* 0: not in its handler */
+  uint64_t taken;                   /* NMIs the guest took */
+};
+
 struct core;
 
 struct core_vcpu {
@@ -206,6 +249,8 @@ struct core_vcpu {
   struct core_wl_remap wl_remap;
   uint32_t wl_done;
   uint32_t idle;            /* core_idle_enter was called */
+  struct core_wl_nmi wl_nmi;
+  struct core_guest_nmi gnmi;
 };
 
 struct core_quiesce {
@@ -247,6 +292,12 @@ struct core {
   uint64_t pal_next_id;
   struct core_pal pals[CORE_MAX_PALS];
   struct core_vcpu vcpu[CORE_MAX_CPUS];
+  /* Guest NMIs: on when some CPU runs the nmi workload. */
+  uint32_t guest_nmis;
+  volatile uint32_t gnmi_senders;              /* nmi-workload CPUs not done */
+  volatile uint64_t gnmi_sent[CORE_MAX_CPUS];  /* tickets handed out, per target */
+  volatile uint64_t gnmi_taken[CORE_MAX_CPUS]; /* taken by its L0 NMI handler */
+  volatile uint64_t gnmi_acked[CORE_MAX_CPUS]; /* acknowledged by its guest */
 };
 
 /* ---- setup ---- */
@@ -375,6 +426,10 @@ static inline bool core_vcpu_in_nmi(const struct core_vcpu *v) {
  * stop one there, or its log would not show the NMI it took. */
 static inline bool core_vcpu_nmi_unlogged(const struct core_vcpu *v) {
   return v->nmi_unlogged != 0;
+}
+/* NMIs the guest of this CPU took (nmi workload). */
+static inline uint64_t core_vcpu_guest_nmis(const struct core_vcpu *v) {
+  return v->gnmi.taken;
 }
 
 /* The ticket of the acquisition that holds `lock` now: the lock's

@@ -84,6 +84,23 @@ enum core_point {
   CORE_POINT_PAL_UNLOCK = 61,
   /* The workload is done; the CPU idles here (core_idle_enter). */
   CORE_POINT_IDLE = 70,
+  /* NMIs meant for the guest (the nmi workload; guest_nmi.c). */
+  CORE_POINT_GNMI_SEND = 80,       /* a guest CPU takes a ticket and sends */
+  CORE_POINT_GNMI_WAIT_ACK = 81,   /* wait_until: the target's guest acknowledged */
+  CORE_POINT_GNMI_SENDER_DONE = 82,/* the sender leaves the count of senders */
+  CORE_POINT_GNMI_VIRTUALIZE = 83, /* L0's NMI virtualization: VMCS01's NMI state */
+  CORE_POINT_GNMI_BLOCK = 84,      /* an intercept handler starts simulated NMI blocking */
+  CORE_POINT_GNMI_UNBLOCK = 85,    /* ... ends it; deferred NMIs are virtualized */
+  CORE_POINT_VMCS01_READ = 86,     /* an intercept handler copies VMCS01's event fields */
+  CORE_POINT_VMCS01_WRITE = 87,    /* ... and writes its copy back */
+  CORE_POINT_VM_ENTRY_L1 = 88,     /* L0 resumes L1: the injected event is delivered */
+  CORE_POINT_GUEST_NMI_ACK = 89,   /* the guest's NMI handler acknowledges */
+  CORE_POINT_GUEST_IRET = 90,      /* the guest's NMI handler returns (IRET) */
+  CORE_POINT_GUEST_IDLE = 91,      /* wait_until: the guest idles for NMIs or the end */
+  CORE_POINT_GNMI_LOCK = 92,       /* wait_until: L0 takes the quiesce lock to send it */
+  CORE_POINT_GNMI_WAIT_TAKEN = 93, /* wait_until: the target's NMI handler took it */
+  CORE_POINT_GNMI_UNLOCK = 94,     /* L0 gives the quiesce lock back */
+  CORE_POINT_GNMI_TAKEN = 95,      /* NMI handler: counts a guest NMI as taken */
 };
 
 /* Lock ids reported to lock_acquired / lock_released. */

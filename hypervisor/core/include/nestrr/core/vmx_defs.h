@@ -39,15 +39,18 @@ enum vmx_insn_error {
 /* Basic exit reasons used by the workloads. */
 enum vmx_exit_reason {
   VMX_EXIT_EXCEPTION_NMI = 0,
+  VMX_EXIT_NMI_WINDOW = 8,
   VMX_EXIT_CPUID = 10,
   VMX_EXIT_HLT = 12,
   VMX_EXIT_VMCALL = 18,
   VMX_EXIT_IO = 30,
+  VMX_EXIT_RDMSR = 31,
   VMX_EXIT_EPT_VIOLATION = 48,
 };
 
 /* Primary processor-based VM-execution controls. */
 #define VMX_PROC_USE_TPR_SHADOW (1u << 21)
+#define VMX_PROC_NMI_WINDOW_EXITING (1u << 22)
 #define VMX_PROC_USE_IO_BITMAPS (1u << 25)
 #define VMX_PROC_USE_MSR_BITMAPS (1u << 28)
 #define VMX_PROC_ACTIVATE_SECONDARY (1u << 31)
@@ -61,7 +64,14 @@ enum vmx_exit_reason {
 #define VMX_PROC2_EPT_VE (1u << 18)
 #define VMX_PROC2_SUBPAGE_WRITE (1u << 23)
 /* Pin-based VM-execution controls. */
+#define VMX_PIN_NMI_EXITING (1u << 3)
+#define VMX_PIN_VIRTUAL_NMIS (1u << 5)
 #define VMX_PIN_POSTED_INTERRUPTS (1u << 7)
+/* VM-entry interruption-information field (SDM "VM-Entry Controls for
+ * Event Injection"): vector 7:0, type 10:8, valid bit 31. */
+#define VMX_INTR_VALID (1u << 31)
+#define VMX_INTR_TYPE_NMI (2u << 8)
+#define VMX_INTR_NMI (VMX_INTR_VALID | VMX_INTR_TYPE_NMI | 2u)
 /* Tertiary processor-based VM-execution controls. */
 #define VMX_PROC3_PASID_TRANSLATION (1ull << 6)
 #define VMX_PROC3_IPI_VIRTUALIZATION (1ull << 4)

@@ -1,0 +1,194 @@
+// The fast scan (scan.h) against the whole-log reader on the same streams:
+// the same records, per CPU, field for field; merged in TSC order; in
+// bounded memory; a packet whose columns contradict themselves reported
+// as damage, nothing else lost.
+#include <gtest/gtest.h>
+#include <google/protobuf/util/message_differencer.h>
+
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "nestrr/eventlog/log.h"
+#include "nestrr/eventlog/scan.h"
+#include "nestrr/frame.h"
+#include "nestrr/logger.h"
+#include "test_util.h"
+
+namespace nestrr::eventlog {
+namespace {
+
+struct Sink {
+  std::string bytes;
+  static void write(void* ctx, const char* p, unsigned long n) {
+    static_cast<Sink*>(ctx)->bytes.append(p, n);
+  }
+};
+
+// The real logger, `cpus` CPUs, a seeded mix: mostly VM exits from a few
+// RIPs and reasons, with NMIs, flushes, mode changes and lock
+// acquisitions among them; time moving on by random steps, with
+// `backwards`, now and then backwards (a record from an NMI inside another
+// log call).
+std::string logger_stream(uint32_t cpus, int records, uint32_t dt_shift, bool records_only,
+                          uint32_t seed, bool backwards = true) {
+  Sink sink;
+  std::vector<uint64_t> mem(NESTRR_LOGGER_MEMORY_BYTES(cpus, 64 * 1024) / 8 + 1);
+  uint64_t now = 1'000'000;
+  nestrr_config cfg{};
+  cfg.cpu_count = cpus;
+  cfg.ring_bytes = 64 * 1024;
+  cfg.mode = NESTRR_MODE_STREAM;
+  cfg.memory = mem.data();
+  cfg.memory_bytes = mem.size() * 8;
+  cfg.write = Sink::write;
+  cfg.write_ctx = &sink;
+  cfg.clock = [](void* ctx) { return *static_cast<uint64_t*>(ctx); };
+  cfg.clock_ctx = &now;
+  cfg.dt_shift = dt_shift;
+  cfg.records_only = records_only;
+  static nestrr_logger lg;
+  EXPECT_TRUE(nestrr_logger_init(&lg, &cfg));
+  std::mt19937_64 rng(seed);
+  const uint64_t rips[] = {0xffffffff81001000, 0xffffffff81002010, 0xffffffff81003020,
+                           0xffffffff81004030, 0xffffffff81005040, 0xffffffff81006050,
+                           0xffffffff81007060, 0xffffffff81008070, 0xffffffff81009080};
+  const uint32_t reasons[] = {48, 30, 1, 10, 31, 32, 18, 12, 49, 7};
+  for (int i = 0; i < records; ++i) {
+    const uint32_t cpu = static_cast<uint32_t>(rng() % cpus);
+    now += backwards && rng() % 8 == 0 ? static_cast<uint64_t>(-static_cast<int64_t>(rng() % 500))
+                                       : rng() % 50'000;
+    switch (rng() % 40) {
+      case 0: nestrr_log_nmi_sent(&lg, cpu, (cpu + 1) % cpus, i); break;
+      case 1: nestrr_log_nmi_received(&lg, cpu, (cpu + 1) % cpus, i, rips[rng() % 9], i); break;
+      case 2: nestrr_log_ept_flush(&lg, cpu, 1, 1); break;
+      case 3: nestrr_log_vmx_mode(&lg, cpu, 1, 2); break;
+      case 4: nestrr_log_lock_acquired(&lg, cpu, 1, i, i / 4); break;
+      default: {
+        const uint64_t rip = rng() % 20 == 0 ? rng() : rips[rng() % 9];
+        const uint32_t reason = reasons[rng() % 10];
+        const uint64_t qual = reason == 48 ? 0x180 | (rng() % 8) : reason == 30 ? (rng() % 4) << 16 : 0;
+        nestrr_log_vm_exit(&lg, cpu, reason, qual, rip, rng() % 2);
+      }
+    }
+    if (rng() % 97 == 0) nestrr_logger_flush(&lg, cpu);
+  }
+  nestrr_logger_finish(&lg);
+  return sink.bytes;
+}
+
+std::vector<ScanRecord> scan_all(const std::string& bytes, ScanStats* stats = nullptr,
+                                 size_t* most_held = nullptr) {
+  std::istringstream in(bytes);
+  LogScanner scan(in);
+  std::vector<ScanRecord> out;
+  std::vector<std::string> owned;  // bytes live until the next call only
+  size_t held = 0;
+  while (const ScanRecord* r = scan.next()) {
+    out.push_back(*r);
+    held = std::max(held, scan.queued());
+  }
+  if (stats) *stats = scan.stats();
+  if (most_held) *most_held = held;
+  return out;
+}
+
+// read_log's record in the scan's form: dt cleared, a VM exit's RIP absolute.
+nestrr::v1::Record normalized(const Event& e) {
+  nestrr::v1::Record r = e.record;
+  r.clear_dt();
+  if (r.has_vm_exit()) r.mutable_vm_exit()->set_guest_rip_delta(static_cast<int64_t>(e.guest_rip));
+  return r;
+}
+
+// With `ordered` (every CPU's clock moving forward) the merged order is
+// the TSC order; else each CPU's own order may step back in time.
+void expect_same_as_read_log(const std::string& bytes, bool ordered) {
+  const Log log = testing::read_string(bytes);
+  ASSERT_TRUE(log.damage.empty());
+  ASSERT_GT(log.event_count(), 0u);
+  std::istringstream in(bytes);
+  LogScanner scan(in);
+  std::map<uint32_t, size_t> at;  // per CPU: records compared
+  uint64_t last_tsc = 0, given = 0;
+  while (const ScanRecord* r = scan.next()) {
+    const CpuStream* s = log.find_cpu(r->cpu);
+    ASSERT_NE(s, nullptr) << r->cpu;
+    const size_t i = at[r->cpu]++;
+    ASSERT_LT(i, s->events.size());
+    const Event& e = s->events[i];
+    EXPECT_EQ(r->seq, e.seq);
+    EXPECT_EQ(r->tsc, e.tsc) << "cpu" << r->cpu << " seq " << r->seq;
+    EXPECT_EQ(r->kind, static_cast<uint32_t>(e.record.event_case()));
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(r->record(), normalized(e)))
+        << r->record().ShortDebugString() << " vs " << normalized(e).ShortDebugString();
+    if (ordered) EXPECT_GE(r->tsc, last_tsc) << "merge order at record " << given;
+    last_tsc = r->tsc;
+    ++given;
+  }
+  EXPECT_EQ(given, log.event_count());
+  EXPECT_EQ(scan.stats().out_of_window, 0u);
+  EXPECT_EQ(scan.stats().lost_transport, 0u);
+}
+
+TEST(LogScanner, SameRecordsAsTheWholeLogReader) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE(seed);
+    expect_same_as_read_log(logger_stream(3, 20'000, seed == 2 ? 6 : 0, false, seed), false);
+  }
+  expect_same_as_read_log(logger_stream(4, 20'000, 6, false, 7, false), true);
+}
+
+TEST(LogScanner, ReadsRecordsOnlyChunksToo) {
+  expect_same_as_read_log(logger_stream(2, 5'000, 0, true, 4), false);
+}
+
+// With a short window the merge gives records before a quiet CPU speaks:
+// memory stays at the window, and what arrives late is counted.
+TEST(LogScanner, TheWindowBoundsWhatIsHeld) {
+  const std::string bytes = logger_stream(4, 60'000, 0, false, 5);
+  size_t held = 0;
+  ScanStats stats;
+  std::vector<ScanRecord> all = scan_all(bytes, &stats, &held);
+  EXPECT_EQ(all.size(), testing::read_string(bytes).event_count());
+  std::istringstream in(bytes);
+  LogScanner small(in, 1000);
+  size_t most = 0, n = 0;
+  while (small.next()) {
+    most = std::max(most, small.queued());
+    ++n;
+  }
+  EXPECT_EQ(n, all.size());
+  // What one slice of input decodes beyond the window at most (a record
+  // takes a byte at least).
+  EXPECT_LT(most, 1000u + LogScanner::kSlice);
+}
+
+// A chunk whose order runs claim more exits than its columns hold: CRC
+// good, packet bad. It is reported with its offset; the rest is read.
+TEST(LogScanner, ContradictoryColumnsAreDamageNotACrash) {
+  nestrr::v1::Packet bad;
+  bad.set_cpu(0);
+  bad.set_first_seq(0);
+  bad.mutable_exits()->set_head(std::string("\xfd", 1));
+  bad.mutable_exits()->add_dt(0);
+  bad.mutable_exits()->add_reason(48);
+  bad.mutable_exits()->add_rip(0x1000);
+  bad.add_order(2);  // two exits, one head byte
+  std::string line(NESTRR_FRAME_MAX_LINE, '\0');
+  const std::string payload = bad.SerializeAsString();
+  line.resize(nestrr_frame_encode(payload.data(), payload.size(), line.data()));
+  const std::string good = logger_stream(1, 50, 0, false, 6);
+  ScanStats stats;
+  const auto records = scan_all(line + good, &stats);
+  ASSERT_EQ(stats.damage.size(), 1u);
+  EXPECT_EQ(stats.damage[0].kind, DamageKind::kBadPacket);
+  EXPECT_EQ(stats.damage[0].offset, 0u);
+  EXPECT_NE(stats.damage[0].detail.find("order run"), std::string::npos) << stats.damage[0].detail;
+  EXPECT_EQ(records.size(), testing::read_string(good).event_count());
+}
+
+}  // namespace
+}  // namespace nestrr::eventlog
