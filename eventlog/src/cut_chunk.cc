@@ -20,11 +20,23 @@ std::optional<CutChunk> read_cut_chunk(std::string_view prefix) {
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(prefix.data()),
                                             static_cast<int>(prefix.size()));
   CutChunk c;
-  // Writers put the fields in number order and may leave out zeros (a
-  // protobuf default): a first seq, TSC base or record means the fields
-  // before it are known, as written or as zero.
+  // Writers put the fields in a fixed order and may leave out zeros (a
+  // protobuf default): cpu, first_seq, tsc_base, dt_shift (format 4; the
+  // logger writes it before the records), the records, then the exit
+  // columns and their order runs (format 4). A first seq, TSC base or
+  // record means the fields before it are known, as written or as zero.
+  auto rank = [](int field) {
+    switch (field) {
+      case 1: case 2: case 3: return field;
+      case 10: return 4;  // dt_shift
+      case 4: return 5;   // record
+      case 8: return 6;   // exits
+      case 9: return 7;   // order
+      default: return 0;
+    }
+  };
   bool have_seq = false;
-  int last_field = 0;
+  int last_rank = 0;
   uint64_t records = 0;
   for (;;) {
     const int at = in.CurrentPosition();
@@ -33,10 +45,17 @@ std::optional<CutChunk> read_cut_chunk(std::string_view prefix) {
     if (tag == 0) break;  // the bytes ran out (or a zero tag: garbage)
     const int field = WireFormatLite::GetTagFieldNumber(tag);
     const auto type = WireFormatLite::GetTagWireType(tag);
+    const int r = rank(field);
+    // A header, trailer or key frame, or bytes no writer puts first.
+    if (r == 0) {
+      if (records == 0) return std::nullopt;
+      break;
+    }
     // Out of order: past the payload, or not a packet the writers make.
-    if (field < last_field || (field == last_field && field != 4)) break;
-    last_field = field;
-    if ((field == 1 || field == 2 || field == 3) && type == WireFormatLite::WIRETYPE_VARINT) {
+    if (r < last_rank || (r == last_rank && field != 4)) break;
+    last_rank = r;
+    if ((field == 1 || field == 2 || field == 3 || field == 10) &&
+        type == WireFormatLite::WIRETYPE_VARINT) {
       uint64_t v = 0;
       if (!in.ReadVarint64(&v) || in.CurrentPosition() > trusted) break;
       if (field == 1) {
@@ -56,8 +75,17 @@ std::optional<CutChunk> read_cut_chunk(std::string_view prefix) {
       if (!in.ReadVarint32(&len) || !in.Skip(static_cast<int>(len))) break;
       continue;
     }
-    // A header, trailer or key frame, or bytes no writer puts first.
-    if (records == 0) return std::nullopt;
+    if (field == 8 && type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      // The exit columns begin with `head`, one byte per exit: its length
+      // is the chunk's exit count, if it arrived.
+      have_seq = true;
+      uint32_t len = 0, head = 0;
+      if (!in.ReadVarint32(&len) || in.CurrentPosition() >= trusted) break;
+      if (in.ReadTag() != WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) break;
+      if (!in.ReadVarint32(&head) || in.CurrentPosition() > trusted || head > len) break;
+      records += head;
+      break;
+    }
     break;
   }
   // Cut before the first seq: too short to say whose records were lost.

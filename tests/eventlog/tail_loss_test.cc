@@ -4,7 +4,10 @@
 // nothing are listed.
 #include <gtest/gtest.h>
 
+#include "nestrr.pb.h"
+#include "nestrr/eventlog/chunk_events.h"
 #include "nestrr/eventlog/loss.h"
+#include "nestrr/logger.h"
 #include "test_util.h"
 
 namespace nestrr::eventlog {
@@ -88,6 +91,63 @@ TEST(TailLoss, CutAtEveryByteCountsTheFrameItCut) {
   }
   EXPECT_GT(chunk_cuts, 100u);
   EXPECT_GT(named, chunk_cuts / 2);
+}
+
+// The hypervisor logger's format 4 (dt_shift before the records, VM exits
+// in columns after them): one CPU, exits and other records, one chunk. A
+// cut anywhere in the chunk's frame names its CPU and first seq, and past
+// its first bytes counts lost records (the exits' count from the columns'
+// head once that arrived); never more than the chunk had.
+TEST(TailLoss, FormatFourCutChunkIsNamed) {
+  struct Sink {
+    std::string bytes;
+    static void write(void* ctx, const char* p, unsigned long n) {
+      static_cast<Sink*>(ctx)->bytes.append(p, n);
+    }
+  } sink;
+  std::vector<uint64_t> mem(NESTRR_LOGGER_MEMORY_BYTES(1, 8192) / 8 + 1);
+  uint64_t now = 1'000'000;
+  nestrr_config cfg{};
+  cfg.cpu_count = 1;
+  cfg.ring_bytes = 8192;
+  cfg.mode = NESTRR_MODE_STREAM;
+  cfg.memory = mem.data();
+  cfg.memory_bytes = mem.size() * 8;
+  cfg.write = Sink::write;
+  cfg.write_ctx = &sink;
+  cfg.clock = [](void* ctx) { return *static_cast<uint64_t*>(ctx) += 640; };
+  cfg.clock_ctx = &now;
+  cfg.dt_shift = 6;
+  static nestrr_logger lg;
+  ASSERT_TRUE(nestrr_logger_init(&lg, &cfg));
+  const size_t chunk_at = sink.bytes.size();
+  nestrr_log_vmx_mode(&lg, 0, 1, 2);
+  for (uint32_t i = 0; i < 40; ++i) nestrr_log_vm_exit(&lg, 0, 10 + i % 3, 0, 0x1000 + 16 * (i % 5), i & 1);
+  nestrr_logger_flush(&lg, 0);
+  const size_t chunk_end = sink.bytes.size();
+  ASSERT_EQ(sink.bytes.find("~N", chunk_at + 2), std::string::npos) << "one chunk frame";
+  // What the chunk holds, read whole.
+  const Log whole = read_string(sink.bytes);
+  ASSERT_EQ(whole.event_count(), 41u);
+  ASSERT_TRUE(whole.damage.empty());
+  size_t counted = 0, full = 0;
+  for (size_t cut = chunk_at + 2; cut + 1 < chunk_end; ++cut) {
+    SCOPED_TRACE("cut at byte " + std::to_string(cut));
+    const Log log = read_string(sink.bytes.substr(0, cut));
+    EXPECT_EQ(log.event_count(), 0u);
+    const SeqGap* g = gap_of(log, 0);
+    ASSERT_TRUE(g);
+    EXPECT_EQ(g->from, 0u);
+    EXPECT_LE(g->to, 41u);
+    if (g->count() > 0) ++counted;
+    if (g->count() == 41) ++full;
+    // Past the packet's first fields (cpu, tsc_base, dt_shift: a dozen
+    // bytes, 16 base64 characters) a record is always seen.
+    if (cut >= chunk_at + 2 + 24) EXPECT_GT(g->count(), 0u);
+  }
+  EXPECT_GT(counted, (chunk_end - chunk_at) / 2);
+  // Once the head of the exit columns arrived, every exit is counted.
+  EXPECT_GT(full, 0u);
 }
 
 // The case: a serial capture whose relay cut it mid-frame, with
