@@ -1,17 +1,23 @@
 // Writes the seed corpora of the fuzz targets, small and made by our own
-// writer: tests/fuzz/corpus (streams: a clean log, NMIs and a quiesce, CRLF
+// writers: tests/fuzz/corpus (streams: a clean log, NMIs and a quiesce, CRLF
 // and console text, damage; read by the log reader and the serial
-// extractor) and tests/fuzz/packet_corpus (lists of packet payloads, each
-// a 2-byte little-endian length and the bytes, for the frame decoder).
+// extractor), tests/fuzz/packet_corpus (lists of packet payloads, each a
+// 2-byte little-endian length and the bytes, for the frame decoder and the
+// scanner; among them the hypervisor logger's format 4, exits in columns)
+// and tests/fuzz/chunk_corpus (single chunk payloads of that logger, for
+// the packed-column decoder).
 // (Not .nrr: captured logs are ignored by git, seeds are not.)
 //   make_fuzz_corpus tests/fuzz
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "nestrr/eventlog/chunk_events.h"
 #include "nestrr/eventlog/writer.h"
+#include "nestrr/logger.h"
 
 using namespace nestrr::eventlog;
 using nestrr::v1::Packet;
@@ -165,6 +171,75 @@ static void packet_seeds(const std::filesystem::path& dir) {
   save(dir / "key_frame.seed", packets({flight, chunk(0, 4, {exit}), piece0, piece1}));
 }
 
+// The hypervisor logger's own packets (unframed, in order) for a short
+// two-CPU run: VM exits in columns (more reasons and RIPs than the
+// move-to-front lists hold, repeats that hit them) between other records.
+static std::vector<std::string> logger_packets(uint32_t dt_shift, bool records_only) {
+  struct Clock {
+    uint64_t now = 5000;
+    static uint64_t read(void* c) { return static_cast<Clock*>(c)->now += 37; }
+  };
+  static std::vector<std::string> out;
+  out.clear();
+  alignas(8) static unsigned char memory[NESTRR_LOGGER_MEMORY_BYTES(2, 8192)];
+  static nestrr_logger lg;
+  Clock clock;
+  nestrr_config cfg{};
+  cfg.cpu_count = 2;
+  cfg.ring_bytes = 8192;
+  cfg.mode = NESTRR_MODE_STREAM;
+  cfg.memory = memory;
+  cfg.memory_bytes = sizeof memory;
+  cfg.tsc_hz = 2'000'000'000;
+  cfg.description = "seed";
+  cfg.clock = Clock::read;
+  cfg.clock_ctx = &clock;
+  cfg.packet = [](void*, const char* bytes, unsigned long n) { out.emplace_back(bytes, n); };
+  cfg.dt_shift = dt_shift;
+  cfg.records_only = records_only;
+  if (!nestrr_logger_init(&lg, &cfg)) {
+    std::cerr << "make_fuzz_corpus: logger init failed\n";
+    std::exit(1);
+  }
+  for (uint32_t i = 0; i < 10; ++i)
+    nestrr_log_vm_exit(&lg, 0, 10 + i % 9, i % 3 ? 0 : 0x181 + i, 0x1000 + 0x10 * (i % 8), i & 1);
+  nestrr_log_nmi_received(&lg, 0, 1, 1, 0x1010, 3);
+  nestrr_log_vm_exit(&lg, 0, 48, 0x181, 0x1010, true);
+  nestrr_log_vmx_mode(&lg, 0, NESTRR_VMX_MODE_NON_ROOT, NESTRR_VMX_MODE_ROOT);
+  nestrr_log_vm_exit(&lg, 0, 10, 0, 0x1000, false);
+  nestrr_log_nmi_sent(&lg, 1, 0, 1);
+  nestrr_log_vm_exit(&lg, 1, 30, 0x3f8, 0x2000, false);
+  nestrr_log_vm_exit(&lg, 1, 30, 0x3f8, 0x2000, false);
+  nestrr_log_lock_acquired(&lg, 1, 2, 5, 0);
+  nestrr_logger_finish(&lg);
+  return out;
+}
+
+static void logger_seeds(const std::filesystem::path& root) {
+  auto list = [](const std::vector<std::string>& payloads) {
+    std::string s;
+    for (const auto& b : payloads) {
+      s += static_cast<char>(b.size() & 0xff);
+      s += static_cast<char>(b.size() >> 8);
+      s += b;
+    }
+    return s;
+  };
+  const auto columns = logger_packets(6, false);
+  save(root / "packet_corpus" / "format4.seed", list(columns));
+  const auto exact = logger_packets(0, false);
+  const auto records = logger_packets(0, true);
+  // The chunks alone (a packet with a cpu field set and records).
+  int n = 0;
+  for (const auto* run : {&columns, &exact, &records}) {
+    for (const auto& b : *run) {
+      Packet p;
+      if (!p.ParseFromString(b) || chunk_records(p) == 0) continue;
+      save(root / "chunk_corpus" / ("chunk" + std::to_string(n++) + ".seed"), b);
+    }
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: make_fuzz_corpus tests/fuzz\n";
@@ -173,7 +248,9 @@ int main(int argc, char** argv) {
   const std::filesystem::path root = argv[1];
   std::filesystem::create_directories(root / "corpus");
   std::filesystem::create_directories(root / "packet_corpus");
+  std::filesystem::create_directories(root / "chunk_corpus");
   stream_seeds(root / "corpus");
   packet_seeds(root / "packet_corpus");
+  logger_seeds(root);
   return 0;
 }

@@ -17,7 +17,7 @@
 #include "nestrr/eventlog/loss.h"
 #include "nestrr/eventlog/merge.h"
 #include "nestrr/eventlog/not_a_log.h"
-#include "nestrr/frame.h"
+#include "packet_frames.h"
 
 namespace {
 
@@ -25,27 +25,11 @@ using namespace nestrr::eventlog;
 
 constexpr uint32_t kFuzzCpus = 64;
 
-std::string frames_of(const uint8_t* data, size_t size, size_t* cut) {
-  std::string out;
-  char line[NESTRR_FRAME_MAX_LINE];
-  size_t i = 0;
-  while (i + 2 <= size) {
-    const size_t len = std::min<size_t>(data[i] | (data[i + 1] << 8), size - i - 2);
-    const size_t n = nestrr_frame_encode(data + i + 2, std::min<size_t>(len, NESTRR_FRAME_MAX_PAYLOAD), line);
-    out.append(line, n);
-    i += 2 + len;
-  }
-  // A trailing odd byte cuts the last frame short (a capture killed
-  // mid-frame), at a point it chooses.
-  *cut = i < size && !out.empty() ? out.size() - 1 - data[i] % std::min<size_t>(out.size(), 64) : out.size();
-  return out;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t cut = 0;
-  const std::string bytes = frames_of(data, size, &cut).substr(0, cut);
+  const std::string bytes = nestrr_fuzz::frames_of(data, size, &cut).substr(0, cut);
   LogBuilder builder;
   builder.feed(bytes);
   Log log = builder.finish();
