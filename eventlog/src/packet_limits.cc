@@ -22,6 +22,14 @@ std::string packet_limit_problem(const nestrr::v1::Packet& packet) {
     return "chunk of cpu " + std::to_string(packet.cpu()) + ": " + cpu_limit();
   if (packet.has_trailer() && packet.trailer().cpu() >= kMaxCpus)
     return "trailer of cpu " + std::to_string(packet.trailer().cpu()) + ": " + cpu_limit();
+  for (int i = 0; i < packet.record_size(); ++i) {
+    const auto& r = packet.record(i);
+    if (r.has_ept01_change() && r.ept01_change().size() > kMaxEpt01ChangeBytes)
+      return "chunk of cpu " + std::to_string(packet.cpu()) + ": EPT01 change at seq " +
+             std::to_string(packet.first_seq() + i) + " (record " + std::to_string(i) + ") covers " +
+             std::to_string(r.ept01_change().size()) + " bytes; at most " +
+             std::to_string(kMaxEpt01ChangeBytes) + " are supported";
+  }
   if (packet.has_key_frame()) {
     const auto& k = packet.key_frame();
     if (static_cast<uint64_t>(k.next_seq_size()) > kMaxCpus)

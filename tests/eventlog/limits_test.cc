@@ -90,6 +90,38 @@ TEST(Limits, TrailerCpu) {
   EXPECT_NE(d->detail.find("trailer of cpu 4294967294"), std::string::npos) << d->detail;
 }
 
+// An EPT01 change covers at most the largest EPT page: the checker follows
+// EPT01 page by page. (Found by packet_fuzz: a change of 2^40 bytes had
+// check_log build a map of 2^28 pages.) The chunk is refused whole, so
+// its records are a gap that the checker reports as loss.
+TEST(Limits, Ept01ChangeSize) {
+  auto change = [](uint64_t size) {
+    nestrr::v1::Record r;
+    r.set_dt(1);
+    r.mutable_ept01_change()->set_gpa(0x5000);
+    r.mutable_ept01_change()->set_hpa(0x80000);
+    r.mutable_ept01_change()->set_size(size);
+    r.mutable_ept01_change()->set_permissions(7);
+    return r;
+  };
+  std::ostringstream out;
+  StreamWriter w(out);
+  w.header(header(1));
+  w.chunk(0, 0, 10, std::vector{change(kMaxEpt01ChangeBytes)});
+  w.chunk(0, 1, 20, std::vector{change(kMaxEpt01ChangeBytes + 1)});
+  w.chunk(0, 2, 30, std::vector{change(uint64_t{1} << 40)});
+  w.trailer(0, 3);
+  Log log = read_string(out.str());
+  ASSERT_EQ(log.streams.size(), 1u);
+  EXPECT_EQ(log.streams[0].events.size(), 1u);
+  ASSERT_EQ(log.damage.size(), 2u);
+  EXPECT_NE(log.damage[0].detail.find("EPT01 change at seq 1 (record 0) covers 1073741825 bytes; at most "
+                                      "1073741824 are supported"),
+            std::string::npos)
+      << log.damage[0].detail;
+  EXPECT_EQ(log.stats.records_lost_transport, 2u);
+}
+
 // A sparse key-frame region sends only its non-zero pieces: its declared
 // size is not bounded by the file, so it is bounded here.
 TEST(Limits, KeyFrameRegionBytes) {

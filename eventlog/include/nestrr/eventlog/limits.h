@@ -23,4 +23,9 @@ inline constexpr uint32_t kMaxCpus = 4096;
 // by the file; a replay allocates it whole.
 inline constexpr uint64_t kMaxKeyFrameRegionBytes = uint64_t{1} << 30;
 
+// Bytes one EPT01 change may cover (Ept01Change.size): the largest EPT
+// page. The checker follows EPT01 page by page, so a record claiming 2^40
+// bytes would have it build a map of 2^28 pages.
+inline constexpr uint64_t kMaxEpt01ChangeBytes = uint64_t{1} << 30;
+
 }  // namespace nestrr::eventlog
