@@ -134,6 +134,11 @@ const ScanRecord* LogScanner::next() {
   size_t best = 0;
   for (size_t i = 1; i < head_tsc_.size(); ++i)
     if (head_tsc_[i] < head_tsc_[best]) best = i;
+  // An empty queue's head reads as the largest TSC, which a record may
+  // also have: then every head ties and the first CPU may be an empty one.
+  if (cpus_[best].queue.empty())
+    for (best = 0; cpus_[best].queue.empty(); ++best) {
+    }
   Cpu& c = cpus_[best];
   current_ = c.queue.front();
   c.queue.pop_front();
