@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "log_input.h"
 #include "nestrr/eventlog/merge.h"
 #include "nestrr/symbolize/core_file.h"
 #include "stack_input.h"
@@ -41,6 +42,7 @@ void register_core(CLI::App& app, Run& run) {
                              "Event index in the merged timeline (as `nestrr dump` lists it); default: the "
                              "first assertion failure");
   sub->add_option("-o,--output", o->out, "Core file to write")->required();
+  add_strict_flag(sub, o->in.strict);
   sub->footer(
       "One thread per CPU (LWP n is cpu n-1), the event's CPU first so gdb selects it, with the\n"
       "latest registers the log has for that CPU at or before the event; the captured stack\n"
@@ -55,7 +57,7 @@ void register_core(CLI::App& app, Run& run) {
       if (ev->count()) {
         if (o->event >= timeline.order.size()) {
           spdlog::error("no event {}: the log has {} events", o->event, timeline.order.size());
-          return kExitBadInput;
+          return kExitUsage;
         }
         index = o->event;
       } else {
@@ -64,7 +66,7 @@ void register_core(CLI::App& app, Run& run) {
           if (in->log.at(timeline.order[i]).record.has_assertion_failure()) index = i, found = true;
         if (!found) {
           spdlog::error("the log has no assertion failure; choose the moment with --event N");
-          return kExitBadInput;
+          return kExitUsage;
         }
       }
       symbolize::CoreImage image;
@@ -86,7 +88,7 @@ void register_core(CLI::App& app, Run& run) {
         std::cerr << "\n";
         if (!t.rip_note.empty()) std::cerr << "    " << t.rip_note << "\n";
       }
-      return kExitOk;
+      return done(in->log, o->in.strict);
     };
   });
 }

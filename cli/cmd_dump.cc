@@ -63,9 +63,15 @@ int write_raw_packet(const std::string& path, uint64_t index) {
     reader.feed(std::string_view(buf, static_cast<size_t>(in.gcount())));
   }
   reader.finish();
+  if (!sink.found && sink.seen() == 0) {
+    spdlog::error("{}: not a nestrr log: no intact frame in its {} bytes (expected lines of \"~N\" "
+                  "and base64, docs/format.md)",
+                  path, reader.bytes_fed());
+    return kExitBadInput;
+  }
   if (!sink.found) {
     spdlog::error("{} has {} good frames; there is no frame {}", path, sink.seen(), index);
-    return kExitFailed;
+    return kExitUsage;
   }
   spdlog::info("frame {} at byte offset {}: {} payload bytes (a nestrr.v1.Packet)", index,
                sink.offset, sink.payload.size());
@@ -87,6 +93,7 @@ void register_dump(CLI::App& app, Run& run) {
     std::optional<uint64_t> from_tsc, to_tsc;
     std::optional<uint64_t> raw_packet;
     CodeNameOptions names;
+    bool strict = false;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand(
@@ -108,6 +115,7 @@ void register_dump(CLI::App& app, Run& run) {
                   "Write the raw payload of good frame N (0-based) to stdout, for "
                   "`protoc --decode=nestrr.v1.Packet proto/nestrr.proto`");
   add_code_name_options(sub, o->names);
+  add_strict_flag(sub, o->strict);
   sub->callback([&run, o] {
     run = [o]() -> int {
       if (o->raw_packet) {
@@ -122,7 +130,7 @@ void register_dump(CLI::App& app, Run& run) {
       if (o->console) {
         for (const auto& line : log->console) std::cout << line.record.console_text().text() << '\n';
         std::cout.flush();
-        return std::cout ? kExitOk : kExitFailed;
+        return std::cout ? done(*log, o->strict) : kExitFailed;
       }
       CodeNames names;
       if (!open_code_names(*log, o->names, names)) return kExitBadInput;
@@ -147,7 +155,7 @@ void register_dump(CLI::App& app, Run& run) {
         for (const auto& ref : timeline.order) print(log->at(ref));
       }
       std::cout.flush();
-      return std::cout ? kExitOk : kExitFailed;
+      return std::cout ? done(*log, o->strict) : kExitFailed;
     };
   });
 }

@@ -15,6 +15,7 @@ void register_export(CLI::App& app, Run& run) {
   struct Opts {
     std::string log;
     std::string chrome_trace;
+    bool strict = false;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand(
@@ -24,6 +25,7 @@ void register_export(CLI::App& app, Run& run) {
                   "Write Chrome trace-event JSON here: one track per CPU, NMIs as flow arrows, "
                   "quiesces as spans")
       ->required();
+  add_strict_flag(sub, o->strict);
   sub->callback([&run, o] {
     run = [o]() -> int {
       auto log = open_log(o->log);
@@ -41,7 +43,7 @@ void register_export(CLI::App& app, Run& run) {
         return kExitFailed;
       }
       spdlog::info("wrote {} events to {}", timeline.order.size(), o->chrome_trace);
-      return kExitOk;
+      return done(*log, o->strict);
     };
   });
 }

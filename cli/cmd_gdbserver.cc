@@ -10,6 +10,8 @@
 
 #include "commands.h"
 #include "log_input.h"
+#include "nestrr/eventlog/loss.h"
+#include "nestrr/eventlog/not_a_log.h"
 #include "nestrr/gdbstub/connection.h"
 #include "nestrr/gdbstub/live_target.h"
 #include "nestrr/gdbstub/loading_target.h"
@@ -140,6 +142,9 @@ int run_recorded(const GdbserverOptions& o, bool has_event) {
   const bool known_cpus = header && header->cpu_count();
   gdbstub::LoadingTarget target(std::move(setup), [=](const gdbstub::LoadingTarget::Signals& signals) {
     eventlog::Log log = read_log_gradually(path, *progress, signals.cancel);
+    eventlog::require_log(log, path);  // empty, text, another format: said as such
+    if (std::string loss = eventlog::loss_summary(log); !loss.empty())
+      spdlog::warn("{}: read with loss: {}", path, loss);
     progress->phase = "merging the CPUs' events";
     std::unique_ptr<symbolize::Symbolizer> sym;
     if (shared_modules) sym = std::make_unique<symbolize::Symbolizer>(*shared_modules);
@@ -183,6 +188,9 @@ int run_live(const GdbserverOptions& o, bool has_event) {
   setup.auxv = gdbstub::LiveTarget::own_auxv();
   gdbstub::LoadingTarget target(std::move(setup), [=](const gdbstub::LoadingTarget::Signals& signals) {
     eventlog::Log log = read_log_gradually(path, *progress, signals.cancel);
+    eventlog::require_log(log, path);
+    if (std::string loss = eventlog::loss_summary(log); !loss.empty())
+      spdlog::warn("{}: read with loss: {}", path, loss);
     progress->phase = "preparing the replay";
     auto t = std::make_unique<gdbstub::LiveTarget>(log, start);
     progress->phase = "replaying the run to find where it ends";

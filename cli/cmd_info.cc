@@ -20,7 +20,7 @@ void register_info(CLI::App& app, Run& run) {
   CLI::App* sub = app.add_subcommand(
       "info", "Summarize a log: header, modules, events per kind and CPU, loss, damage, clock skew");
   sub->add_option("log", o->log, "Log file (.nrr), or - for stdin")->required();
-  sub->add_flag("--strict", o->strict, "Exit with 4 if the log has any loss or damage");
+  add_strict_flag(sub, o->strict);
   add_code_name_options(sub, o->names);
   sub->callback([&run, o] {
     run = [o]() -> int {
@@ -33,7 +33,7 @@ void register_info(CLI::App& app, Run& run) {
       if (names.symbolizer)
         for (const auto& m : names.symbolizer->modules().modules())
           std::cout << "module " << m.name << ": file " << m.path.string() << "\n";
-      return o->strict && !log->stats.clean() ? kExitLossFound : kExitOk;
+      return done(*log, o->strict);
     };
   });
 }

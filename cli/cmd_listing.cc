@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "log_input.h"
 #include "nestrr/symbolize/listing.h"
 #include "stack_input.h"
 
@@ -30,6 +31,7 @@ void register_listing(CLI::App& app, Run& run) {
   ev->excludes(ad);
   sub->add_option("--source-dir", o->source_dir, "Root of the source tree, to show source lines");
   sub->add_flag("--intel", o->intel, "Intel syntax (default AT&T)");
+  add_strict_flag(sub, o->in.strict);
   sub->callback([&run, o, ev, ad] {
     run = [o, ev, ad]() -> int {
       if (ev->count()) o->in.event = o->event;
@@ -62,7 +64,7 @@ void register_listing(CLI::App& app, Run& run) {
         return kExitFailed;
       }
       std::cout.flush();
-      return std::cout ? kExitOk : kExitFailed;
+      return std::cout ? done(in->log, o->in.strict) : kExitFailed;
     };
   });
 }

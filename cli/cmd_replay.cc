@@ -21,7 +21,10 @@ void register_replay(CLI::App& app, Run& run) {
   };
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand(
-      "replay", "Re-execute a recorded run deterministically; exit 5 at the first divergence");
+      "replay",
+      "Re-execute a recorded run deterministically; exit 5 at the first divergence. A log with\n"
+      "loss replays up to the first loss on the CPU it concerns and stops there, saying which\n"
+      "CPU, which records were lost and how many matched before: exit 4.");
   sub->add_option("log", o->log, "Log written by `nestrr record` (.nrr), or - for stdin")->required();
   sub->add_option("--rows", o->rows, "Interleaving rows before the failure")->capture_default_str();
   sub->add_option("--goto", o->go_to,
@@ -70,6 +73,16 @@ void register_replay(CLI::App& app, Run& run) {
       if (r.divergence) {
         spdlog::error("{}", r.divergence->message());
         return kExitDiverged;
+      }
+      if (r.lost) {
+        if (!r.failure)
+          std::cout << "Interleaving before the loss (replay order):\n"
+                    << replay::interleaving_view(r, cpus, {o->rows, 38}) << "\n";
+        std::string stop = replay::lost_message(*r.lost, r.events_checked);
+        spdlog::warn("{}: {}", o->log, stop);
+        stop[0] = 'R';
+        std::cout << stop << "\n";
+        return kExitLossFound;
       }
       std::cout << (r.failure ? "\n" : "") << "Replay matched the log: " << r.events_checked
                 << " records checked";

@@ -20,6 +20,7 @@ void register_report(CLI::App& app, Run& run) {
     std::vector<std::string> elf, debug_dirs;
     bool no_replay = false;
     size_t rows = 16;
+    bool strict = false;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand(
@@ -36,6 +37,7 @@ void register_report(CLI::App& app, Run& run) {
   sub->add_option("--source-dir", o->source_dir, "Root of the source tree, for source lines in the listing");
   sub->add_flag("--no-replay", o->no_replay, "Do not re-execute the run; show only what the log says");
   sub->add_option("--rows", o->rows, "Interleaving rows before the failure")->capture_default_str();
+  add_strict_flag(sub, o->strict);
   sub->callback([&run, o] {
     run = [o]() -> int {
       for (auto& e : o->elf) {
@@ -80,7 +82,7 @@ void register_report(CLI::App& app, Run& run) {
       }
       spdlog::info("wrote {} events to {}{}", data.events.t.size(), o->out,
                    data.failure ? ", failure: " + data.failure->title : "");
-      return kExitOk;
+      return done(*log, o->strict);
     };
   });
 }

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "log_input.h"
 #include "nestrr/symbolize/stack_format.h"
 #include "stack_input.h"
 
@@ -24,6 +25,7 @@ void register_stack(CLI::App& app, Run& run) {
   auto* ev = sub->add_option("--event", o->event, "Event index in the merged timeline (as `nestrr dump` lists it)");
   sub->add_flag("--tree", o->tree_only, "Only the call tree (outermost first)");
   sub->add_flag("--gdb", o->gdb_only, "Only the gdb-style backtrace");
+  add_strict_flag(sub, o->in.strict);
   sub->callback([&run, o, ev] {
     run = [o, ev]() -> int {
       if (ev->count()) o->in.event = o->event;
@@ -35,7 +37,7 @@ void register_stack(CLI::App& app, Run& run) {
       if (!o->gdb_only) std::cout << "\n" << symbolize::format_stack_tree(stack);
       if (!o->tree_only) std::cout << "\n" << symbolize::format_stack_gdb(stack);
       std::cout.flush();
-      return std::cout ? kExitOk : kExitFailed;
+      return std::cout ? done(in->log, o->in.strict) : kExitFailed;
     };
   });
 }

@@ -8,16 +8,21 @@
 
 namespace nestrr::cli {
 
-// Exit codes scripts can rely on (also listed in `nestrr --help`).
+// Exit codes scripts can rely on, the same for every command (docs/cli.md,
+// and the end of every command's --help: exit_code_help()).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailed = 1,      // the command ran and failed; the reason is on stderr
-  kExitUsage = 2,       // bad command line
-  kExitBadInput = 3,    // input missing or unreadable
-  kExitLossFound = 4,   // --strict: the log has loss or damage
+  kExitFailed = 1,      // failed for another reason (output, disk, a program missing): see stderr
+  kExitUsage = 2,       // bad command line, or it names what the log does not have
+  kExitBadInput = 3,    // input missing, unreadable, empty, not a log, or not usable by the command
+  kExitLossFound = 4,   // read with loss the result depends on (check: unknown; replay: stopped
+                        // at a gap); with --strict, any loss or damage
   kExitDiverged = 5,    // replay: the re-execution differs from the log
-  kExitInvariantViolated = 6,  // check: the log breaks an invariant
+  kExitInvariantViolated = 6,  // check: the log breaks an invariant; explore: a failing schedule
 };
+
+// The table above as --help shows it.
+const char* exit_code_help();
 
 using Run = std::function<int()>;
 

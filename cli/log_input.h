@@ -1,6 +1,9 @@
 // Opening a log named on the command line, with the exit code that says
-// why it could not be read.
+// why it could not be read, and the --strict flag every command that reads
+// a log has.
 #pragma once
+
+#include <CLI/CLI.hpp>
 
 #include <optional>
 #include <string>
@@ -9,8 +12,18 @@
 
 namespace nestrr::cli {
 
-// Reads `path` ("-" for stdin). On failure prints the reason and returns
-// nothing; the caller exits with kExitBadInput.
+// Reads `path` ("-" for stdin). On failure, or when what it holds is not a
+// nestrr log at all (empty, garbage, another format), prints the reason
+// naming the file and returns nothing; the caller exits with kExitBadInput.
+// A log read with loss or damage is returned, and a warning says what was
+// lost.
 std::optional<eventlog::Log> open_log(const std::string& path);
+
+// --strict: exit 4 (kExitLossFound) when the log has any loss or damage,
+// even where the command's result does not depend on it.
+void add_strict_flag(CLI::App* sub, bool& strict);
+// The exit code of a command that did its job: kExitLossFound under
+// --strict when the log is not whole, kExitOk otherwise.
+int done(const eventlog::Log& log, bool strict);
 
 }  // namespace nestrr::cli

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "commands.h"
 
@@ -12,12 +13,7 @@ namespace nc = nestrr::cli;
 
 int main(int argc, char** argv) {
   CLI::App app{"nestrr: record-and-replay debugging for nested x86 hypervisors"};
-  app.footer(
-      "Exit codes: 0 success, 1 the command failed, 2 bad usage, 3 input missing or\n"
-      "unreadable, 4 (with --strict) the log has loss or damage, 5 (replay) the\n"
-      "re-execution diverged from the log, 6 (check) the log breaks an invariant,\n"
-      "(explore, explore-merge) a search found something.\n"
-      "`nestrr COMMAND --help` explains each command.");
+  app.footer(std::string(nc::exit_code_help()) + "\n`nestrr COMMAND --help` explains each command.");
   app.require_subcommand(1);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Print debug diagnostics");
@@ -44,6 +40,11 @@ int main(int argc, char** argv) {
   nc::register_gdbserver(app, run);
   nc::register_debug(app, run);
 
+  // Every command's --help ends with the one table of exit codes.
+  for (CLI::App* sub : app.get_subcommands({})) {
+    const std::string own = sub->get_footer();
+    sub->footer(own.empty() ? nc::exit_code_help() : own + "\n\n" + nc::exit_code_help());
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {

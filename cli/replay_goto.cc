@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "nestrr/replay/live_replay.h"
+#include "nestrr/replay/replayer.h"
 
 namespace nestrr::cli {
 namespace {
@@ -36,12 +37,19 @@ int replay_goto(const eventlog::Log& log, const std::vector<uint64_t>& records) 
     return kExitDiverged;
   }
   const uint64_t total = r.records_checked();
+  // A log with loss replays up to it: the records before can be visited.
+  const bool lost = r.lost().has_value();
+  if (lost) spdlog::warn("{}", replay::lost_message(*r.lost(), total));
   std::cout << "First pass: " << total << " records checked in " << r.steps()
             << " steps, " << r.checkpoint_count() << " checkpoints ("
             << r.checkpoint_bytes() / (1024 * 1024) << " MiB), "
             << fmt::format("{:.2f}", since(t0)) << " s\n";
   for (uint64_t want : records) {
     if (want > total) {
+      if (lost) {
+        spdlog::error("--goto {}: the replay stopped at loss after {} records", want, total);
+        return kExitLossFound;
+      }
       spdlog::error("--goto {}: the replay checks {} records", want, total);
       return kExitUsage;
     }
@@ -59,7 +67,7 @@ int replay_goto(const eventlog::Log& log, const std::vector<uint64_t>& records) 
                 << (r.last_cpu() && *r.last_cpu() == cpu ? "  <- ran last" : "") << "\n";
     }
   }
-  return kExitOk;
+  return lost ? kExitLossFound : kExitOk;
 }
 
 }  // namespace nestrr::cli

@@ -33,6 +33,7 @@ std::optional<StackInput> open_stack_input(const StackInputOptions& o, bool need
   if (o.event) {
     if (*o.event >= timeline.order.size()) {
       spdlog::error("no event {}: the log has {} events", *o.event, timeline.order.size());
+      code = kExitUsage;
       return std::nullopt;
     }
     index = *o.event;
@@ -41,6 +42,7 @@ std::optional<StackInput> open_stack_input(const StackInputOptions& o, bool need
       if (in.log.at(timeline.order[i]).record.has_assertion_failure()) index = i;
     if (!index) {
       spdlog::error("the log has no assertion failure; choose a record with --event N");
+      code = kExitUsage;
       return std::nullopt;
     }
   }

@@ -17,6 +17,7 @@ struct StackInputOptions {
   std::string log;
   std::vector<std::string> elf, debug_dirs;
   std::optional<uint64_t> event;  // index in the merged timeline (as `nestrr dump` lists it)
+  bool strict = false;            // --strict (log_input.h)
 };
 
 struct StackInput {

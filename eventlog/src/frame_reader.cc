@@ -306,7 +306,10 @@ void FrameReader::end_frame(uint64_t end, bool cut) {
   std::string why;
   if (!validate(&kind, &why)) {
     if (cut) {
-      report(DamageKind::kCut, end, "stream ended inside a frame: " + why);
+      Damage d{DamageKind::kCut, frame_offset_, end - frame_offset_,
+               "stream ended inside a frame: " + why, {}};
+      d.payload_prefix.assign(decoded_.begin(), decoded_.end());
+      sink_.on_damage(d);
     } else {
       report(kind, end, std::move(why));
     }

@@ -2,6 +2,7 @@
 #include <map>
 
 #include "nestrr/eventlog/format.h"
+#include "nestrr/eventlog/loss.h"
 #include "text_util.h"
 
 namespace nestrr::eventlog {
@@ -45,9 +46,20 @@ std::string format_info(const Log& log, const Timeline* timeline, const CodeName
   }
   line("records: " + std::to_string(s.records) + " (duplicates dropped " +
        std::to_string(s.duplicate_records) + ", conflicts " + std::to_string(s.conflicting_records) + ")");
+  uint64_t open = 0;
+  for (const auto& g : log.gaps) open += g.open ? 1 : 0;
   line("lost in transport: " + std::to_string(s.records_lost_transport) + " in " +
-       std::to_string(log.gaps.size()) + " gaps");
+       std::to_string(log.gaps.size()) + " gaps" +
+       (open ? " (at least: " + std::to_string(open) + " stream" + (open == 1 ? "" : "s") +
+                   " cut after damage, without a trailer)"
+             : std::string()));
+  constexpr size_t kGapsShown = 20;
+  for (size_t i = 0; i < log.gaps.size() && i < kGapsShown; ++i) line("  gap: " + describe(log.gaps[i]));
+  if (log.gaps.size() > kGapsShown) line("  (" + std::to_string(log.gaps.size() - kGapsShown) + " more gaps)");
   line("dropped by logger: " + std::to_string(s.records_dropped_logger));
+  if (s.capture_reconnects)
+    line("capture reconnects: " + std::to_string(s.capture_reconnects) +
+         " (the relay closed the connection; what it lost shows as gaps)");
   for (const auto& f : log.key_frames) {
     std::string seqs;
     for (size_t i = 0; i < f.next_seq.size(); ++i)
@@ -65,6 +77,10 @@ std::string format_info(const Log& log, const Timeline* timeline, const CodeName
     line("cpu" + std::to_string(st.cpu) + ": " + std::to_string(st.events.size()) + " records, lost " +
          std::to_string(st.records_lost_transport) + ", dropped " +
          std::to_string(st.records_dropped_logger) + (st.trailer ? "" : ", no trailer"));
+  }
+  for (uint32_t cpu : silent_cpus(log)) {
+    if (log.find_cpu(cpu)) continue;  // listed above, with its trailer
+    line("cpu" + std::to_string(cpu) + ": no records (the header declares it)");
   }
   for (const auto& [kind, n] : kinds) line("  " + kind + ": " + std::to_string(n));
   if (namer) {

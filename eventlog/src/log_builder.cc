@@ -4,7 +4,10 @@
 
 #include <algorithm>
 
+#include "nestrr/eventlog/capture.h"
 #include "nestrr/eventlog/chunk_events.h"
+#include "packet_limits.h"
+#include "tail_loss.h"
 #include "text_util.h"
 #include "unknown_fields.h"
 
@@ -48,6 +51,7 @@ void LogBuilder::on_damage(const Damage& damage) {
 
 void LogBuilder::on_text(const TextLine& line) {
   ++log_.stats.text_lines;
+  if (line.text.substr(0, kReconnectMark.size()) == kReconnectMark) ++log_.stats.capture_reconnects;
   Event event;
   event.cpu = kNoCpu;
   event.seq = log_.console.size();
@@ -66,6 +70,10 @@ void LogBuilder::on_frame(const Frame& frame) {
     on_damage(Damage{DamageKind::kBadPacket, frame.offset, frame.length,
                      "CRC is good but the " + std::to_string(frame.payload.size()) +
                          "-byte payload does not parse as nestrr.v1.Packet"});
+    return;
+  }
+  if (std::string why = detail::packet_limit_problem(packet); !why.empty()) {
+    on_damage(Damage{DamageKind::kBadPacket, frame.offset, frame.length, std::move(why)});
     return;
   }
   ++log_.stats.frames_ok;
@@ -258,6 +266,17 @@ void LogBuilder::finish_cpu(uint32_t cpu_id, PendingCpu& pending, CpuStream& out
                                                 out.records_dropped_logger);
 }
 
+// A stream that ends inside a frame ends in a kCut report (the last one):
+// what its prefix says it carried, with the rest of the tail loss.
+void LogBuilder::account_cut_tail() {
+  std::optional<detail::CutFrame> cut;
+  if (!log_.damage.empty() && log_.damage.back().kind == DamageKind::kCut) {
+    const Damage& d = log_.damage.back();
+    cut = detail::CutFrame{d.offset, detail::read_cut_chunk(d.payload_prefix)};
+  }
+  detail::account_tail_loss(log_, cut);
+}
+
 Log LogBuilder::finish() {
   if (finished_) return Log{};
   finished_ = true;
@@ -270,6 +289,7 @@ Log LogBuilder::finish() {
     log_.streams.push_back(std::move(stream));
   }
   cpus_.clear();
+  account_cut_tail();
   log_.key_frames = key_frames_.finish();
   for (const auto& f : log_.key_frames)
     if (!f.complete())

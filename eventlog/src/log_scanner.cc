@@ -194,6 +194,13 @@ const ScanRecord* LogScanner::next() {
       second = i;
     }
   }
+  // An empty queue's head reads as the largest TSC, which a record may
+  // also have: then every head ties and the first CPU may be an empty one.
+  if (cpus_[best].queued == 0) {
+    for (best = 0; cpus_[best].queued == 0; ++best) {
+    }
+    second = head_tsc_.size();
+  }
   run_limit_ = second < head_tsc_.size() ? head_tsc_[second] : std::numeric_limits<uint64_t>::max();
   run_limit_cpu_ = second;
   return give(best);

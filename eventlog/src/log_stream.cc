@@ -2,6 +2,7 @@
 #include "nestrr/eventlog/log_stream.h"
 
 #include "nestrr/eventlog/chunk_events.h"
+#include "packet_limits.h"
 
 namespace nestrr::eventlog {
 namespace {
@@ -58,6 +59,10 @@ void LogStream::on_frame(const Frame& frame) {
     on_damage(Damage{DamageKind::kBadPacket, frame.offset, frame.length,
                      "CRC is good but the " + std::to_string(frame.payload.size()) +
                          "-byte payload does not parse as nestrr.v1.Packet"});
+    return;
+  }
+  if (std::string why = detail::packet_limit_problem(packet); !why.empty()) {
+    on_damage(Damage{DamageKind::kBadPacket, frame.offset, frame.length, std::move(why)});
     return;
   }
   if (packet.has_header() && !header_) header_ = packet.header();

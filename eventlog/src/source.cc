@@ -49,6 +49,57 @@ class FdSource : public Source {
   throw std::runtime_error("cannot open capture source '" + spec + "': " + why);
 }
 
+// A connected socket to host:port, or -1 with why.
+int connect_tcp(const std::string& host, const std::string& port, std::string* why) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  const int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &list);
+  if (rc != 0) {
+    *why = std::string("cannot resolve: ") + ::gai_strerror(rc);
+    return -1;
+  }
+  *why = "no address";
+  for (addrinfo* a = list; a; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      *why = std::strerror(errno);
+      continue;
+    }
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      ::freeaddrinfo(list);
+      return fd;
+    }
+    *why = std::string("connect: ") + std::strerror(errno);
+    ::close(fd);
+  }
+  ::freeaddrinfo(list);
+  return -1;
+}
+
+// A TCP stream that can be opened again when the relay closes it.
+class TcpSource : public Source {
+ public:
+  TcpSource(int fd, std::string spec, std::string host, std::string port)
+      : fd_(std::make_unique<FdSource>(fd, spec, true)), spec_(std::move(spec)),
+        host_(std::move(host)), port_(std::move(port)) {}
+  ReadResult read(std::span<uint8_t> buffer, std::chrono::milliseconds wait) override {
+    return fd_->read(buffer, wait);
+  }
+  std::string describe() const override { return spec_; }
+  bool reopen(std::string* why) override {
+    const int fd = connect_tcp(host_, port_, why);
+    if (fd < 0) return false;
+    fd_ = std::make_unique<FdSource>(fd, spec_, true);
+    return true;
+  }
+
+ private:
+  std::unique_ptr<FdSource> fd_;
+  std::string spec_, host_, port_;
+};
+
 std::unique_ptr<Source> open_tcp(const std::string& spec, const std::string& rest) {
   const auto colon = rest.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size()) {
@@ -57,28 +108,10 @@ std::unique_ptr<Source> open_tcp(const std::string& spec, const std::string& res
   std::string host = rest.substr(0, colon);
   const std::string port = rest.substr(colon + 1);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* list = nullptr;
-  const int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &list);
-  if (rc != 0) fail(spec, std::string("cannot resolve: ") + ::gai_strerror(rc));
-  std::string last = "no address";
-  for (addrinfo* a = list; a; a = a->ai_next) {
-    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) {
-      last = std::strerror(errno);
-      continue;
-    }
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-      ::freeaddrinfo(list);
-      return std::make_unique<FdSource>(fd, spec, true);
-    }
-    last = std::string("connect: ") + std::strerror(errno);
-    ::close(fd);
-  }
-  ::freeaddrinfo(list);
-  fail(spec, last);
+  std::string why;
+  const int fd = connect_tcp(host, port, &why);
+  if (fd < 0) fail(spec, why);
+  return std::make_unique<TcpSource>(fd, spec, host, port);
 }
 
 speed_t baud_constant(long baud) {

@@ -50,10 +50,8 @@ std::string unusable(const eventlog::Log& log, const eventlog::KeyFrame& f, uint
       return "cpu" + std::to_string(cpu) + "'s records #" + std::to_string(f.next_seq[cpu]) +
              " to #" + std::to_string(first - 1) + " after it were overwritten";
   }
-  for (const auto& g : log.gaps)
-    if (g.cpu < cpus && g.to > f.next_seq[g.cpu])
-      return "cpu" + std::to_string(g.cpu) + " lost records #" + std::to_string(g.from) +
-             " to #" + std::to_string(g.to - 1) + " after it";
+  // Loss after the key frame does not make it unusable: the replay runs
+  // from it up to the loss and stops there.
   return "";
 }
 
@@ -170,85 +168,74 @@ ExpectedLog::ExpectedLog(const eventlog::Log& log) {
   bool wrapped = false;
   for (uint32_t cpu = 0; cpu < cpus; ++cpu) wrapped = wrapped || first_kept(log.find_cpu(cpu)) > 0;
   if (is_flight(log) && wrapped) resume_ = resume_point(log, cpus, cfg);
-  // Loss before the key frame does not matter: it is not replayed.
-  std::vector<eventlog::SeqGap> gaps;
-  for (const auto& g : log.gaps)
-    if (!resume_ || g.cpu >= cpus || g.to > resume_->next_seq[g.cpu]) gaps.push_back(g);
-  if (!log.damage.empty() || !gaps.empty()) {
-    std::string what;
-    if (!log.damage.empty())
-      what = std::to_string(log.damage.size()) + " damaged frame(s), the first " +
-             eventlog::describe(log.damage.front());
-    if (!gaps.empty()) {
-      const auto& g = gaps.front();
-      what += (what.empty() ? "" : "; ") + std::to_string(gaps.size()) +
-              " gap(s) in the records, the first on cpu" + std::to_string(g.cpu) + ", seq " +
-              std::to_string(g.from) + " to " + std::to_string(g.to) +
-              (g.tail ? " (the end of its stream, by its trailer)" : "");
-    }
-    throw std::invalid_argument("the log has damage or loss (" + what +
-                                "); replay needs every record");
-  }
-  for (uint32_t cpu = 0; cpu < cpus; ++cpu) {
-    const eventlog::CpuStream* s = log.find_cpu(cpu);
-    if (!s || !s->trailer)
-      throw std::invalid_argument(
-          "cpu" + std::to_string(cpu) + "'s stream has no trailer: the capture ended before the "
-          "recording did (QEMU killed, the capture stopped), so where that CPU stopped is unknown; "
-          "replay needs the whole log (nestrr testbox --time-limit ends a run with its trailers)");
-  }
   const bool clock_tickets = log.header->format_version() < kTicketFormatVersion;
   const auto synthesized = clock_tickets ? tickets_by_clock(log)
                                          : std::map<std::pair<uint32_t, uint64_t>, uint64_t>{};
-  cpus_.resize(cpus);
-  for (const auto& stream : log.streams) {
-    if (stream.cpu >= cpus)
+  for (const auto& stream : log.streams)
+    if (stream.cpu >= cpus && !stream.events.empty())
       throw std::invalid_argument("records of cpu " + std::to_string(stream.cpu) +
                                   " beyond the scenario's CPUs");
+  cpus_.resize(cpus);
+  for (uint32_t id = 0; id < cpus; ++id) {
+    const eventlog::CpuStream* stream = log.find_cpu(id);
+    Cpu& cpu = cpus_[id];
+    const uint64_t from = resume_ ? resume_->next_seq[id] : 0;
+    cpu.next_seq = from;
+    const std::string who = "cpu" + std::to_string(id);
+    // Loss ends what can be replayed of a CPU: the replay runs up to it
+    // and stops there (role kLost), as a log read front to back does.
+    // Loss before the key frame does not matter: it is not replayed.
     // A flight log counts its overwrites as drops: the key frame covers
     // them. Each overwritten record had a seq before the first one kept;
     // more drops than that are records refused without a seq (the ring's
     // oldest slot was still being written), which no check would see.
-    const uint64_t overwritten = resume_ ? first_kept(&stream) : 0;
-    if (stream.records_dropped_logger > overwritten) {
-      if (resume_)
-        throw std::invalid_argument(
-            "cpu" + std::to_string(stream.cpu) + " dropped " +
-            std::to_string(stream.records_dropped_logger - overwritten) +
-            " records besides the " + std::to_string(overwritten) +
-            " its ring overwrote (its oldest slot was still being written); replay needs every "
-            "record after the key frame");
-      throw std::invalid_argument("cpu " + std::to_string(stream.cpu) + " lost " +
-                                  std::to_string(stream.records_dropped_logger) +
-                                  " records in the logger; replay needs every record");
+    const uint64_t overwritten = resume_ && stream ? first_kept(stream) : 0;
+    if (resume_ && stream && stream->records_dropped_logger > overwritten) {
+      cpu.lost_note = who + " dropped " + std::to_string(stream->records_dropped_logger - overwritten) +
+                      " records besides the " + std::to_string(overwritten) +
+                      " its ring overwrote (its oldest slot was still being written), at a place "
+                      "the log does not say";
+      cpu.records.push_back(lost_record(cpu, from));
+      continue;
     }
-    Cpu& cpu = cpus_[stream.cpu];
-    const uint64_t from = resume_ ? resume_->next_seq[stream.cpu] : 0;
+    const size_t n = stream ? stream->events.size() : 0;
     // One allocation each instead of a doubling series of copies; a
     // normalized record takes about 16 bytes.
-    cpu.records.reserve(stream.events.size());
-    cpu.arena.reserve(stream.events.size() * 16);
+    cpu.records.reserve(n + 1);
+    cpu.arena.reserve(n * 16);
     std::vector<size_t> begins;
-    begins.reserve(stream.events.size());
+    begins.reserve(n);
     bool cut = false;
-    cpu.next_seq = from;
-    for (const auto& ev : stream.events) {
+    for (size_t k = 0; k < n && cpu.lost_note.empty(); ++k) {
+      const eventlog::Event& ev = stream->events[k];
       if (ev.seq < from) continue;
+      if (ev.seq > cpu.next_seq) {
+        cpu.lost_note = who + "'s records #" + std::to_string(cpu.next_seq) + " to #" +
+                        std::to_string(ev.seq - 1) + " were lost in transport (before byte " +
+                        std::to_string(ev.stream_offset) + ")";
+        break;
+      }
       const nestrr::v1::Record& original = ev.record;
+      if (original.has_records_lost() && !resume_) {
+        cpu.lost_note = who + "'s logger dropped " + std::to_string(original.records_lost().count()) +
+                        " records before seq " + std::to_string(ev.seq) + " (ring full)";
+        break;
+      }
+      cpu.next_seq = ev.seq + 1;
       // Memory snapshots are state dumped for the debugger (the testbox
       // logs the failing VCPU after its assertion), not steps of the run.
       if (original.has_records_lost() || original.has_console_text() ||
           original.has_memory_snapshot())
         continue;
       if (cut)
-        throw std::invalid_argument("cpu " + std::to_string(stream.cpu) + " has records after its cut (seq " +
+        throw std::invalid_argument(who + " has records after its cut (seq " +
                                     std::to_string(cpu.records.back().seq) +
                                     "): a cut is a CPU's last record");
       nestrr::v1::Record r = original;
       normalize(&r, ev.guest_rip);
       if (clock_tickets && r.has_sync_point() &&
           r.sync_point().kind() == nestrr::v1::SyncPoint::KIND_ACQUIRE)
-        r.mutable_sync_point()->set_ticket(synthesized.at({stream.cpu, ev.seq}));
+        r.mutable_sync_point()->set_ticket(synthesized.at({id, ev.seq}));
       ExpectedRecord e;
       classify(r, &e);
       e.seq = ev.seq;
@@ -257,14 +244,36 @@ ExpectedLog::ExpectedLog(const eventlog::Log& log) {
       if (e.role == ExpectedRecord::Role::kCut) cut = true;
       else r.AppendToString(&cpu.arena);
       cpu.records.push_back(e);
-      cpu.next_seq = ev.seq + 1;
+    }
+    if (cpu.lost_note.empty()) {
+      if ((!stream || stream->events.empty()) && (!stream || !stream->trailer)) {
+        cpu.lost_note = who + " has no record in the log, and no trailer: the header declares it, "
+                        "but what it did is unknown";
+      } else if (!stream->trailer) {
+        cpu.lost_note = who + "'s stream ends at seq " + std::to_string(cpu.next_seq) +
+                        " without its trailer: the capture ended before the recording did (QEMU "
+                        "killed, the capture stopped), so what that CPU did next is unknown";
+      } else if (stream->trailer->next_seq() > cpu.next_seq) {
+        cpu.lost_note = who + "'s records #" + std::to_string(cpu.next_seq) + " to #" +
+                        std::to_string(stream->trailer->next_seq() - 1) +
+                        " were lost at the end of its stream (its trailer counts them)";
+      }
     }
     // The arena is final: point each record at its bytes.
     for (size_t i = 0; i < cpu.records.size(); ++i) {
       const size_t end = i + 1 < begins.size() ? begins[i + 1] : cpu.arena.size();
       cpu.records[i].bytes = std::string_view(cpu.arena).substr(begins[i], end - begins[i]);
     }
+    if (!cpu.lost_note.empty()) cpu.records.push_back(lost_record(cpu, cpu.next_seq));
   }
+}
+
+ExpectedRecord ExpectedLog::lost_record(const Cpu& cpu, uint64_t seq) {
+  ExpectedRecord e;
+  e.role = ExpectedRecord::Role::kLost;
+  e.seq = seq;
+  e.note = cpu.lost_note;
+  return e;
 }
 
 const ExpectedRecord* ExpectedLog::at(uint32_t cpu, uint64_t index) {

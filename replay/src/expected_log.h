@@ -86,9 +86,11 @@ void classify(const nestrr::v1::Record& normalized, ExpectedRecord* e);
 class ExpectedLog final : public ExpectedSource {
  public:
   // Throws std::invalid_argument when the log cannot be replayed. A flight
-  // log whose rings wrapped replays from the oldest key frame whose
-  // following records are all in the log; without one it is refused,
-  // saying why.
+  // log whose rings wrapped replays from its oldest usable key frame;
+  // without one it is refused, saying why. Loss does not refuse a log: each
+  // CPU's records end at its first loss (a seq gap, a logger drop, a tail
+  // its trailer counts, a stream without its trailer) with a record of
+  // role kLost saying what was lost, as ExpectedStream does.
   explicit ExpectedLog(const eventlog::Log& log);
 
   const Scenario& scenario() const override { return scenario_; }
@@ -105,7 +107,9 @@ class ExpectedLog final : public ExpectedSource {
     std::string arena;                    // normalized records, back to back
     std::vector<ExpectedRecord> records;  // their bytes point into arena
     uint64_t next_seq = 0;                // after the last record
+    std::string lost_note;                // the kLost record's note, if the CPU has one
   };
+  static ExpectedRecord lost_record(const Cpu& cpu, uint64_t seq);
   Scenario scenario_;
   std::optional<ResumePoint> resume_;
   std::vector<Cpu> cpus_;

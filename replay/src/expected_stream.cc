@@ -37,6 +37,11 @@ bool ExpectedStream::pull(uint32_t cpu) {
     auto who = [cpu] { return "cpu" + std::to_string(cpu); };
     if (!ev) {
       const nestrr::v1::Trailer* t = stream_.trailer(cpu);
+      if (!t && c.expect == 0 && c.items.empty() && c.base == 0) {
+        push_lost(c, who() + " has no record in the log, and no trailer: the header declares it, "
+                             "but what it did is unknown");
+        return true;
+      }
       if (!t) {
         push_lost(c, who() + "'s stream ends at seq " + std::to_string(c.expect) +
                          " without its trailer: the capture ended before the recording did "

@@ -171,6 +171,8 @@ const std::optional<Divergence>& LiveReplay::divergence() const {
   return impl_->machine->divergence();
 }
 
+const std::optional<Divergence>& LiveReplay::lost() const { return impl_->machine->lost(); }
+
 const ucontext_t* LiveReplay::context(uint32_t cpu) const {
   const Fiber* f = impl_->machine->fiber(cpu);
   return f && f->started() ? &f->context() : nullptr;

@@ -85,6 +85,7 @@ class ReplayMachine {
   // this machine holds, mapped and at the same place, for its lifetime.
   bool owns(const void* p, uint64_t len) const;
   const std::optional<Divergence>& divergence() const { return out_.divergence; }
+  const std::optional<Divergence>& lost() const { return out_.lost; }
 
   // Between steps only. False from can_checkpoint() where fibers cannot
   // be copied (sanitizer builds).

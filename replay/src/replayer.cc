@@ -6,10 +6,18 @@
 #include <stdexcept>
 
 #include "expected_log.h"
+#include "nestrr/eventlog/not_a_log.h"
 #include "expected_stream.h"
 #include "replay_machine.h"
 
 namespace nestrr::replay {
+
+std::string lost_message(const Divergence& lost, uint64_t records_matched) {
+  return "replay stopped at loss: cpu" + std::to_string(lost.cpu) + " event " +
+         std::to_string(lost.index) + " (progress " + std::to_string(lost.progress) + "): " +
+         lost.expected + "; the " + std::to_string(records_matched) +
+         " records before it matched the log";
+}
 
 std::string Divergence::message() const {
   return "replay diverged at cpu" + std::to_string(cpu) + " event " + std::to_string(index) +
@@ -21,15 +29,10 @@ namespace {
 
 ReplayResult run(ExpectedSource& exp, const ReplayOptions& options) {
   Attempt a = ReplayMachine(exp, options).run();
-  if (a.lost)
-    throw std::invalid_argument(
-        "the replay stopped at cpu" + std::to_string(a.lost->cpu) + " event " +
-        std::to_string(a.lost->index) + " (progress " + std::to_string(a.lost->progress) +
-        "): " + a.lost->expected + "; replay needs every record (the " +
-        std::to_string(a.events_checked) + " records before it matched)");
   ReplayResult r;
-  r.matched = !a.divergence;
+  r.matched = !a.divergence && !a.lost;
   r.divergence = std::move(a.divergence);
+  r.lost = std::move(a.lost);
   r.failure = std::move(a.failure);
   r.trace = std::move(a.trace);
   if (options.trace_limit && r.trace.size() > options.trace_limit)
@@ -75,7 +78,11 @@ ReplayResult replay_file(const std::filesystem::path& path, const ReplayOptions&
     whole = !h || h->sink() == nestrr::v1::Header::SINK_FLIGHT_RECORDER ||
             h->format_version() < kTicketFormatVersion;
   }
-  if (whole) return replay(eventlog::read_log_file(path), options);
+  if (whole) {
+    eventlog::Log log = eventlog::read_log_file(path);
+    eventlog::require_log(log, path.string());
+    return replay(log, options);
+  }
   std::ifstream in = open_or_throw(path);
   return replay_stream(in, options, held_peak);
 }

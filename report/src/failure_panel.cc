@@ -98,7 +98,16 @@ class FailurePanel {
       replay_.reset();
       return;
     }
-    s.replay_outcome = "matched the log: " + std::to_string(replay_->events_checked) + " records checked";
+    if (replay_->lost) {
+      // Up to the loss the replay matched; past it the log does not say.
+      s.replay_outcome = replay::lost_message(*replay_->lost, replay_->events_checked);
+      if (!replay_->failure) {
+        replay_.reset();
+        return;
+      }
+    }
+    if (!replay_->lost)
+      s.replay_outcome = "matched the log: " + std::to_string(replay_->events_checked) + " records checked";
     if (!replay_->failure) return;
     f_.interleaving_source = "replay";
     const auto& t = replay_->trace;

@@ -33,6 +33,11 @@ void write_summary(JsonWriter& w, const Summary& s) {
   w.key("frames_damaged").value(s.frames_damaged).key("resyncs").value(s.resyncs);
   w.key("duplicate_records").value(s.duplicate_records).key("conflicting_records").value(s.conflicting_records);
   w.key("console_lines").value(s.console_lines);
+  w.key("lost_ranges").value(s.lost_ranges);
+  w.key("lost").begin_array();
+  for (const auto& l : s.lost) w.value(l);
+  w.end_array();
+  w.key("silent_cpus").array(s.silent_cpus);
   w.end_object();
   w.key("merge").begin_object();
   w.key("skewed_edges").value(s.skewed_edges).key("cycles_broken").value(s.cycles_broken);
@@ -41,7 +46,8 @@ void write_summary(JsonWriter& w, const Summary& s) {
   w.key("invariants").begin_array();
   for (const auto& inv : s.invariants)
     w.begin_object().key("id").value(inv.id).key("description").value(inv.description)
-        .key("violations").value(inv.violations).end_object();
+        .key("violations").value(inv.violations).key("outcome").value(inv.outcome)
+        .key("unknown").value(inv.unknown).end_object();
   w.end_array();
   w.key("replayed").value(s.replayed).key("replay_outcome").value(s.replay_outcome);
   w.end_object();

@@ -92,8 +92,21 @@ void build_states(const el::Log& log, const el::Timeline& timeline, const EventI
       out.causes.push_back({index.of(v.causes[i]), i < v.cause_notes.size() ? v.cause_notes[i] : ""});
     data.violations.push_back(std::move(out));
   }
-  for (const auto& inv : check::invariants())
-    data.summary.invariants.push_back({inv.id, inv.description, per_invariant[inv.id]});
+  const auto& all = check::invariants();
+  for (size_t i = 0; i < all.size(); ++i) {
+    InvariantRow row{all[i].id, all[i].description, per_invariant[all[i].id], "", 0};
+    if (i < report.outcomes.size()) {
+      row.outcome = check::outcome_name(report.outcomes[i].outcome);
+      row.unknown = report.outcomes[i].unknown;
+    }
+    data.summary.invariants.push_back(std::move(row));
+  }
+  constexpr size_t kLostShown = 50;
+  data.summary.silent_cpus = report.silent_cpus;
+  data.summary.lost_ranges = report.lost.size();
+  for (size_t i = 0; i < report.lost.size() && i < kLostShown; ++i)
+    data.summary.lost.push_back(report.lost[i].what);
+  if (!report.unlocated_loss.empty()) data.summary.lost.push_back(report.unlocated_loss);
 }
 
 }  // namespace nestrr::report::detail

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <netinet/in.h>
@@ -211,7 +212,110 @@ TEST(Capture, KilledCaptureLeavesAReadableLog) {
   ASSERT_EQ(log.damage.size(), 1u);
   EXPECT_EQ(log.damage[0].kind, DamageKind::kCut);
   EXPECT_EQ(log.stats.records, 29u * 5u);
+  // The cut frame was cpu1's chunk from seq 70: its loss is counted there.
+  ASSERT_EQ(log.gaps.size(), 1u);
+  EXPECT_EQ(log.gaps[0].cpu, 1u);
+  EXPECT_EQ(log.gaps[0].from, 70u);
+  EXPECT_TRUE(log.gaps[0].open);
+  EXPECT_GE(log.stats.records_lost_transport, 1u);
   std::remove(out.c_str());
+}
+
+// A serial-over-LAN relay that closes the connection mid-frame and listens
+// again: the capture reconnects, marks the break in the log, and what the
+// relay lost meanwhile is counted exactly as seq gaps.
+TEST(Capture, ReconnectsWhenTheRelayClosesAndCountsTheGap) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
+  // Chunks alternate cpu0 and cpu1, five records each. The first
+  // connection ends in the middle of chunk 10's frame (cpu0 #25); the
+  // second starts at chunk 14 (cpu0 #35): chunks 10 to 13 are lost.
+  std::ostringstream full;
+  StreamWriter w(full);
+  w.header(header(2));
+  std::vector<uint64_t> starts;
+  for (int i = 0; i < 20; ++i) {
+    starts.push_back(w.bytes_written());
+    w.text("console line " + std::to_string(i));
+    w.chunk(i % 2, (i / 2) * 5, 1000 * i, entries(5));
+  }
+  const std::string bytes = full.str();
+  const std::string first = bytes.substr(0, starts[11] - 10);
+  const std::string second = bytes.substr(starts[14]);
+  std::atomic<bool> sent{false}, release{false};
+  std::thread relay([&] {
+    int c = ::accept(listener, nullptr, nullptr);
+    ASSERT_EQ(::send(c, first.data(), first.size(), MSG_NOSIGNAL), static_cast<ssize_t>(first.size()));
+    ::close(c);
+    c = ::accept(listener, nullptr, nullptr);
+    ASSERT_EQ(::send(c, second.data(), second.size(), MSG_NOSIGNAL), static_cast<ssize_t>(second.size()));
+    sent = true;
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ::close(c);
+  });
+  auto source = open_source("tcp:127.0.0.1:" + std::to_string(ntohs(a.sin_port)));
+  const std::string out = temp_path("reconnect.nrr");
+  std::atomic<bool> stop{false};
+  CaptureOptions options;
+  options.stop = &stop;
+  options.reconnect = std::chrono::seconds(20);
+  options.reconnect_interval = std::chrono::milliseconds(20);
+  std::vector<std::string> notices;
+  options.progress_interval = std::chrono::milliseconds(0);
+  uint64_t marks = 0;
+  options.progress = [&](const CaptureProgress& p) {
+    if (sent && p.bytes >= first.size() + second.size() + marks) stop = true;
+  };
+  // The mark's length is known once it is written; the progress check
+  // above allows for it through `marks`, set from the notice.
+  options.notice = [&](const std::string& n) {
+    notices.push_back(n);
+    marks = n.size() + 2;
+  };
+  CaptureResult r = capture(*source, out, options);
+  release = true;
+  relay.join();
+  ::close(listener);
+  EXPECT_EQ(r.end, CaptureResult::End::kStopped);
+  EXPECT_EQ(r.reconnects, 1u);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("nestrr capture: reconnected after"), std::string::npos) << notices[0];
+  EXPECT_NE(notices[0].find("connection lost at byte " + std::to_string(first.size())), std::string::npos)
+      << notices[0];
+  // The file: what came, the mark on a line of its own, what came next.
+  const std::string file = slurp(out);
+  EXPECT_EQ(file, first + "\n" + notices[0] + "\n" + second);
+  Log log = read_log_file(out);
+  EXPECT_EQ(log.stats.capture_reconnects, 1u);
+  EXPECT_EQ(log.damage.size(), 1u);  // chunk 10, cut by the break
+  EXPECT_EQ(log.stats.records_lost_transport, 20u);
+  ASSERT_EQ(log.gaps.size(), 2u);
+  for (uint32_t cpu = 0; cpu < 2; ++cpu) {
+    EXPECT_EQ(log.gaps[cpu].cpu, cpu);
+    EXPECT_EQ(log.gaps[cpu].from, 25u);
+    EXPECT_EQ(log.gaps[cpu].to, 35u);
+  }
+  std::remove(out.c_str());
+}
+
+// Output that cannot take more bytes (a full disk) ends the capture with
+// the reason and the byte it failed at; what was written stays as it came.
+TEST(Capture, FullDiskStopsWithTheReason) {
+  const std::string in = temp_path("full-in.nrr");
+  std::ofstream(in, std::ios::binary) << stream_of(4);
+  auto source = open_source(in);
+  CaptureResult r = capture(*source, "/dev/full");
+  EXPECT_EQ(r.end, CaptureResult::End::kWriteFailed);
+  EXPECT_EQ(r.bytes, 0u);
+  EXPECT_NE(r.error.find("'/dev/full' at byte 0: No space left on device"), std::string::npos) << r.error;
+  std::remove(in.c_str());
 }
 
 }  // namespace

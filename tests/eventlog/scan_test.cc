@@ -192,5 +192,26 @@ TEST(LogScanner, ContradictoryColumnsAreDamageNotACrash) {
   EXPECT_EQ(records.size(), testing::read_string(good).event_count());
 }
 
+// A record's TSC may be the largest there is, which is also what an empty
+// queue's head reads as. (Found by scan_fuzz: the merge took the head of
+// cpu0's empty queue and gave garbage.)
+TEST(LogScanner, ARecordAtTheLastTscIsGivenNotAnEmptyQueue) {
+  std::ostringstream out;
+  StreamWriter w(out);
+  w.header(testing::header(2));
+  w.chunk(1, 0, ~uint64_t{0}, std::vector{testing::vm_exit(0, 10, 0x1000)});
+  w.trailer(0, 0);
+  w.trailer(1, 1);
+  std::istringstream in(out.str());
+  LogScanner scanner(in);
+  const ScanRecord* r = scanner.next();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->cpu, 1u);
+  EXPECT_EQ(r->tsc, ~uint64_t{0});
+  EXPECT_EQ(r->reason, 10u);
+  EXPECT_EQ(r->guest_rip, 0x1000u);
+  EXPECT_FALSE(scanner.next());
+}
+
 }  // namespace
 }  // namespace nestrr::eventlog

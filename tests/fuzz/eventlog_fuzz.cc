@@ -1,13 +1,18 @@
 // libFuzzer target: arbitrary bytes through the whole reading path (frame
-// reader, packet decoding, merge, text/JSON formatting, Chrome export).
+// reader, packet decoding, merge, text/JSON formatting, Chrome export, the
+// loss and not-a-log reports) and through the front-to-back reader.
 #include <cstddef>
 #include <cstdint>
 #include <sstream>
+#include <string>
 
 #include "nestrr/eventlog/chrome_trace.h"
 #include "nestrr/eventlog/format.h"
 #include "nestrr/eventlog/log_builder.h"
+#include "nestrr/eventlog/log_stream.h"
+#include "nestrr/eventlog/loss.h"
 #include "nestrr/eventlog/merge.h"
+#include "nestrr/eventlog/not_a_log.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace nestrr::eventlog;
@@ -30,5 +35,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   total += format_info(log, &timeline).size();
   std::ostringstream trace;
   write_chrome_trace(trace, log, timeline);
+  total += why_not_a_log(log).size() + loss_summary(log).size();
+  // Front to back, every CPU's records in seq order, each one the
+  // whole-log reader kept (the stream cannot reorder, so it may keep fewer).
+  std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));
+  LogStream stream(in);
+  (void)stream.header();
+  for (const auto& s : log.streams) {
+    size_t k = 0;
+    while (Event* e = stream.front(s.cpu)) {
+      while (k < s.events.size() && s.events[k].seq < e->seq) ++k;
+      if (k == s.events.size() || s.events[k].seq != e->seq) __builtin_trap();
+      stream.pop(s.cpu);
+    }
+  }
   return total == 0 && trace.str().empty() ? 0 : 0;
 }

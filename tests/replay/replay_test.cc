@@ -9,6 +9,7 @@ extern "C" {
 #include "nestrr/replay/interleaving_view.h"
 #include "nestrr/replay/scenario.h"
 #include "nestrr/replay/replayer.h"
+#include "expected_log.h"
 #include "recorded.h"
 
 namespace nestrr::replay {
@@ -155,17 +156,38 @@ TEST(Replay, MovedCutIsTheDivergence) {
 }
 
 // A stream that ends without its trailer (QEMU killed, the capture
-// stopped) does not say where its CPU stopped: refused, saying which.
-TEST(Replay, StreamWithoutTrailerIsRefusedNamingTheCpu) {
-  eventlog::Log log = vmxon_race().log();
+// stopped) does not say where its CPU stopped: the replay runs up to its
+// last record and stops there, saying which CPU and why.
+TEST(Replay, StreamWithoutTrailerReplaysUpToItsEnd) {
+  eventlog::Log log = record_scenario(CORE_VARIANT_FIXED, 20).log();
   ASSERT_EQ(log.streams.size(), 2u);
+  auto& ev = log.streams[1].events;
+  ASSERT_GT(ev.size(), 40u);
+  ev.erase(ev.end() - 20, ev.end());
   log.streams[1].trailer.reset();
-  try {
-    replay(log);
-    FAIL() << "a log without cpu1's trailer was replayed";
-  } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("cpu1's stream has no trailer"), std::string::npos) << e.what();
-  }
+  ReplayResult r = replay(log);
+  ASSERT_TRUE(r.lost);
+  EXPECT_FALSE(r.matched);
+  EXPECT_EQ(r.lost->cpu, 1u);
+  EXPECT_EQ(r.lost->seq, ev.back().seq + 1);
+  EXPECT_NE(r.lost->expected.find("cpu1's stream ends at seq " + std::to_string(ev.back().seq + 1) +
+                                  " without its trailer"),
+            std::string::npos) << r.lost->expected;
+  EXPECT_GT(r.events_checked, 0u);
+}
+
+// A trailer that counts records the log lacks: the replay stops where they
+// would be.
+TEST(Replay, TailLossByTheTrailerStopsTheReplayThere) {
+  eventlog::Log log = record_scenario(CORE_VARIANT_FIXED, 20).log();
+  auto& ev = log.streams[0].events;
+  const uint64_t kept = ev.size() - 10;
+  ev.erase(ev.begin() + static_cast<long>(kept), ev.end());
+  ReplayResult r = replay(log);
+  ASSERT_TRUE(r.lost);
+  EXPECT_EQ(r.lost->cpu, 0u);
+  EXPECT_NE(r.lost->expected.find("were lost at the end of its stream (its trailer counts them)"),
+            std::string::npos) << r.lost->expected;
 }
 
 // A flight recorder whose ring wrapped lost the run's start: the log is a
@@ -251,13 +273,20 @@ TEST(Replay, KeyFrameTheCoreCannotResumeFromIsRefused) {
   EXPECT_NE(why.find("key frame 9: the core cannot resume from its state"), std::string::npos) << why;
 }
 
-TEST(Replay, FlightDropsBeyondTheOverwrittenAreRefused) {
+// Drops beyond what the ring overwrote cannot be placed: that CPU's replay
+// stops before its first record, saying why.
+TEST(Replay, FlightDropsBeyondTheOverwrittenStopTheCpuAtItsStart) {
   eventlog::Log log = wrapped_race();
   log.key_frames = {zero_key_frame(log)};
   log.streams[0].records_dropped_logger = kOverwritten + 3;
-  const std::string why = refusal(log);
-  EXPECT_NE(why.find("cpu0 dropped 3 records besides the 40 its ring overwrote"), std::string::npos)
-      << why;
+  ExpectedLog exp(log);
+  const ExpectedRecord* first = exp.at(0, 0);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->role, ExpectedRecord::Role::kLost);
+  EXPECT_NE(std::string(first->note).find("cpu0 dropped 3 records besides the 40 its ring overwrote"),
+            std::string::npos) << first->note;
+  EXPECT_NE(exp.at(1, 0), nullptr);
+  EXPECT_NE(exp.at(1, 0)->role, ExpectedRecord::Role::kLost);
 }
 
 TEST(Replay, LogWithoutScenarioIsRefused) {

@@ -69,8 +69,14 @@ TEST(Tamper, DroppedSyncPointIsTheDivergence) {
   auto [s, i] = find_event(log, [](const auto& r) {
     return r.has_sync_point() && r.sync_point().kind() == nestrr::v1::SyncPoint::KIND_ACQUIRE;
   });
+  // As if the logger never wrote it: the records after it take its seq
+  // (a missing seq would be a record lost in transport, where the replay
+  // stops instead).
   auto& events = log.streams[s].events;
   events.erase(events.begin() + static_cast<long>(i));
+  for (size_t k = i; k < events.size(); ++k) events[k].seq--;
+  auto& trailer = log.streams[s].trailer;
+  if (trailer) trailer->set_next_seq(trailer->next_seq() - 1);
   ReplayResult r = replay_tampered(log);
   ASSERT_TRUE(r.divergence);
   EXPECT_EQ(r.divergence->cpu, log.streams[s].cpu);

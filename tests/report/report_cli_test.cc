@@ -31,9 +31,11 @@ TEST(ReportCli, ErrorsNameTheProblem) {
   EXPECT_NE(help.out.find("self-contained HTML"), std::string::npos) << help.out;
 
   std::ofstream(dir / "empty.nrr").close();
+  // An empty file is not a log: refused, as every command does (docs/cli.md).
   Result empty = sh(dir, "report empty.nrr -o empty.html");
-  EXPECT_EQ(empty.code, 0) << empty.err;
-  EXPECT_NE(empty.err.find("no events in the log"), std::string::npos) << empty.err;
+  EXPECT_EQ(empty.code, 3) << empty.err;
+  EXPECT_NE(empty.err.find("empty.nrr: not a nestrr log: empty"), std::string::npos) << empty.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "empty.html"));
 
   ASSERT_EQ(sh(dir, "record --variant fixed --cpus 2 --iterations 20 -q -o clean.nrr").code, 0);
   Result elf = sh(dir, "report clean.nrr --elf no-such-file -o r.html");

@@ -1,6 +1,8 @@
 // The invariants and the walk over the timeline (see check.h).
 #include "nestrr/check/check.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -8,7 +10,9 @@
 #include "nestrr/core/vmcs_fields.h"
 #include "nestrr/eventlog/format.h"
 #include "nestrr/eventlog/hex.h"
+#include "nestrr/eventlog/loss.h"
 #include "nestrr/check/state.h"
+#include "lost_index.h"
 
 namespace nestrr::check {
 namespace {
@@ -29,23 +33,23 @@ std::string field_name(uint32_t encoding) {
   return name + " (" + hex(encoding) + ")";
 }
 
-std::string where(const el::Log& log, el::EventRef r) {
-  const el::Event& e = log.at(r);
-  return "cpu" + std::to_string(e.cpu) + " #" + std::to_string(e.seq) + " " +
-         std::string(el::event_kind(e.record));
-}
-
 class Checker {
  public:
-  Checker(const el::Log& log, CheckReport& report) : log_(log), report_(report) {}
+  Checker(const el::Log& log, CheckReport& report, const detail::LostIndex& lost)
+      : log_(log), report_(report), lost_(lost) {}
 
   const MachineState& state() const { return state_; }
+  uint64_t checks_of(const std::string& id) const {
+    auto it = checks_.find(id);
+    return it == checks_.end() ? 0 : it->second;
+  }
 
   void step(el::EventRef ref) {
     const el::Event& e = log_.at(ref);
     const Record& r = e.record;
     CpuState& cpu = state_.cpus[e.cpu];
     report_.events++;
+    now_ = ref;
     switch (r.event_case()) {
       case Record::kEpt01Change: ept01_change(ref, r.ept01_change()); break;
       case Record::kVmcs02Translation: translation(ref, cpu, r.vmcs02_translation()); break;
@@ -56,9 +60,15 @@ class Checker {
       case Record::kVmcs12Load:
         cpu.current_vmcs12 = r.vmcs12_load().vmcs12_gpa();
         cpu.vmcs12_known = true;
+        cpu.vmcs12_changed_by = ref;
         break;
       case Record::kVmcs12Clear:
-        if (cpu.current_vmcs12 == r.vmcs12_clear().vmcs12_gpa()) cpu.current_vmcs12.reset();
+        if (cpu.current_vmcs12 == r.vmcs12_clear().vmcs12_gpa()) {
+          cpu.current_vmcs12.reset();
+          cpu.vmcs12_changed_by = ref;
+        } else if (!cpu.vmcs12_known) {
+          cpu.vmcs12_changed_by = ref;
+        }
         cpu.vmcs12_known = true;
         break;
       case Record::kVmEntry:
@@ -75,7 +85,30 @@ class Checker {
   }
 
  private:
-  void add(Violation v) { report_.violations.push_back(std::move(v)); }
+  void count(const char* id) {
+    report_.checks++;
+    checks_[id]++;
+  }
+
+  // A finding stands as a violation only if no lost record could explain it
+  // away: `doubts` are the lost ranges where one could be.
+  void add(Violation v, std::vector<size_t> doubts, bool unlocated = false) {
+    if (doubts.empty() && !unlocated) {
+      report_.violations.push_back(std::move(v));
+      return;
+    }
+    v.doubts = std::move(doubts);
+    v.doubt_unlocated = unlocated;
+    report_.unknown.push_back(std::move(v));
+  }
+
+  // Lost records of the finding's own CPU between `since` (the event that
+  // set the state it relies on) and now.
+  std::vector<size_t> lost_on_cpu_since(el::EventRef since) const {
+    const el::Event& from = log_.at(since);
+    const el::Event& at = log_.at(now_);
+    return lost_.on_cpu_between(at.cpu, from.seq, at.seq);
+  }
 
   void ept01_change(el::EventRef ref, const nestrr::v1::Ept01Change& c) {
     const uint64_t size = c.size() ? c.size() : kPage;
@@ -96,35 +129,39 @@ class Checker {
   }
 
   void mode_change(el::EventRef ref, CpuState& cpu, const nestrr::v1::VmxModeChange& m) {
-    report_.checks++;
+    count(kModeChain);
     if (cpu.mode && *cpu.mode != m.old_mode()) {
       Violation v;
       v.invariant = kModeChain;
       v.at = ref;
       v.message = "mode change says it leaves " + nestrr::v1::VmxMode_Name(m.old_mode()) +
                   " but the CPU was in " + nestrr::v1::VmxMode_Name(*cpu.mode);
-      v.causes = {last_mode_change_};
+      v.causes = {cpu.mode_changed_by};
       v.cause_notes = {"the previous mode change of this CPU"};
-      add(std::move(v));
+      // A mode change lost in between would make the chain whole.
+      add(std::move(v), lost_on_cpu_since(cpu.mode_changed_by));
     }
     cpu.mode = m.new_mode();
-    last_mode_change_ = ref;
+    cpu.mode_changed_by = ref;
   }
 
   void entry_needs_vmcs12(el::EventRef ref, const CpuState& cpu) {
     if (!cpu.vmcs12_known) return;
-    report_.checks++;
+    count(kEntryVmcs12);
     if (cpu.current_vmcs12) return;
     Violation v;
     v.invariant = kEntryVmcs12;
     v.at = ref;
     v.message = "VM entry to L2 with no current VMCS12";
-    add(std::move(v));
+    v.causes = {cpu.vmcs12_changed_by};
+    v.cause_notes = {"the last VMCS12 load or clear of this CPU"};
+    // A VMPTRLD lost in between would have made a VMCS12 current.
+    add(std::move(v), lost_on_cpu_since(cpu.vmcs12_changed_by));
   }
 
   void exit_mode(el::EventRef ref, const CpuState& cpu) {
     if (!cpu.mode) return;
-    report_.checks++;
+    count(kL2ExitMode);
     // The exit is logged after the mode went back to root; what matters is
     // that the CPU was running L2 (non-root) just before it.
     if (*cpu.mode == nestrr::v1::VMX_MODE_NON_ROOT || *cpu.mode == nestrr::v1::VMX_MODE_ROOT) return;
@@ -132,7 +169,9 @@ class Checker {
     v.invariant = kL2ExitMode;
     v.at = ref;
     v.message = "VM exit from L2 while the CPU is in " + nestrr::v1::VmxMode_Name(*cpu.mode);
-    add(std::move(v));
+    v.causes = {cpu.mode_changed_by};
+    v.cause_notes = {"the last mode change of this CPU"};
+    add(std::move(v), lost_on_cpu_since(cpu.mode_changed_by));
   }
 
   // L2 runs with VMCS02 as it is at each VM entry to L2 (by L1's
@@ -142,7 +181,7 @@ class Checker {
   void gpa_fields(el::EventRef ref, uint32_t cpu_id, const CpuState& cpu) {
     if (!cpu.fields_known) return;
     for (const auto& [encoding, f] : cpu.fields) {
-      report_.checks++;
+      count(kGpaFields);
       const Ept01Page* page = nullptr;
       std::optional<uint64_t> want = state_.translate(f.gpa, &page);
       if (!want || *want == f.hpa) continue;
@@ -166,14 +205,21 @@ class Checker {
                                 nestrr::v1::EptFlush::Origin_Name(flush.origin()) +
                                 (rewalked ? ", claims a VMCS02 re-walk" : ", did not re-walk VMCS02's address fields"));
       }
-      add(std::move(v));
+      // Explained away by a lost re-translation on this CPU, or by a lost
+      // EPT01 change (any CPU) that mapped the page back before the entry.
+      std::vector<size_t> doubts = lost_on_cpu_since(f.translated_at);
+      for (size_t i : lost_.in_timeline_between(lost_.position(page->changed_by), lost_.position(ref)))
+        if (std::find(doubts.begin(), doubts.end(), i) == doubts.end()) doubts.push_back(i);
+      add(std::move(v), std::move(doubts), !report_.unlocated_loss.empty());
     }
   }
 
   const el::Log& log_;
   CheckReport& report_;
+  const detail::LostIndex& lost_;
   MachineState state_;
-  el::EventRef last_mode_change_{};
+  el::EventRef now_{};
+  std::map<std::string, uint64_t> checks_;  // evaluations per invariant
   std::set<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>> reported_;
 };
 
@@ -197,35 +243,46 @@ CheckReport check_log(const el::Log& log, const el::Timeline& timeline) {
 
 CheckReport check_log(const el::Log& log, const el::Timeline& timeline, const StepObserver& after_step) {
   CheckReport report;
-  Checker checker(log, report);
+  report.lost = detail::lost_ranges(log);
+  report.unlocated_loss = detail::unlocated_loss(log);
+  report.silent_cpus = el::silent_cpus(log);
+  const detail::LostIndex lost(log, timeline, report.lost);
+  Checker checker(log, report, lost);
   for (el::EventRef ref : timeline.order) {
     checker.step(ref);
     if (after_step) after_step(ref, checker.state());
   }
+  const bool any_loss = !report.lost.empty() || !report.unlocated_loss.empty();
+  for (const Invariant& inv : invariants()) {
+    InvariantOutcome o;
+    o.invariant = inv.id;
+    for (const auto& v : report.violations) o.violated += v.invariant == inv.id ? 1 : 0;
+    for (const auto& v : report.unknown) o.unknown += v.invariant == inv.id ? 1 : 0;
+    o.checks = checker.checks_of(inv.id);
+    o.outcome = o.violated ? Outcome::kViolated
+                : (o.unknown || any_loss) ? Outcome::kUnknown
+                                          : Outcome::kHolds;
+    report.outcomes.push_back(std::move(o));
+  }
   return report;
 }
 
-std::string format_report(const el::Log& log, const CheckReport& report) {
-  std::ostringstream out;
-  const el::TimeBase base = el::time_base(log);
-  out << "checked " << report.events << " events, " << report.checks << " invariant evaluations, "
-      << report.ept01_pages_changed << " EPT01 page changes\n";
-  out << "invariants:\n";
-  for (const auto& inv : invariants()) out << "  " << inv.id << ": " << inv.description << "\n";
-  if (report.clean()) {
-    out << "no violations\n";
-    return out.str();
+Outcome CheckReport::outcome() const {
+  Outcome out = Outcome::kHolds;
+  for (const auto& o : outcomes) {
+    if (o.outcome == Outcome::kViolated) return Outcome::kViolated;
+    if (o.outcome == Outcome::kUnknown) out = Outcome::kUnknown;
   }
-  out << report.violations.size() << " violation" << (report.violations.size() == 1 ? "" : "s") << ":\n";
-  for (const Violation& v : report.violations) {
-    out << "\n[" << v.invariant << "] at " << where(log, v.at) << "\n  " << v.message << "\n";
-    out << "  " << el::format_event(log.at(v.at), base) << "\n";
-    for (size_t i = 0; i < v.causes.size(); i++) {
-      out << "  because: " << v.cause_notes[i] << "\n    " << el::format_event(log.at(v.causes[i]), base)
-          << "\n";
-    }
+  return out;
+}
+
+const char* outcome_name(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kHolds: return "holds";
+    case Outcome::kViolated: return "violated";
+    case Outcome::kUnknown: return "unknown";
   }
-  return out.str();
+  return "?";
 }
 
 }  // namespace nestrr::check

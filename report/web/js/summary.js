@@ -10,7 +10,8 @@ function nestrrSummary(M) {
     ["description", s.description || "(none)"],
     ["variant", s.variant || "(not a run of nestrr's core)"],
     ["origin", s.origin || "-"], ["sink", s.sink || "-"],
-    ["CPUs", D.cpus.length + " with events" + (s.header_cpu_count ? ", header says " + s.header_cpu_count : "")],
+    ["CPUs", D.cpus.length + " with events" + (s.header_cpu_count ? ", header says " + s.header_cpu_count : "") +
+      (s.loss.silent_cpus.length ? "; no records: " + s.loss.silent_cpus.map((c) => "cpu" + c).join(", ") : "")],
     ["TSC rate", s.tsc_hz ? fmtInt(s.tsc_hz) + " Hz" : "unknown (times in ticks)"],
     ["events", s.events], ["log bytes", s.bytes],
     ["replay", s.replay_outcome || "not run"],
@@ -29,9 +30,15 @@ function nestrrSummary(M) {
     ["causal edges with clock skew", merge.skewed_edges], ["merge cycles broken", merge.cycles_broken], ["unmatched NMIs", merge.unmatched_nmis],
   ];
   box.append(table(["what", "count"], lossRows, "loss"));
+  if (L.lost.length) {
+    box.append(el("p", {}, "Records lost, where (" + fmtInt(L.lost_ranges) + " ranges; any of them could hide a violation):"));
+    box.append(el("ul", { class: "lost" }, ...L.lost.map((t) => el("li", {}, t))));
+  }
   box.append(el("h3", {}, "Invariants checked (" + fmtInt(s.checks) + " evaluations)"));
-  box.append(table(["invariant", "meaning", "violations"], s.invariants.map((v) => [
+  box.append(table(["invariant", "meaning", "outcome", "violations"], s.invariants.map((v) => [
     el("code", {}, v.id), v.description,
+    el("span", { class: v.outcome === "holds" ? "good" : "bad" }, v.outcome +
+      (v.unknown ? " (" + fmtInt(v.unknown) + " found where records were lost)" : "")),
     el("span", { class: v.violations ? "bad" : "good" }, v.violations ? fmtInt(v.violations) : "none")]), "invariants"));
   if (D.violations.length) {
     box.append(el("h3", {}, "Violations"));

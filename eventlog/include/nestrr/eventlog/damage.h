@@ -27,6 +27,9 @@ struct Damage {
   uint64_t offset = 0;  // stream offset of the frame's '~'
   uint64_t length = 0;  // bytes of the stream the damage covers
   std::string detail;   // human-readable specifics (e.g. both CRCs)
+  // kCut only: the payload bytes that arrived before the end of the
+  // stream (unchecked: the CRC never came), to tell whose records they were.
+  std::string payload_prefix = {};
 };
 
 // "crc_mismatch at byte 1234 (+98 bytes): ..." for messages and logs.

@@ -57,6 +57,7 @@ class LogBuilder : private FrameSink {
   void add_chunk(nestrr::v1::Packet& packet, uint64_t offset);
   void warn(uint64_t offset, std::string message);
   void finish_cpu(uint32_t cpu, PendingCpu& pending, CpuStream& out);
+  void account_cut_tail();
 
   FrameReader reader_;
   Log log_;

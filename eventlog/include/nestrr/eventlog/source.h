@@ -24,6 +24,13 @@ class Source {
   // check a stop flag between reads.
   virtual ReadResult read(std::span<uint8_t> buffer, std::chrono::milliseconds wait) = 0;
   virtual std::string describe() const = 0;
+  // After kEof: opens the source again (a TCP relay that closed its
+  // connection and listens again). False, with why, when it cannot now or
+  // the source is not one that can be reopened.
+  virtual bool reopen(std::string* why) {
+    *why = describe() + " cannot be reopened";
+    return false;
+  }
 };
 
 // spec: "tcp:HOST:PORT", "tty:/dev/ttyS0@115200", "-" (stdin) or a path.

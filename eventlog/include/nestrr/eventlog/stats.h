@@ -19,6 +19,10 @@ struct SeqGap {
   uint64_t count() const { return to - from; }
   uint64_t stream_offset = 0;  // where the gap was noticed
   bool tail = false;           // found through the CPU's trailer
+  // The stream ended, without the CPU's trailer, after damage that may
+  // have held its records: [from, to) is lost for certain (to == from
+  // when nothing says so), and any records from `to` on may be lost too.
+  bool open = false;
 };
 
 struct Warning {
@@ -48,6 +52,7 @@ struct Stats {
   uint64_t records_lost_transport = 0;  // seq gaps, tail included
   uint64_t records_dropped_logger = 0;  // sum of RecordsLost
   uint64_t unknown_fields = 0;          // occurrences; first of each in warnings
+  uint64_t capture_reconnects = 0;      // console lines a capture wrote where it reconnected
 
   std::vector<Warning> warnings;
   uint64_t warnings_suppressed = 0;  // beyond kMaxWarnings

@@ -89,6 +89,9 @@ class LiveReplay {
   std::optional<uint32_t> failed_cpu() const;
   // The first difference from the log met so far (the replay stops there).
   const std::optional<Divergence>& divergence() const;
+  // Where the replay reached the log's first loss on a CPU and stopped (a
+  // log with loss replays up to it): ReplayResult::lost.
+  const std::optional<Divergence>& lost() const;
 
  private:
   struct Impl;

@@ -52,6 +52,12 @@ struct ReproducedFailure {
 struct ReplayResult {
   bool matched = false;  // every re-executed record equals the log, none missing
   std::optional<Divergence> divergence;
+  // The replay reached a CPU's first loss (a seq gap, a logger drop, the
+  // end of a stream its trailer does not close) and stopped there: which
+  // CPU, its event index and seq, and in `expected` what was lost. Not a
+  // divergence: the log does not say what comes next. What ran before it
+  // matched the log (events_checked records).
+  std::optional<Divergence> lost;
   std::optional<ReproducedFailure> failure;
   std::vector<TraceEntry> trace;           // scheduler order (see trace_limit)
   std::vector<uint64_t> progress;          // final progress per CPU
@@ -66,17 +72,24 @@ struct ReplayResult {
   uint64_t records_before_key_frame = 0;
 };
 
+// "replay stopped at loss: cpu1 event 812 (progress 9120): cpu1's records
+// #4812 to #4869 were lost in transport (before byte 91234); the 20311
+// records before it matched the log".
+std::string lost_message(const Divergence& lost, uint64_t records_matched);
+
 // Throws std::invalid_argument when the log cannot be replayed: no header
-// or scenario, a format version before 2, loss or damage, records no core
-// run produces.
+// or scenario, a format version before 2, records no core run produces.
+// Loss does not: the replay runs up to the first loss on the CPU it
+// concerns and stops there (ReplayResult::lost).
 ReplayResult replay(const eventlog::Log& log, const ReplayOptions& options = {});
 
 // The same, reading the log at `path` front to back: memory holds the few
 // rings' worth of records by which the CPUs' chunks are out of step in the
 // file, not the log (a flight-recorder dump is read whole: its key frames
-// come last; so is a version 2 log, whose lock order needs all of it). Loss is found where the replay meets it: it stops there and
-// throws std::invalid_argument saying where and what was lost. Throws
-// std::runtime_error when the file cannot be opened. `held_peak`, when
+// come last; so is a version 2 log, whose lock order needs all of it).
+// Loss is found where the replay meets it, and stops it there
+// (ReplayResult::lost), as in replay(). Throws std::runtime_error when the
+// file cannot be opened, eventlog::NotALog when it holds no log. `held_peak`, when
 // given, gets the most records held at once.
 ReplayResult replay_file(const std::filesystem::path& path, const ReplayOptions& options = {},
                          uint64_t* held_peak = nullptr);

@@ -77,6 +77,8 @@ struct CountRow {
 struct InvariantRow {
   std::string id, description;
   uint64_t violations = 0;
+  std::string outcome;   // "holds", "violated", "unknown" (records lost that could hide one)
+  uint64_t unknown = 0;  // findings that lost records could explain away
 };
 
 struct Summary {
@@ -90,6 +92,12 @@ struct Summary {
            duplicate_records = 0, conflicting_records = 0, console_lines = 0;
   // Merge findings.
   uint64_t skewed_edges = 0, cycles_broken = 0, unmatched_nmis = 0;
+  // CPUs the header declares that have no record in the log.
+  std::vector<uint32_t> silent_cpus;
+  // What was lost, placed ("cpu1 #4812 to #4869 (58 records, ...)"), the
+  // first ones; and how many in all.
+  std::vector<std::string> lost;
+  uint64_t lost_ranges = 0;
   // Invariants the state checker evaluated.
   uint64_t checks = 0;
   std::vector<InvariantRow> invariants;

@@ -33,6 +33,8 @@ struct CpuState {
   std::map<uint32_t, GpaField> fields;       // by VMCS encoding
   bool fields_known = false;                 // a translation was seen
   std::vector<eventlog::EventRef> flushes;   // EPT flushes since the last translation
+  eventlog::EventRef mode_changed_by;        // the last mode change (when `mode` is set)
+  eventlog::EventRef vmcs12_changed_by;      // the last load or clear that set current_vmcs12
 };
 
 struct MachineState {
