@@ -106,6 +106,16 @@ class LogScanner : private FrameSink {
     bool seen_records = false;
     bool ended = false;             // its trailer came
     bool quiet = false;             // counted in quiet_
+
+    // Moved, never copied, when the table grows: queued records point into
+    // their chunk's payload, and a copy would leave them pointing at the
+    // old one (std::deque's move is not noexcept, so without this the
+    // vector would copy).
+    Cpu() = default;
+    Cpu(Cpu&&) = default;
+    Cpu& operator=(Cpu&&) = default;
+    Cpu(const Cpu&) = delete;
+    Cpu& operator=(const Cpu&) = delete;
   };
   // Decodes the next slice of input; false at its end.
   bool read_slice();
