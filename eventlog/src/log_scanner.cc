@@ -10,6 +10,9 @@
 namespace nestrr::eventlog {
 namespace {
 
+// Input is read in blocks that start small (a short log costs no large
+// buffer) and double while reads fill them, up to kBlock.
+constexpr size_t kFirstBlock = 16 * 1024;
 constexpr size_t kBlock = 256 * 1024;
 // CPU ids a log may use: beyond this a chunk is refused, not allocated for.
 constexpr uint64_t kMaxCpus = 4096;
@@ -17,12 +20,13 @@ constexpr uint64_t kMaxCpus = 4096;
 }  // namespace
 
 LogScanner::LogScanner(std::istream& in, size_t window)
-    : in_(in), reader_(*this), block_(kBlock), window_(window ? window : 1) {}
+    : in_(in), reader_(*this), block_(kFirstBlock), window_(window ? window : 1) {}
 LogScanner::~LogScanner() = default;
 
 bool LogScanner::read_slice() {
   if (eof_) return false;
   if (block_pos_ == block_len_) {
+    if (block_len_ == block_.size() && block_.size() < kBlock) block_.resize(block_.size() * 2);
     in_.read(block_.data(), static_cast<std::streamsize>(block_.size()));
     const auto got = in_.gcount();
     block_pos_ = 0;
