@@ -10,18 +10,40 @@
 
 #include "commands.h"
 #include "explore_output.h"
-#include "workload_option.h"
+#include "scenario_options.h"
 #include "nestrr/replay/explore.h"
 #include "nestrr/replay/explore_result.h"
 
 namespace nestrr::cli {
+namespace {
+
+// Exploration's scenarios: small, every run ends, timing is the search's.
+const ScenarioGrammar& explore_grammar() {
+  static const ScenarioGrammar g = [] {
+    ScenarioGrammar x;
+    x.cpus_help =
+        "CPUs: CPU 0 runs L1, the others pal (remap for ept01-flush-incomplete, whose bug needs "
+        "moved bitmap pages; nmi for the nmi-* variants, whose bugs need guest NMIs)";
+    x.run_must_end = true;
+    x.widen = false;
+    x.defaults = [](core_variant variant, uint32_t cpus, uint64_t iterations) {
+      return replay::explore_scenario(variant, cpus, replay::explore_other_workload(variant),
+                                      iterations);
+    };
+    return x;
+  }();
+  return g;
+}
+
+}  // namespace
 
 void register_explore(CLI::App& app, Run& run) {
   struct Opts {
-    std::string variant = "vmxon-two-flags";
-    uint32_t cpus = 2;
-    std::vector<std::string> workloads;
-    uint64_t iterations = 1;
+    ScenarioArgs scenario = [] {
+      ScenarioArgs a;
+      a.iterations = 1;
+      return a;
+    }();
     std::string strategy = "landing";
     uint32_t bound = 1;
     uint32_t depth = 3;
@@ -52,22 +74,7 @@ void register_explore(CLI::App& app, Run& run) {
       "the run numbers i % N == I and writes --result; `nestrr explore-merge` combines the\n"
       "shards' results into the whole search's (docs/scale-out.md). A shard exits 0 once its\n"
       "result is written, whatever it found: the merge gives the verdict.");
-  sub->add_option("--variant", o->variant,
-                  "ept01-flush-incomplete, vmxon-two-flags, nmi-inject-unchecked, "
-                  "nmi-vmcs-overwrite or fixed")
-      ->capture_default_str();
-  sub->add_option("--cpus", o->cpus, "CPUs: CPU 0 runs L1, the others pal (remap for "
-                                     "ept01-flush-incomplete, whose bug needs moved bitmap pages; "
-                                     "nmi for the nmi-* variants, whose bugs need guest NMIs)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, CORE_MAX_CPUS));
-  sub->add_option("--workload", o->workloads,
-                  "Workload per CPU, in CPU order (l1, pal, remap, nmi, idle), replacing the "
-                  "default; comma-separated or repeated; sets the CPU count")
-      ->delimiter(',');
-  sub->add_option("--iterations", o->iterations, "Workload iterations per CPU (> 0)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  add_scenario_options(sub, o->scenario, explore_grammar());
   sub->add_option("--strategy", o->strategy,
                   "landing (each run holds every CPU's NMIs until the CPU parks at one of its "
                   "target landings (yield point, VMX mode); run 0 lists them, later runs cover "
@@ -110,19 +117,14 @@ void register_explore(CLI::App& app, Run& run) {
   sub->add_flag("-q,--quiet", o->quiet, "No live progress line");
   sub->callback([&run, o] {
     run = [o]() -> int {
-      core_variant variant;
-      if (!core_variant_parse(o->variant.data(), o->variant.size(), &variant)) {
-        spdlog::error("unknown variant '{}'", o->variant);
-        return kExitUsage;
-      }
       replay::ExploreOptions opts;
-      opts.scenario = replay::explore_scenario(variant, o->cpus,
-                                               replay::explore_other_workload(variant),
-                                               o->iterations);
-      if (std::string why; !apply_workloads(o->workloads, &opts.scenario, &why)) {
+      std::string why;
+      auto scenario = parse_scenario(o->scenario, explore_grammar(), &why);
+      if (!scenario) {
         spdlog::error("{}", why);
         return kExitUsage;
       }
+      opts.scenario = std::move(*scenario);
       if (!o->shard.empty()) {
         try {
           opts.shard = replay::parse_shard(o->shard);

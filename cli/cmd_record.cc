@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "commands.h"
-#include "workload_option.h"
+#include "scenario_options.h"
 #include "nestrr/replay/recorder.h"
 
 namespace nestrr::cli {
@@ -24,63 +24,34 @@ void on_interrupt(int) { g_interrupt.store(true); }
 
 void register_record(CLI::App& app, Run& run) {
   struct Opts {
-    std::string variant = "vmxon-two-flags";
-    uint32_t cpus = 2;
+    ScenarioArgs scenario;
     uint64_t seed = 0;
-    uint64_t iterations = 0;
     double time_limit_s = 10;
-    std::vector<std::string> widen;
-    std::vector<std::string> workloads;
     std::string out;
     bool quiet = false;
   };
   auto o = std::make_shared<Opts>();
   CLI::App* sub = app.add_subcommand(
       "record", "Run the nested-VMX core on one host thread per CPU, NMIs as signals, and log it");
-  sub->add_option("--variant", o->variant, "ept01-flush-incomplete, vmxon-two-flags, nmi-inject-unchecked, nmi-vmcs-overwrite or fixed")
-      ->capture_default_str();
-  sub->add_option("--cpus", o->cpus, "CPUs (the last one registers PALs, the others run L1)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, CORE_MAX_CPUS));
+  add_scenario_options(sub, o->scenario, ScenarioGrammar{});
   sub->add_option("--seed", o->seed, "Seed of the widening jitter")->capture_default_str();
-  sub->add_option("--iterations", o->iterations, "Workload iterations per CPU (0: until stopped)")
-      ->capture_default_str();
   sub->add_option("--time-limit", o->time_limit_s,
                   "Stop after this many seconds (Ctrl-C or SIGTERM stops the same way: each CPU "
                   "at its next yield point, with the log complete and replayable)")
       ->capture_default_str();
-  sub->add_option("--widen", o->widen,
-                  "Widen a race window: POINT:NS spins NS nanoseconds at a yield point "
-                  "(\"vmxon\" = between the two VMXON stores); recorded in the log");
-  sub->add_option("--workload", o->workloads,
-                  "Workload per CPU, in CPU order, replacing the default: l1 (guest hypervisor "
-                  "running L2), pal (TrustVisor-like PAL registrations), remap (L0 moving L1's "
-                  "bitmap pages), nmi (a guest CPU sending NMIs to the L1 CPUs' guests, each "
-                  "acknowledged), idle. Comma-separated or repeated; sets the CPU count")
-      ->delimiter(',');
   sub->add_option("-o,--output", o->out, "Log file to write (.nrr)")->required();
   sub->add_flag("-q,--quiet", o->quiet, "No live progress line");
   sub->callback([&run, o] {
     run = [o]() -> int {
-      core_variant variant;
-      if (!core_variant_parse(o->variant.data(), o->variant.size(), &variant)) {
-        spdlog::error("unknown variant '{}'", o->variant);
-        return kExitUsage;
-      }
       replay::RecordOptions opts;
-      opts.scenario = replay::default_scenario(variant, o->cpus, o->iterations);
-      if (std::string why; !apply_workloads(o->workloads, &opts.scenario, &why)) {
+      std::string why;
+      auto scenario = parse_scenario(o->scenario, ScenarioGrammar{}, &why);
+      if (!scenario) {
         spdlog::error("{}", why);
         return kExitUsage;
       }
+      opts.scenario = std::move(*scenario);
       opts.scenario.seed = o->seed;
-      for (const auto& w : o->widen) opts.scenario.options.push_back("widen=" + w);
-      try {
-        replay::check_options(opts.scenario);
-      } catch (const std::exception& e) {
-        spdlog::error("{}", e.what());
-        return kExitUsage;
-      }
       opts.time_limit = std::chrono::milliseconds(static_cast<int64_t>(o->time_limit_s * 1000));
       bool live = !o->quiet && isatty(STDERR_FILENO);
       if (live) {

@@ -8,6 +8,7 @@
 
 #include "capture_progress.h"
 #include "commands.h"
+#include "scenario_options.h"
 #include "nestrr/symbolize/module_set.h"
 #include "nestrr/testbox/run.h"
 
@@ -34,11 +35,23 @@ void check_module(const eventlog::Log& log, const std::string& image) {
                  symbolize::hex(m.build_id()), m.load_bias());
 }
 
+// The image runs at most 8 CPUs of the core (QEMU gets one more).
+const ScenarioGrammar& testbox_grammar() {
+  static const ScenarioGrammar g = [] {
+    ScenarioGrammar x;
+    x.max_cpus = 8;
+    x.cpus_help = "CPUs running the core (the last registers PALs)";
+    return x;
+  }();
+  return g;
+}
+
 }  // namespace
 
 void register_testbox(CLI::App& app, Run& run) {
   struct Opts {
     testbox::TestboxOptions t;
+    ScenarioArgs scenario;
     std::string image = testbox::default_image().string();
     double timeout_s = 60;
     std::optional<double> time_limit_s;
@@ -52,21 +65,8 @@ void register_testbox(CLI::App& app, Run& run) {
       "testbox",
       "Boot the bare-metal testbox image under qemu-system-x86_64 (TCG, one more CPU than "
       "--cpus: the console CPU) running the nested-VMX core, and capture its COM1 log");
-  sub->add_option("--variant", o->t.variant, "ept01-flush-incomplete, vmxon-two-flags, nmi-inject-unchecked, nmi-vmcs-overwrite or fixed")
-      ->capture_default_str();
-  sub->add_option("--cpus", o->t.cpus, "CPUs running the core (the last registers PALs)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 8));
-  sub->add_option("--workload", o->t.workload,
-                  "Workload per CPU, in CPU order, replacing the default: l1, pal, remap, nmi, idle. "
-                  "Comma-separated or repeated; sets the CPU count")
-      ->delimiter(',');
-  sub->add_option("--iterations", o->t.iterations, "Workload iterations per CPU (0: until stopped)")
-      ->capture_default_str();
+  add_scenario_options(sub, o->scenario, testbox_grammar());
   sub->add_option("--seed", o->t.seed, "Seed of the widening jitter")->capture_default_str();
-  sub->add_option("--widen", o->t.widen,
-                  "Widen a race window: POINT:NS spins NS nanoseconds at a yield point "
-                  "(\"vmxon\" = between the two VMXON stores); recorded in the log");
   sub->add_flag("--paced", o->t.paced,
                 "Lose nothing (the default): a CPU whose log ring is over half full waits at its "
                 "next yield point until the console CPU has drained it, so the log replays");
@@ -98,6 +98,17 @@ void register_testbox(CLI::App& app, Run& run) {
       "timeout passed; the status line says which), 1 when the image panicked or QEMU failed.");
   sub->callback([&run, o] {
     run = [o]() -> int {
+      // Checked here, before QEMU starts; the image gets the same words on
+      // its command line and parses them with the same C parsers.
+      if (std::string why; !parse_scenario(o->scenario, testbox_grammar(), &why)) {
+        spdlog::error("{}", why);
+        return kExitUsage;
+      }
+      o->t.variant = o->scenario.variant;
+      o->t.cpus = o->scenario.cpus;
+      o->t.workload = o->scenario.workloads;
+      o->t.iterations = o->scenario.iterations;
+      o->t.widen = o->scenario.widen;
       o->t.image = o->image;
       if (o->no_pace) o->t.paced = false;
       o->t.timeout = std::chrono::milliseconds(static_cast<int64_t>(o->timeout_s * 1000));

@@ -77,6 +77,35 @@ TEST_F(ExitCodes, TwoBadUsage) {
   EXPECT_NE(r.err.find("there is no frame 99"), std::string::npos) << r.err;
 }
 
+// record, explore and testbox share one scenario grammar: the same bad word
+// is refused the same way by each, naming the option, before anything runs
+// (testbox before QEMU starts).
+TEST_F(ExitCodes, TwoBadScenarioWordsInEveryScenarioVerb) {
+  const struct {
+    const char* words;
+    const char* says;
+  } bad[] = {
+      {"--variant nosuch", "--variant: unknown variant 'nosuch'"},
+      {"--workload l1,bogus", "--workload: unknown workload 'bogus'"},
+      {"--cpus 0", "--cpus"},
+  };
+  for (const char* verb : {"record -o r.nrr", "explore -o e.nrr", "testbox --timeout 1 -o t.nrr"})
+    for (const auto& b : bad) {
+      CliResult r = sh(std::string("$NESTRR ") + verb + " -q " + b.words);
+      EXPECT_EQ(r.code, 2) << verb << " " << b.words << ": " << r.err;
+      EXPECT_NE(r.err.find(b.says), std::string::npos) << verb << " " << b.words << ": " << r.err;
+    }
+  for (const char* verb : {"record -o r.nrr", "testbox --timeout 1 -o t.nrr"}) {
+    CliResult r = sh(std::string("$NESTRR ") + verb + " -q --widen nowhere:5");
+    EXPECT_EQ(r.code, 2) << verb << ": " << r.err;
+    EXPECT_NE(r.err.find("--widen: "), std::string::npos) << verb << ": " << r.err;
+  }
+  // explore offers no --widen (its search sets the timing) and wants runs that end.
+  EXPECT_EQ(sh("$NESTRR explore -q --widen vmxon:5").code, 2);
+  EXPECT_EQ(sh("$NESTRR explore -q --iterations 0").code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "t.nrr"));
+}
+
 TEST_F(ExitCodes, ThreeUnreadableOrNotALog) {
   EXPECT_EQ(sh("$NESTRR info missing.nrr").code, 3);
   write("junk.nrr", "not a log\n");
