@@ -249,6 +249,12 @@ void FrameReader::frame_byte(uint8_t b) {
       end_frame(offset_, false);
       state_ = State::kText;
       text_byte(b);
+    } else if (b == NESTRR_FRAME_MARK0) {
+      // The next frame's mark: this run lost its '\n' (or had it changed
+      // into a base64 character). The run is damage; the next frame is not.
+      report(kind, offset_, "the next frame's mark ended the frame; " + why);
+      state_ = State::kText;
+      text_byte(b);
     } else {
       char buf[64];
       std::snprintf(buf, sizeof buf, "byte 0x%02x at offset %llu ended the frame; ", b,

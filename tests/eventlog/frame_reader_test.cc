@@ -188,6 +188,37 @@ TEST_F(SingleByteDamage, DamagedMarkIsRepaired) {
   EXPECT_EQ(got.texts[1].text, "Nb3RhbGx5IGJhc2U2NAo");
 }
 
+// A hit on a frame's final '\n' may cost that frame, never the next one:
+// its '~' starts a frame whatever the damaged run before it became (the
+// newline flipped into a base64 character made the run invalid, and the
+// reader used to skip the rest of the line, the next frame with it).
+TEST_F(SingleByteDamage, AHitNewlineNeverCostsTheNextFrame) {
+  ASSERT_EQ(b.back(), '\n');
+  std::vector<std::string> hits;
+  for (int bit = 0; bit < 8; ++bit) {
+    std::string hit = b;
+    hit.back() = static_cast<char>('\n' ^ (1 << bit));
+    hits.push_back(hit);
+  }
+  hits.push_back(b.substr(0, b.size() - 1));  // dropped
+  for (const std::string& hit : hits) {
+    const std::string what = hit.back() == b[b.size() - 2]
+                                 ? std::string("newline dropped")
+                                 : "newline became byte " + std::to_string(static_cast<unsigned char>(hit.back()));
+    Collect got;
+    FrameReader reader(got);
+    reader.feed(a + hit + c);
+    reader.finish();
+    std::vector<std::string> seen;
+    for (auto& f : got.frames) seen.push_back(f.payload);
+    ASSERT_GE(seen.size(), 2u) << what;
+    EXPECT_EQ(seen.front(), payloads[0]) << what;
+    EXPECT_EQ(seen.back(), payloads[2]) << what;
+    if (seen.size() == 3) EXPECT_EQ(seen[1], payloads[1]) << what;
+    if (seen.size() == 2) EXPECT_FALSE(got.damage.empty()) << what << ": a lost frame is reported";
+  }
+}
+
 TEST_F(SingleByteDamage, DamageIsReportedWhenTheRunIsBroken) {
   std::string hit = b;
   hit[10] = '#';
