@@ -21,12 +21,15 @@ extern "C" {
 namespace nestrr::replay {
 
 // The halt callback's type is noreturn (a GNU attribute, part of the type
-// for clang): a lambda cannot carry it, a function declared the same way can.
+// for clang): a lambda cannot carry it; a static member function declared
+// the same way converts under both gcc and clang.
 template <class M>
-__attribute__((noreturn)) void halt_of(void* ctx, uint32_t cpu) {
-  static_cast<M*>(ctx)->halt(cpu);
-  std::abort();  // a machine's halt never comes back
-}
+struct HaltOf {
+  __attribute__((noreturn)) static void call(void* ctx, uint32_t cpu) {
+    static_cast<M*>(ctx)->halt(cpu);
+    std::abort();  // a machine's halt never comes back
+  }
+};
 
 template <class M>
 core_platform platform_of(M* machine) {
@@ -37,7 +40,7 @@ core_platform platform_of(M* machine) {
   };
   p.send_nmi = [](void* ctx, uint32_t from, uint32_t to) { static_cast<M*>(ctx)->send_nmi(from, to); };
   p.tsc = [](void* ctx, uint32_t cpu) -> uint64_t { return static_cast<M*>(ctx)->tsc(cpu); };
-  p.halt = &halt_of<M>;
+  p.halt = &HaltOf<M>::call;
   p.point = [](void* ctx, uint32_t cpu, uint32_t id) { static_cast<M*>(ctx)->point(cpu, id); };
   p.wait_until = [](void* ctx, uint32_t cpu, uint32_t id, core_wait_pred pred, void* arg) {
     static_cast<M*>(ctx)->wait_until(cpu, id, pred, arg);
