@@ -13,7 +13,6 @@ namespace nc = nestrr::cli;
 
 int main(int argc, char** argv) {
   CLI::App app{"nestrr: record-and-replay debugging for nested x86 hypervisors"};
-  app.footer(std::string(nc::exit_code_help()) + "\n`nestrr COMMAND --help` explains each command.");
   app.require_subcommand(1);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Print debug diagnostics");
@@ -40,11 +39,14 @@ int main(int argc, char** argv) {
   nc::register_gdbserver(app, run);
   nc::register_debug(app, run);
 
-  // Every command's --help ends with the one table of exit codes.
+  // Every command's --help ends with the one table of exit codes. The top
+  // level's footer is set last: CLI11 copies a parent's footer into each
+  // subcommand it creates, which would print the table twice.
   for (CLI::App* sub : app.get_subcommands({})) {
     const std::string own = sub->get_footer();
     sub->footer(own.empty() ? nc::exit_code_help() : own + "\n\n" + nc::exit_code_help());
   }
+  app.footer(std::string(nc::exit_code_help()) + "\n`nestrr COMMAND --help` explains each command.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
