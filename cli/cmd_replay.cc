@@ -2,16 +2,27 @@
 // every record, show the interleaving and the stack of the failure.
 #include <spdlog/spdlog.h>
 
+#include <fmt/format.h>
+
+#include <atomic>
 #include <iostream>
 #include <memory>
 
 #include "commands.h"
 #include "log_input.h"
+#include "progress_line.h"
 #include "replay_goto.h"
 #include "nestrr/replay/interleaving_view.h"
 #include "nestrr/replay/replayer.h"
 
 namespace nestrr::cli {
+namespace {
+
+std::string records_checked(const std::atomic<uint64_t>& checked) {
+  return fmt::format("{} records checked", checked.load(std::memory_order_relaxed));
+}
+
+}  // namespace
 
 void register_replay(CLI::App& app, Run& run) {
   struct Opts {
@@ -34,13 +45,19 @@ void register_replay(CLI::App& app, Run& run) {
   sub->callback([&run, o] {
     run = [o]() -> int {
       replay::ReplayResult r;
+      // A long log replays for seconds to minutes: say how far it got.
+      std::atomic<uint64_t> checked{0};
+      replay::ReplayOptions options;
+      options.checked_so_far = &checked;
+      const std::string name = o->log == "-" ? "stdin" : o->log;
       if (!o->go_to.empty() || o->log == "-") {
         // Going back and forth needs the whole log; so does stdin, read once.
         auto log = open_log(o->log);
         if (!log) return kExitBadInput;
         try {
           if (!o->go_to.empty()) return replay_goto(*log, o->go_to);
-          r = replay::replay(*log);
+          ProgressLine line([&] { return name + ": replaying: " + records_checked(checked); });
+          r = replay::replay(*log, options);
         } catch (const std::invalid_argument& e) {
           spdlog::error("{}: {}", o->log, e.what());
           return kExitBadInput;
@@ -49,7 +66,8 @@ void register_replay(CLI::App& app, Run& run) {
         // A file is read front to back as the replay goes: memory stays
         // bounded however long the log.
         try {
-          r = replay::replay_file(o->log);
+          ProgressLine line([&] { return name + ": replaying: " + records_checked(checked); });
+          r = replay::replay_file(o->log, options);
         } catch (const std::invalid_argument& e) {
           spdlog::error("{}: {}", o->log, e.what());
           return kExitBadInput;

@@ -3,10 +3,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <exception>
 #include <iostream>
 
 #include "commands.h"
+#include "log_loading.h"
+#include "progress_line.h"
 #include "nestrr/eventlog/loss.h"
 #include "nestrr/eventlog/not_a_log.h"
 
@@ -15,7 +18,16 @@ namespace nestrr::cli {
 std::optional<eventlog::Log> open_log(const std::string& path) {
   const std::string name = path == "-" ? "stdin" : path;
   try {
-    eventlog::Log log = path == "-" ? eventlog::read_log(std::cin) : eventlog::read_log_file(path);
+    eventlog::Log log;
+    if (path == "-") {
+      log = eventlog::read_log(std::cin);
+    } else {
+      // A log of millions of records takes seconds to read: say how far.
+      LoadProgress progress;
+      const std::atomic<bool> never{false};
+      ProgressLine line([&progress, &name] { return name + ": " + progress.text(); });
+      log = read_log_gradually(path, progress, never);
+    }
     eventlog::require_log(log, name);
     if (std::string loss = eventlog::loss_summary(log); !loss.empty())
       spdlog::warn("{}: read with loss: {}", name, loss);

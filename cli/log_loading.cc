@@ -29,8 +29,10 @@ std::string LoadProgress::text() const {
   const double mb = 1024.0 * 1024.0;
   std::string p = phase.load();
   if (p != "reading") return p;
-  return fmt::format("reading: {:.1f} of {:.1f} MB", static_cast<double>(bytes.load()) / mb,
-                     static_cast<double>(total.load()) / mb);
+  const uint64_t done = bytes.load(), all = total.load();
+  if (all == 0) return fmt::format("reading: {:.1f} MB", static_cast<double>(done) / mb);
+  return fmt::format("reading: {:.1f} of {:.1f} MB ({}%)", static_cast<double>(done) / mb,
+                     static_cast<double>(all) / mb, all ? done * 100 / all : 0);
 }
 
 std::optional<nestrr::v1::Header> read_log_header(const std::string& path) {
@@ -49,7 +51,9 @@ eventlog::Log read_log_gradually(const std::string& path, LoadProgress& progress
                                  const std::atomic<bool>& cancel) {
   std::ifstream in = open_or_throw(path);
   std::error_code ec;
-  progress.total = std::filesystem::file_size(path, ec);
+  // A pipe or a device has no size: then the line shows bytes only.
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  progress.total = ec ? 0 : size;
   progress.phase = "reading";
   eventlog::LogBuilder builder;
   std::string buffer(1 << 20, '\0');

@@ -315,6 +315,8 @@ void ReplayMachine::check_records(uint32_t cpu) {
     c.next_record++;
     exp_.release(cpu, c.next_record);
     out_.events_checked++;
+    if (options_.checked_so_far)
+      options_.checked_so_far->store(out_.events_checked, std::memory_order_relaxed);
   }
 }
 

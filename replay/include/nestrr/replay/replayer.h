@@ -8,6 +8,7 @@
 // stops the replay.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <istream>
@@ -29,6 +30,9 @@ struct ReplayOptions {
   size_t trace_limit = 1u << 12;
   bool trace = true;  // false: no trace at all (a debugger driving the replay)
   bool symbolize = true;  // host symbols for the failing stack
+  // When set, the count of records checked so far is stored here as the
+  // replay goes (a progress line reads it from another thread).
+  std::atomic<uint64_t>* checked_so_far = nullptr;
 };
 
 // The first record (or scheduling fact) that differs from the log.
