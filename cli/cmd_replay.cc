@@ -16,13 +16,6 @@
 #include "nestrr/replay/replayer.h"
 
 namespace nestrr::cli {
-namespace {
-
-std::string records_checked(const std::atomic<uint64_t>& checked) {
-  return fmt::format("{} records checked", checked.load(std::memory_order_relaxed));
-}
-
-}  // namespace
 
 void register_replay(CLI::App& app, Run& run) {
   struct Opts {
@@ -50,13 +43,17 @@ void register_replay(CLI::App& app, Run& run) {
       replay::ReplayOptions options;
       options.checked_so_far = &checked;
       const std::string name = o->log == "-" ? "stdin" : o->log;
+      const auto replaying = [&] {
+        return fmt::format("{}: replaying: {} records checked", name,
+                           checked.load(std::memory_order_relaxed));
+      };
       if (!o->go_to.empty() || o->log == "-") {
         // Going back and forth needs the whole log; so does stdin, read once.
         auto log = open_log(o->log);
         if (!log) return kExitBadInput;
         try {
           if (!o->go_to.empty()) return replay_goto(*log, o->go_to);
-          ProgressLine line([&] { return name + ": replaying: " + records_checked(checked); });
+          ProgressLine line(replaying);
           r = replay::replay(*log, options);
         } catch (const std::invalid_argument& e) {
           spdlog::error("{}: {}", o->log, e.what());
@@ -66,7 +63,7 @@ void register_replay(CLI::App& app, Run& run) {
         // A file is read front to back as the replay goes: memory stays
         // bounded however long the log.
         try {
-          ProgressLine line([&] { return name + ": replaying: " + records_checked(checked); });
+          ProgressLine line(replaying);
           r = replay::replay_file(o->log, options);
         } catch (const std::invalid_argument& e) {
           spdlog::error("{}: {}", o->log, e.what());

@@ -32,7 +32,7 @@ std::string LoadProgress::text() const {
   const uint64_t done = bytes.load(), all = total.load();
   if (all == 0) return fmt::format("reading: {:.1f} MB", static_cast<double>(done) / mb);
   return fmt::format("reading: {:.1f} of {:.1f} MB ({}%)", static_cast<double>(done) / mb,
-                     static_cast<double>(all) / mb, all ? done * 100 / all : 0);
+                     static_cast<double>(all) / mb, done * 100 / all);
 }
 
 std::optional<nestrr::v1::Header> read_log_header(const std::string& path) {
