@@ -6,7 +6,6 @@
 #include "commands.h"
 #include "log_input.h"
 #include "nestrr/eventlog/format.h"
-#include "nestrr/eventlog/merge.h"
 
 namespace nestrr::cli {
 
@@ -24,16 +23,17 @@ void register_info(CLI::App& app, Run& run) {
   add_code_name_options(sub, o->names);
   sub->callback([&run, o] {
     run = [o]() -> int {
-      auto log = open_log(o->log);
-      if (!log) return kExitBadInput;
+      // Counted as it is read: a log of any length in bounded memory.
+      auto summary = open_log_summary(o->log);
+      if (!summary) return kExitBadInput;
+      const eventlog::Log& log = summary->log;
       CodeNames names;
-      if (!open_code_names(*log, o->names, names)) return kExitBadInput;
-      eventlog::Timeline timeline = eventlog::merge(*log);
-      std::cout << eventlog::format_info(*log, &timeline, names.namer);
+      if (!open_code_names(log, o->names, names)) return kExitBadInput;
+      std::cout << eventlog::format_info(*summary, names.namer);
       if (names.symbolizer)
         for (const auto& m : names.symbolizer->modules().modules())
           std::cout << "module " << m.name << ": file " << m.path.string() << "\n";
-      return done(*log, o->strict);
+      return done(log, o->strict);
     };
   });
 }

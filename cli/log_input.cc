@@ -11,9 +11,29 @@
 #include "log_loading.h"
 #include "progress_line.h"
 #include "nestrr/eventlog/loss.h"
+#include "nestrr/eventlog/merge.h"
 #include "nestrr/eventlog/not_a_log.h"
 
 namespace nestrr::cli {
+
+namespace {
+
+// Stops with the reason when `log` is not a nestrr log; warns of loss.
+void accept(const eventlog::Log& log, const std::string& name) {
+  eventlog::require_log(log, name);
+  if (std::string loss = eventlog::loss_summary(log); !loss.empty())
+    spdlog::warn("{}: read with loss: {}", name, loss);
+}
+
+eventlog::LogSummary summary_of_whole(eventlog::Log log) {
+  eventlog::LogSummary s;
+  s.tally = eventlog::tally_records(log);
+  s.causal = eventlog::merge(log).stats;
+  s.log = std::move(log);
+  return s;
+}
+
+}  // namespace
 
 std::optional<eventlog::Log> open_log(const std::string& path) {
   const std::string name = path == "-" ? "stdin" : path;
@@ -28,14 +48,43 @@ std::optional<eventlog::Log> open_log(const std::string& path) {
       ProgressLine line([&progress, &name] { return name + ": " + progress.text(); });
       log = read_log_gradually(path, progress, never);
     }
-    eventlog::require_log(log, name);
-    if (std::string loss = eventlog::loss_summary(log); !loss.empty())
-      spdlog::warn("{}: read with loss: {}", name, loss);
+    accept(log, name);
     return log;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return std::nullopt;
   }
+}
+
+std::optional<eventlog::LogSummary> open_log_summary(const std::string& path) {
+  if (path == "-") {
+    auto log = open_log(path);
+    if (!log) return std::nullopt;
+    return summary_of_whole(std::move(*log));
+  }
+  try {
+    std::optional<eventlog::LogSummary> summary;
+    {
+      LoadProgress progress;
+      const std::atomic<bool> never{false};
+      ProgressLine line([&progress, &path] { return path + ": " + progress.text(); });
+      summary = summarize_log_gradually(path, progress, never);
+    }
+    if (summary->late_records == 0) {
+      accept(summary->log, path);
+      return summary;
+    }
+    // Chunks out of seq order cannot be settled as they come.
+    spdlog::info("{}: {} records arrived after later ones of their CPU (a spliced capture?): "
+                 "reading the whole log",
+                 path, summary->late_records);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return std::nullopt;
+  }
+  auto log = open_log(path);
+  if (!log) return std::nullopt;
+  return summary_of_whole(std::move(*log));
 }
 
 void add_strict_flag(CLI::App* sub, bool& strict) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "nestrr/eventlog/log.h"
+#include "nestrr/eventlog/summary.h"
 
 namespace nestrr::cli {
 
@@ -18,6 +19,11 @@ namespace nestrr::cli {
 // A log read with loss or damage is returned, and a warning says what was
 // lost.
 std::optional<eventlog::Log> open_log(const std::string& path);
+
+// The same, summarized in bounded memory (eventlog/summary.h) when `path`
+// is a file whose chunks come in order, as a logger writes them; a
+// spliced capture, or stdin, is read whole and summarized from that.
+std::optional<eventlog::LogSummary> open_log_summary(const std::string& path);
 
 // --strict: exit 4 (kExitLossFound) when the log has any loss or damage,
 // even where the command's result does not depend on it.

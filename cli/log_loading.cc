@@ -47,15 +47,17 @@ std::optional<nestrr::v1::Header> read_log_header(const std::string& path) {
   return builder.finish().header;
 }
 
-eventlog::Log read_log_gradually(const std::string& path, LoadProgress& progress,
-                                 const std::atomic<bool>& cancel) {
+namespace {
+
+// Feeds the file to `builder` a chunk at a time, saying how far it got.
+void feed_gradually(const std::string& path, LoadProgress& progress, const std::atomic<bool>& cancel,
+                    eventlog::LogBuilder& builder) {
   std::ifstream in = open_or_throw(path);
   std::error_code ec;
   // A pipe or a device has no size: then the line shows bytes only.
   const uintmax_t size = std::filesystem::file_size(path, ec);
   progress.total = ec ? 0 : size;
   progress.phase = "reading";
-  eventlog::LogBuilder builder;
   std::string buffer(1 << 20, '\0');
   while (in) {
     if (cancel) throw std::runtime_error("reading the log was stopped");
@@ -68,7 +70,24 @@ eventlog::Log read_log_gradually(const std::string& path, LoadProgress& progress
   if (in.bad()) throw std::runtime_error("error reading log '" + path + "' after byte " +
                                          std::to_string(progress.bytes.load()));
   progress.phase = "decoding";
+}
+
+}  // namespace
+
+eventlog::Log read_log_gradually(const std::string& path, LoadProgress& progress,
+                                 const std::atomic<bool>& cancel) {
+  eventlog::LogBuilder builder;
+  feed_gradually(path, progress, cancel, builder);
   return builder.finish();
+}
+
+eventlog::LogSummary summarize_log_gradually(const std::string& path, LoadProgress& progress,
+                                             const std::atomic<bool>& cancel) {
+  eventlog::SummarySink sink;
+  eventlog::LogBuilder builder(&sink);
+  feed_gradually(path, progress, cancel, builder);
+  eventlog::Log log = builder.finish();
+  return sink.finish(std::move(log), builder.late_records());
 }
 
 }  // namespace nestrr::cli

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "nestrr/eventlog/log.h"
+#include "nestrr/eventlog/summary.h"
 
 namespace nestrr::cli {
 
@@ -27,5 +28,8 @@ std::optional<nestrr::v1::Header> read_log_header(const std::string& path);
 // `cancel` was set.
 eventlog::Log read_log_gradually(const std::string& path, LoadProgress& progress,
                                  const std::atomic<bool>& cancel);
+// The same read in bounded memory, into a summary (eventlog/summary.h).
+eventlog::LogSummary summarize_log_gradually(const std::string& path, LoadProgress& progress,
+                                             const std::atomic<bool>& cancel);
 
 }  // namespace nestrr::cli

@@ -1,13 +1,21 @@
 // The `info` summary of a log: what it is, what it holds, what it lost.
-#include <map>
-
 #include "nestrr/eventlog/format.h"
 #include "nestrr/eventlog/loss.h"
+#include "nestrr/eventlog/summary.h"
 #include "text_util.h"
 
 namespace nestrr::eventlog {
 
 std::string format_info(const Log& log, const Timeline* timeline, const CodeNamer& namer) {
+  return format_info(log, tally_records(log), timeline ? &timeline->stats : nullptr, namer);
+}
+
+std::string format_info(const LogSummary& summary, const CodeNamer& namer) {
+  return format_info(summary.log, summary.tally, &summary.causal, namer);
+}
+
+std::string format_info(const Log& log, const RecordTally& tally, const MergeStats* causal,
+                        const CodeNamer& namer) {
   std::string out;
   auto line = [&](const std::string& s) { out += s + "\n"; };
   if (log.header) {
@@ -68,13 +76,8 @@ std::string format_info(const Log& log, const Timeline* timeline, const CodeName
          std::to_string(f.pieces) + " pieces" +
          (f.complete() ? ", resumes at " + seqs : ", unusable: " + f.problem));
   }
-  std::map<std::string, uint64_t> kinds;
   for (const auto& st : log.streams) {
-    std::map<std::string, uint64_t> per;
-    for (const auto& e : st.events) {
-      ++kinds[std::string(event_kind(e.record))];
-    }
-    line("cpu" + std::to_string(st.cpu) + ": " + std::to_string(st.events.size()) + " records, lost " +
+    line("cpu" + std::to_string(st.cpu) + ": " + std::to_string(st.record_count()) + " records, lost " +
          std::to_string(st.records_lost_transport) + ", dropped " +
          std::to_string(st.records_dropped_logger) + (st.trailer ? "" : ", no trailer"));
   }
@@ -82,21 +85,19 @@ std::string format_info(const Log& log, const Timeline* timeline, const CodeName
     if (log.find_cpu(cpu)) continue;  // listed above, with its trailer
     line("cpu" + std::to_string(cpu) + ": no records (the header declares it)");
   }
-  for (const auto& [kind, n] : kinds) line("  " + kind + ": " + std::to_string(n));
+  for (const auto& [kind, n] : tally.kinds) line("  " + kind + ": " + std::to_string(n));
   if (namer) {
-    for (const auto& st : log.streams)
-      for (const auto& e : st.events) {
-        if (!e.record.has_assertion_failure()) continue;
-        const auto& a = e.record.assertion_failure();
-        uint64_t rip = a.has_registers() && a.registers().rip() ? a.registers().rip() : a.rip();
-        std::string name = namer(rip, true);
-        line("assertion failed on cpu" + std::to_string(e.cpu) + " #" + std::to_string(e.seq) + ": " +
-             detail::sanitize_utf8(a.condition()) + " at rip=" + detail::hex(rip) +
-             (name.empty() ? std::string() : " <" + name + ">"));
-      }
+    for (const auto& e : tally.assertions) {
+      const auto& a = e.record.assertion_failure();
+      uint64_t rip = a.has_registers() && a.registers().rip() ? a.registers().rip() : a.rip();
+      std::string name = namer(rip, true);
+      line("assertion failed on cpu" + std::to_string(e.cpu) + " #" + std::to_string(e.seq) + ": " +
+           detail::sanitize_utf8(a.condition()) + " at rip=" + detail::hex(rip) +
+           (name.empty() ? std::string() : " <" + name + ">"));
+    }
   }
-  if (timeline) {
-    const auto& m = timeline->stats;
+  if (causal) {
+    const auto& m = *causal;
     line("causal edges: " + std::to_string(m.edges) + " (nmi " + std::to_string(m.nmi_edges) +
          ", quiesce " + std::to_string(m.quiesce_edges) + "); unmatched nmi sends " +
          std::to_string(m.unmatched_nmi_sends) + ", receives " +

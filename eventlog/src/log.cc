@@ -40,7 +40,7 @@ const CpuStream* Log::find_cpu(uint32_t cpu) const {
 
 uint64_t Log::event_count() const {
   uint64_t n = 0;
-  for (const auto& s : streams) n += s.events.size();
+  for (const auto& s : streams) n += s.record_count();
   return n;
 }
 

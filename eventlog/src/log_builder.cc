@@ -20,7 +20,7 @@ uint64_t saturating_add(uint64_t a, uint64_t b) {
 
 }  // namespace
 
-LogBuilder::LogBuilder() : reader_(*this) {}
+LogBuilder::LogBuilder(RecordSink* sink) : reader_(*this), sink_(sink) {}
 LogBuilder::~LogBuilder() = default;
 
 void LogBuilder::feed(std::span<const uint8_t> bytes) {
@@ -52,6 +52,7 @@ void LogBuilder::on_damage(const Damage& damage) {
 void LogBuilder::on_text(const TextLine& line) {
   ++log_.stats.text_lines;
   if (line.text.substr(0, kReconnectMark.size()) == kReconnectMark) ++log_.stats.capture_reconnects;
+  if (sink_ && !log_.console.empty()) return;  // bounded: the first line tells a non-log apart
   Event event;
   event.cpu = kNoCpu;
   event.seq = log_.console.size();
@@ -164,6 +165,7 @@ void LogBuilder::add_chunk(nestrr::v1::Packet& packet, uint64_t offset) {
   cpu.seen = true;
 
   std::string why;
+  const size_t before = cpu.events.size();
   const auto last = take_chunk_events(packet, offset, [&](Event&& event) {
     if (event.record.has_records_lost()) {
       const auto& lost = event.record.records_lost();
@@ -183,59 +185,106 @@ void LogBuilder::add_chunk(nestrr::v1::Packet& packet, uint64_t offset) {
   }
   last_tsc_ = *last;
   live_.records += n;
+  if (sink_) settle_streamed(cpu_id, cpu, cpu.events.size() - before);
 }
 
-void LogBuilder::finish_cpu(uint32_t cpu_id, PendingCpu& pending, CpuStream& out) {
+void LogBuilder::settle(uint32_t cpu_id, PendingCpu& pending, size_t from) {
   auto& stats = log_.stats;
   auto& events = pending.events;
-  auto by_seq = [](const Event& a, const Event& b) { return a.seq < b.seq; };
-  // A stream arrives in order unless the capture was spliced: then only
-  // the check costs, not a sort that moves every record.
-  if (!std::is_sorted(events.begin(), events.end(), by_seq))
-    std::stable_sort(events.begin(), events.end(), by_seq);
-  out.cpu = cpu_id;
-  out.trailer = pending.trailer;
-  // Kept events are compacted in place (kept <= read), then the vector
-  // moves into the stream: no second copy of every record.
-  size_t kept_n = 0;
   const bool flight = log_.header &&
                       log_.header->sink() == nestrr::v1::Header::SINK_FLIGHT_RECORDER;
-  uint64_t expected = 0;
-  bool any = false;
-  for (auto& event : events) {
-    if (any && event.seq == events[kept_n - 1].seq) {
+  // Kept events are compacted in place (kept <= read): no second copy of
+  // every record.
+  size_t kept_n = from;
+  for (size_t i = from; i < events.size(); ++i) {
+    Event& event = events[i];
+    if (pending.any && event.seq == events[kept_n - 1].seq) {
       const Event& kept = events[kept_n - 1];
       if (kept.tsc == event.tsc &&
           kept.record.SerializeAsString() == event.record.SerializeAsString()) {
         ++stats.duplicate_records;
       } else {
         ++stats.conflicting_records;
-        warn(event.stream_offset, "cpu" + std::to_string(cpu_id) + " seq " +
-                                      std::to_string(event.seq) +
-                                      " seen twice with different content; keeping the one at byte " +
-                                      std::to_string(kept.stream_offset));
+        if (pending.warnings.size() < Stats::kMaxWarnings) {
+          pending.warnings.push_back(Warning{
+              event.stream_offset, "cpu" + std::to_string(cpu_id) + " seq " + std::to_string(event.seq) +
+                                       " seen twice with different content; keeping the one at byte " +
+                                       std::to_string(kept.stream_offset)});
+        } else {
+          ++pending.warnings_over;
+        }
       }
       continue;
     }
     // A flight recorder keeps only the last records: its first gap is the
     // logger's overwrite, counted by RecordsLost, not transport loss.
-    if (!any && flight) expected = event.seq;
-    if (event.seq > expected) {
-      log_.gaps.push_back(SeqGap{cpu_id, expected, event.seq, event.stream_offset, false});
-      out.records_lost_transport = saturating_add(out.records_lost_transport, event.seq - expected);
+    if (!pending.any && flight) pending.expected = event.seq;
+    if (!pending.any) pending.first_offset = event.stream_offset;
+    if (event.seq > pending.expected) {
+      pending.gaps.push_back(SeqGap{cpu_id, pending.expected, event.seq, event.stream_offset, false});
+      pending.lost_transport = saturating_add(pending.lost_transport, event.seq - pending.expected);
     }
-    expected = event.seq + 1;
-    any = true;
+    pending.expected = event.seq + 1;
+    pending.any = true;
+    ++pending.kept;
     if (event.record.has_records_lost()) {
-      out.records_dropped_logger =
-          saturating_add(out.records_dropped_logger, event.record.records_lost().count());
+      pending.dropped_logger = saturating_add(pending.dropped_logger, event.record.records_lost().count());
     }
-    if (&events[kept_n] != &event) events[kept_n] = std::move(event);
+    if (kept_n != i) events[kept_n] = std::move(event);
     ++kept_n;
   }
   events.resize(kept_n);
+}
+
+void LogBuilder::settle_streamed(uint32_t cpu_id, PendingCpu& pending, size_t added) {
+  auto& events = pending.events;
+  const size_t from = events.size() - added;  // 0, or 1: the last settled record
+  // Settled in arrival order, which must be seq order from the last
+  // settled record on; a record behind one before it came late.
+  size_t in_order = from;
+  for (size_t i = from; i < events.size(); ++i) {
+    if (in_order > 0 && events[i].seq < events[in_order - 1].seq) {
+      ++late_records_;
+      continue;
+    }
+    if (in_order != i) events[in_order] = std::move(events[i]);
+    ++in_order;
+  }
+  events.resize(in_order);
+  settle(cpu_id, pending, from);
+  if (events.size() <= 1) return;
+  for (size_t i = 0; i + 1 < events.size(); ++i) sink_->on_record(events[i]);
+  events.front() = std::move(events.back());
+  events.resize(1);
+}
+
+void LogBuilder::finish_cpu(uint32_t cpu_id, PendingCpu& pending, CpuStream& out) {
+  auto& stats = log_.stats;
+  auto& events = pending.events;
+  if (!sink_) {
+    auto by_seq = [](const Event& a, const Event& b) { return a.seq < b.seq; };
+    // A stream arrives in order unless the capture was spliced: then only
+    // the check costs, not a sort that moves every record.
+    if (!std::is_sorted(events.begin(), events.end(), by_seq))
+      std::stable_sort(events.begin(), events.end(), by_seq);
+    settle(cpu_id, pending, 0);
+  } else if (!events.empty()) {
+    sink_->on_record(events.back());  // the last record: kept for the tail's accounting too
+  }
+  for (auto& w : pending.warnings) warn(w.stream_offset, std::move(w.message));
+  stats.warnings_suppressed += pending.warnings_over;
+  log_.gaps.insert(log_.gaps.end(), pending.gaps.begin(), pending.gaps.end());
+  out.cpu = cpu_id;
+  out.trailer = pending.trailer;
+  out.records_lost_transport = pending.lost_transport;
+  out.records_dropped_logger = pending.dropped_logger;
+  out.streamed = pending.kept - events.size();
   out.events = std::move(events);
   events = {};
+  const bool flight = log_.header &&
+                      log_.header->sink() == nestrr::v1::Header::SINK_FLIGHT_RECORDER;
+  uint64_t expected = pending.expected;
+  const bool any = pending.any;
   if (pending.trailer) {
     const uint64_t next = pending.trailer->next_seq();
     if (!any && flight) expected = next;
@@ -255,11 +304,11 @@ void LogBuilder::finish_cpu(uint32_t cpu_id, PendingCpu& pending, CpuStream& out
     }
   }
   if (log_.header && log_.header->cpu_count() > 0 && cpu_id >= log_.header->cpu_count()) {
-    warn(out.events.empty() ? pending.trailer_offset : out.events.front().stream_offset,
+    warn(any ? pending.first_offset : pending.trailer_offset,
          "cpu" + std::to_string(cpu_id) + " is beyond the header's cpu_count " +
              std::to_string(log_.header->cpu_count()) + "; its events are kept");
   }
-  stats.records += out.events.size();
+  stats.records += out.record_count();
   stats.records_lost_transport = saturating_add(stats.records_lost_transport,
                                                 out.records_lost_transport);
   stats.records_dropped_logger = saturating_add(stats.records_dropped_logger,

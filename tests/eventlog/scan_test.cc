@@ -6,7 +6,6 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <map>
-#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -14,70 +13,11 @@
 #include "nestrr/eventlog/log.h"
 #include "nestrr/eventlog/scan.h"
 #include "nestrr/frame.h"
-#include "nestrr/logger.h"
+#include "logger_stream.h"
 #include "test_util.h"
 
 namespace nestrr::eventlog {
 namespace {
-
-struct Sink {
-  std::string bytes;
-  static void write(void* ctx, const char* p, unsigned long n) {
-    static_cast<Sink*>(ctx)->bytes.append(p, n);
-  }
-};
-
-// The real logger, `cpus` CPUs, a seeded mix: mostly VM exits from a few
-// RIPs and reasons, with NMIs, flushes, mode changes and lock
-// acquisitions among them; time moving on by random steps, with
-// `backwards`, now and then backwards (a record from an NMI inside another
-// log call).
-std::string logger_stream(uint32_t cpus, int records, uint32_t dt_shift, bool records_only,
-                          uint32_t seed, bool backwards = true) {
-  Sink sink;
-  std::vector<uint64_t> mem(NESTRR_LOGGER_MEMORY_BYTES(cpus, 64 * 1024) / 8 + 1);
-  uint64_t now = 1'000'000;
-  nestrr_config cfg{};
-  cfg.cpu_count = cpus;
-  cfg.ring_bytes = 64 * 1024;
-  cfg.mode = NESTRR_MODE_STREAM;
-  cfg.memory = mem.data();
-  cfg.memory_bytes = mem.size() * 8;
-  cfg.write = Sink::write;
-  cfg.write_ctx = &sink;
-  cfg.clock = [](void* ctx) { return *static_cast<uint64_t*>(ctx); };
-  cfg.clock_ctx = &now;
-  cfg.dt_shift = dt_shift;
-  cfg.records_only = records_only;
-  static nestrr_logger lg;
-  EXPECT_TRUE(nestrr_logger_init(&lg, &cfg));
-  std::mt19937_64 rng(seed);
-  const uint64_t rips[] = {0xffffffff81001000, 0xffffffff81002010, 0xffffffff81003020,
-                           0xffffffff81004030, 0xffffffff81005040, 0xffffffff81006050,
-                           0xffffffff81007060, 0xffffffff81008070, 0xffffffff81009080};
-  const uint32_t reasons[] = {48, 30, 1, 10, 31, 32, 18, 12, 49, 7};
-  for (int i = 0; i < records; ++i) {
-    const uint32_t cpu = static_cast<uint32_t>(rng() % cpus);
-    now += backwards && rng() % 8 == 0 ? static_cast<uint64_t>(-static_cast<int64_t>(rng() % 500))
-                                       : rng() % 50'000;
-    switch (rng() % 40) {
-      case 0: nestrr_log_nmi_sent(&lg, cpu, (cpu + 1) % cpus, i); break;
-      case 1: nestrr_log_nmi_received(&lg, cpu, (cpu + 1) % cpus, i, rips[rng() % 9], i); break;
-      case 2: nestrr_log_ept_flush(&lg, cpu, 1, 1); break;
-      case 3: nestrr_log_vmx_mode(&lg, cpu, 1, 2); break;
-      case 4: nestrr_log_lock_acquired(&lg, cpu, 1, i, i / 4); break;
-      default: {
-        const uint64_t rip = rng() % 20 == 0 ? rng() : rips[rng() % 9];
-        const uint32_t reason = reasons[rng() % 10];
-        const uint64_t qual = reason == 48 ? 0x180 | (rng() % 8) : reason == 30 ? (rng() % 4) << 16 : 0;
-        nestrr_log_vm_exit(&lg, cpu, reason, qual, rip, rng() % 2);
-      }
-    }
-    if (rng() % 97 == 0) nestrr_logger_flush(&lg, cpu);
-  }
-  nestrr_logger_finish(&lg);
-  return sink.bytes;
-}
 
 std::vector<ScanRecord> scan_all(const std::string& bytes, ScanStats* stats = nullptr,
                                  size_t* most_held = nullptr) {

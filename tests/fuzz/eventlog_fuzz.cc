@@ -1,6 +1,8 @@
 // libFuzzer target: arbitrary bytes through the whole reading path (frame
 // reader, packet decoding, merge, text/JSON formatting, Chrome export, the
-// loss and not-a-log reports) and through the front-to-back reader.
+// loss and not-a-log reports), through the front-to-back reader, and
+// through the bounded-memory summary, which must say what the whole read
+// says whenever no chunk came out of order.
 #include <cstddef>
 #include <cstdint>
 #include <sstream>
@@ -13,6 +15,7 @@
 #include "nestrr/eventlog/loss.h"
 #include "nestrr/eventlog/merge.h"
 #include "nestrr/eventlog/not_a_log.h"
+#include "nestrr/eventlog/summary.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace nestrr::eventlog;
@@ -36,9 +39,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::ostringstream trace;
   write_chrome_trace(trace, log, timeline);
   total += why_not_a_log(log).size() + loss_summary(log).size();
+  const std::string bytes(reinterpret_cast<const char*>(data), size);
+  {
+    std::istringstream in(bytes);
+    const LogSummary summary = summarize_log(in);
+    if (summary.late_records == 0 &&
+        (format_info(summary) != format_info(log, &timeline) ||
+         loss_summary(summary.log) != loss_summary(log) || why_not_a_log(summary.log) != why_not_a_log(log)))
+      __builtin_trap();
+  }
   // Front to back, every CPU's records in seq order, each one the
   // whole-log reader kept (the stream cannot reorder, so it may keep fewer).
-  std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));
+  std::istringstream in(bytes);
   LogStream stream(in);
   (void)stream.header();
   for (const auto& s : log.streams) {

@@ -52,5 +52,14 @@ struct Filter {
 // warnings, and (if given) the merge's causal findings. With a namer, also
 // where each assertion failed.
 std::string format_info(const Log& log, const Timeline* timeline = nullptr, const CodeNamer& namer = {});
+// The same from a summary read in bounded memory (summary.h): the same text
+// as the whole read's when its late_records is 0.
+struct LogSummary;
+std::string format_info(const LogSummary& summary, const CodeNamer& namer = {});
+// The parts either read gives: the log's counts, its records' tally, the
+// causal edges' statistics (null: not shown).
+struct RecordTally;
+std::string format_info(const Log& log, const RecordTally& tally, const MergeStats* causal,
+                        const CodeNamer& namer = {});
 
 }  // namespace nestrr::eventlog

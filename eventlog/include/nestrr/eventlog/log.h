@@ -26,6 +26,10 @@ using EventVector = std::vector<Event, BulkAllocator<Event>>;
 struct CpuStream {
   uint32_t cpu = 0;
   EventVector events;  // sorted by seq, no duplicates
+  // Records given to a RecordSink and not kept (a log read in bounded
+  // memory keeps each CPU's last record only); 0 for a whole read.
+  uint64_t streamed = 0;
+  uint64_t record_count() const { return streamed + events.size(); }
   std::optional<nestrr::v1::Trailer> trailer;
   uint64_t records_lost_transport = 0;
   uint64_t records_dropped_logger = 0;  // sum of this CPU's RecordsLost
@@ -41,7 +45,8 @@ struct EventRef {
 struct Log {
   std::optional<nestrr::v1::Header> header;  // first one seen
   std::vector<CpuStream> streams;            // ascending CPU id
-  std::vector<Event> console;                // ConsoleText events, kNoCpu
+  std::vector<Event> console;                // ConsoleText events, kNoCpu (read in bounded
+                                             // memory: the first line only)
   std::vector<Damage> damage;
   std::vector<SeqGap> gaps;
   std::vector<KeyFrame> key_frames;          // flight recorder, ascending id
@@ -49,7 +54,7 @@ struct Log {
 
   const Event& at(EventRef ref) const { return streams[ref.stream].events[ref.index]; }
   const CpuStream* find_cpu(uint32_t cpu) const;
-  uint64_t event_count() const;
+  uint64_t event_count() const;  // records, streamed ones included
   // TSC rate from the header, 0 if unknown.
   uint64_t tsc_hz() const { return header ? header->tsc_hz() : 0; }
 };

@@ -1,5 +1,13 @@
 // Incremental log assembly: bytes in, a Log out. Capture feeds it live and
 // reads its counters while the stream is still running.
+//
+// Given a RecordSink, it reads in bounded memory: each CPU's records are
+// settled (duplicates dropped, gaps counted) as their chunks arrive, handed
+// to the sink in seq order and not kept; the Log keeps each CPU's last
+// record only, and every count the whole read gives. That holds while each
+// CPU's chunks arrive in seq order, as a logger sends them; a chunk that
+// comes after later ones of its CPU (a spliced capture) cannot be settled
+// so, and late_records() says how many records it held.
 #pragma once
 
 #include <cstdint>
@@ -25,9 +33,19 @@ struct LiveCounters {
   uint64_t records_dropped_logger = 0;
 };
 
+// Takes each record of a log read in bounded memory (see above).
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  // A settled record: each CPU's in seq order, each seq once.
+  virtual void on_record(const Event& event) = 0;
+};
+
 class LogBuilder : private FrameSink {
  public:
-  LogBuilder();
+  // `sink`: read in bounded memory, giving the records to it (null: keep
+  // them all in the Log). It must outlive the builder.
+  explicit LogBuilder(RecordSink* sink = nullptr);
   ~LogBuilder() override;
   LogBuilder(const LogBuilder&) = delete;
   LogBuilder& operator=(const LogBuilder&) = delete;
@@ -35,17 +53,31 @@ class LogBuilder : private FrameSink {
   void feed(std::span<const uint8_t> bytes);
   void feed(std::string_view bytes);
   const LiveCounters& live() const { return live_; }
+  // With a sink: records that came after their CPU had settled past them,
+  // neither given to the sink nor counted. Nonzero means the counts of the
+  // Log are not those of the whole read.
+  uint64_t late_records() const { return late_records_; }
   // Ends the stream: sorts, removes duplicates, counts gaps and tail loss.
   // The builder is spent afterwards.
   Log finish();
 
  private:
   struct PendingCpu {
-    EventVector events;
+    EventVector events;  // read, not settled yet (with a sink: and the last settled one)
     std::optional<nestrr::v1::Trailer> trailer;
     uint64_t trailer_offset = 0;
     uint64_t next_expected = 0;  // live gap estimate
     bool seen = false;
+    // What settling found so far.
+    bool any = false;            // a record was kept
+    uint64_t expected = 0;       // seq after the last kept record
+    uint64_t kept = 0;           // records kept
+    uint64_t first_offset = 0;   // of the first kept record
+    uint64_t lost_transport = 0;
+    uint64_t dropped_logger = 0;
+    std::vector<SeqGap> gaps;
+    std::vector<Warning> warnings;  // conflicts, told at finish() in CPU order
+    uint64_t warnings_over = 0;     // beyond Stats::kMaxWarnings
   };
 
   void on_frame(const Frame& frame) override;
@@ -56,6 +88,12 @@ class LogBuilder : private FrameSink {
   void add_header(const nestrr::v1::Header& header, uint64_t offset);
   void add_chunk(nestrr::v1::Packet& packet, uint64_t offset);
   void warn(uint64_t offset, std::string message);
+  // Settles pending.events from `from` on (those before it are kept
+  // already), compacting the kept ones to the front.
+  void settle(uint32_t cpu, PendingCpu& pending, size_t from);
+  // With a sink: settles what a chunk brought, gives all but the last kept
+  // record to the sink.
+  void settle_streamed(uint32_t cpu, PendingCpu& pending, size_t added);
   void finish_cpu(uint32_t cpu, PendingCpu& pending, CpuStream& out);
   void account_cut_tail();
 
@@ -69,6 +107,8 @@ class LogBuilder : private FrameSink {
   nestrr::v1::Packet packet_;
   LiveCounters live_;
   uint64_t last_tsc_ = 0;  // of the latest decoded record: places console text
+  RecordSink* sink_ = nullptr;
+  uint64_t late_records_ = 0;
   bool finished_ = false;
 };
 

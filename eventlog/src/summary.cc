@@ -1,0 +1,82 @@
+// One-pass, bounded-memory summary of a log (summary.h).
+#include "nestrr/eventlog/summary.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace nestrr::eventlog {
+namespace {
+
+// The records causal_edges() draws edges between; the others cannot change
+// its edges or the merge's cycle breaks, so a log of these alone gives the
+// same statistics.
+bool joins_causal_edges(const nestrr::v1::Record& r) {
+  switch (r.event_case()) {
+    case nestrr::v1::Record::kNmiSent:
+    case nestrr::v1::Record::kNmiReceived:
+    case nestrr::v1::Record::kQuiesceBegin:
+    case nestrr::v1::Record::kQuiesceAck:
+    case nestrr::v1::Record::kQuiesceEnd:
+    case nestrr::v1::Record::kEpt01Change:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+void RecordTally::add(const Event& event) {
+  ++kinds[std::string(event_kind(event.record))];
+  if (event.record.has_assertion_failure()) assertions.push_back(event);
+}
+
+RecordTally tally_records(const Log& log) {
+  RecordTally tally;
+  for (const auto& st : log.streams)
+    for (const auto& e : st.events) tally.add(e);
+  return tally;
+}
+
+void SummarySink::on_record(const Event& event) {
+  tally_.add(event);
+  if (joins_causal_edges(event.record)) causal_[event.cpu].push_back(event);
+}
+
+LogSummary SummarySink::finish(Log log, uint64_t late_records) {
+  LogSummary out;
+  // Each CPU's records came in seq order, the CPUs interleaved.
+  std::stable_sort(tally_.assertions.begin(), tally_.assertions.end(), [](const Event& a, const Event& b) {
+    return std::tie(a.cpu, a.seq) < std::tie(b.cpu, b.seq);
+  });
+  out.tally = std::move(tally_);
+  Log causal;
+  for (const auto& s : log.streams) {
+    CpuStream c;
+    c.cpu = s.cpu;
+    if (auto it = causal_.find(s.cpu); it != causal_.end()) c.events = std::move(it->second);
+    causal.streams.push_back(std::move(c));
+  }
+  causal_.clear();
+  out.causal = merge(causal).stats;
+  out.causal.events = log.event_count();
+  out.log = std::move(log);
+  out.late_records = late_records;
+  return out;
+}
+
+LogSummary summarize_log(std::istream& in) {
+  SummarySink sink;
+  LogBuilder builder(&sink);
+  std::string buffer(64 * 1024, '\0');
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto got = in.gcount();
+    if (got <= 0) break;
+    builder.feed(std::string_view(buffer.data(), static_cast<size_t>(got)));
+  }
+  Log log = builder.finish();
+  return sink.finish(std::move(log), builder.late_records());
+}
+
+}  // namespace nestrr::eventlog
