@@ -24,8 +24,9 @@ void register_info(CLI::App& app, Run& run) {
   sub->callback([&run, o] {
     run = [o]() -> int {
       // Counted as it is read: a log of any length in bounded memory.
-      auto summary = open_log_summary(o->log);
-      if (!summary) return kExitBadInput;
+      auto opened = open_log_streaming(o->log);
+      if (!opened) return kExitBadInput;
+      const eventlog::LogSummary* summary = &opened->summary;
       const eventlog::Log& log = summary->log;
       CodeNames names;
       if (!open_code_names(log, o->names, names)) return kExitBadInput;

@@ -25,14 +25,6 @@ void accept(const eventlog::Log& log, const std::string& name) {
     spdlog::warn("{}: read with loss: {}", name, loss);
 }
 
-eventlog::LogSummary summary_of_whole(eventlog::Log log) {
-  eventlog::LogSummary s;
-  s.tally = eventlog::tally_records(log);
-  s.causal = eventlog::merge(log).stats;
-  s.log = std::move(log);
-  return s;
-}
-
 }  // namespace
 
 std::optional<eventlog::Log> open_log(const std::string& path) {
@@ -56,35 +48,37 @@ std::optional<eventlog::Log> open_log(const std::string& path) {
   }
 }
 
-std::optional<eventlog::LogSummary> open_log_summary(const std::string& path) {
-  if (path == "-") {
-    auto log = open_log(path);
-    if (!log) return std::nullopt;
-    return summary_of_whole(std::move(*log));
-  }
-  try {
-    std::optional<eventlog::LogSummary> summary;
-    {
-      LoadProgress progress;
-      const std::atomic<bool> never{false};
-      ProgressLine line([&progress, &path] { return path + ": " + progress.text(); });
-      summary = summarize_log_gradually(path, progress, never);
+std::optional<OpenedLog> open_log_streaming(const std::string& path, bool keep_console) {
+  if (path != "-") {
+    try {
+      std::optional<eventlog::LogSummary> summary;
+      {
+        LoadProgress progress;
+        const std::atomic<bool> never{false};
+        ProgressLine line([&progress, &path] { return path + ": " + progress.text(); });
+        summary = summarize_log_gradually(path, progress, never, keep_console);
+      }
+      if (summary->late_records == 0) {
+        accept(summary->log, path);
+        return OpenedLog{std::move(*summary), false};
+      }
+      // Chunks out of seq order cannot be settled as they come.
+      spdlog::info("{}: {} records arrived after later ones of their CPU (a spliced capture?): "
+                   "reading the whole log",
+                   path, summary->late_records);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return std::nullopt;
     }
-    if (summary->late_records == 0) {
-      accept(summary->log, path);
-      return summary;
-    }
-    // Chunks out of seq order cannot be settled as they come.
-    spdlog::info("{}: {} records arrived after later ones of their CPU (a spliced capture?): "
-                 "reading the whole log",
-                 path, summary->late_records);
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return std::nullopt;
   }
   auto log = open_log(path);
   if (!log) return std::nullopt;
-  return summary_of_whole(std::move(*log));
+  OpenedLog opened;
+  opened.summary.tally = eventlog::tally_records(*log);
+  opened.summary.causal = eventlog::merge(*log).stats;
+  opened.summary.log = std::move(*log);
+  opened.whole = true;
+  return opened;
 }
 
 void add_strict_flag(CLI::App* sub, bool& strict) {

@@ -82,8 +82,8 @@ eventlog::Log read_log_gradually(const std::string& path, LoadProgress& progress
 }
 
 eventlog::LogSummary summarize_log_gradually(const std::string& path, LoadProgress& progress,
-                                             const std::atomic<bool>& cancel) {
-  eventlog::SummarySink sink;
+                                             const std::atomic<bool>& cancel, bool keep_console) {
+  eventlog::SummarySink sink(keep_console);
   eventlog::LogBuilder builder(&sink);
   feed_gradually(path, progress, cancel, builder);
   eventlog::Log log = builder.finish();

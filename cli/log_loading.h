@@ -30,6 +30,6 @@ eventlog::Log read_log_gradually(const std::string& path, LoadProgress& progress
                                  const std::atomic<bool>& cancel);
 // The same read in bounded memory, into a summary (eventlog/summary.h).
 eventlog::LogSummary summarize_log_gradually(const std::string& path, LoadProgress& progress,
-                                             const std::atomic<bool>& cancel);
+                                             const std::atomic<bool>& cancel, bool keep_console = false);
 
 }  // namespace nestrr::cli

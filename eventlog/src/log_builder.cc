@@ -52,7 +52,6 @@ void LogBuilder::on_damage(const Damage& damage) {
 void LogBuilder::on_text(const TextLine& line) {
   ++log_.stats.text_lines;
   if (line.text.substr(0, kReconnectMark.size()) == kReconnectMark) ++log_.stats.capture_reconnects;
-  if (sink_ && !log_.console.empty()) return;  // bounded: the first line tells a non-log apart
   Event event;
   event.cpu = kNoCpu;
   event.seq = log_.console.size();
@@ -61,6 +60,10 @@ void LogBuilder::on_text(const TextLine& line) {
   auto* text = event.record.mutable_console_text();
   text->set_text(detail::sanitize_utf8(line.text));
   text->set_stream_offset(line.offset);
+  if (sink_) {
+    sink_->on_console(event);
+    if (!log_.console.empty()) return;  // bounded: the first line tells a non-log apart
+  }
   log_.console.push_back(std::move(event));
 }
 

@@ -12,7 +12,8 @@ constexpr size_t kBlock = 64 * 1024;
 
 }  // namespace
 
-LogStream::LogStream(std::istream& in) : in_(in), reader_(*this), block_(kBlock) {}
+LogStream::LogStream(std::istream& in, std::optional<uint32_t> only_cpu)
+    : in_(in), only_cpu_(only_cpu), reader_(*this), block_(kBlock) {}
 LogStream::~LogStream() = default;
 
 bool LogStream::read_block() {
@@ -70,7 +71,7 @@ void LogStream::on_frame(const Frame& frame) {
     Cpu& c = cpus_[packet.trailer().cpu()];
     if (!c.trailer || c.trailer->next_seq() < packet.trailer().next_seq()) c.trailer = packet.trailer();
   }
-  if (chunk_records(packet) == 0) return;
+  if (chunk_records(packet) == 0 || (only_cpu_ && packet.cpu() != *only_cpu_)) return;
   Cpu& c = cpus_[packet.cpu()];
   std::string why;
   const auto last = take_chunk_events(packet, frame.offset, [&](Event&& event) {

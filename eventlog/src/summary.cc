@@ -40,7 +40,13 @@ RecordTally tally_records(const Log& log) {
 
 void SummarySink::on_record(const Event& event) {
   tally_.add(event);
+  if (!any_ || event.tsc < first_tsc_) first_tsc_ = event.tsc;
+  any_ = true;
   if (joins_causal_edges(event.record)) causal_[event.cpu].push_back(event);
+}
+
+void SummarySink::on_console(const Event& line) {
+  if (keep_console_) console_.push_back(line);
 }
 
 LogSummary SummarySink::finish(Log log, uint64_t late_records) {
@@ -58,15 +64,24 @@ LogSummary SummarySink::finish(Log log, uint64_t late_records) {
     causal.streams.push_back(std::move(c));
   }
   causal_.clear();
-  out.causal = merge(causal).stats;
+  const Timeline timeline = merge(causal);
+  out.causal = timeline.stats;
   out.causal.events = log.event_count();
+  for (const CausalEdge& e : timeline.edges) {
+    const Event& from = causal.at(e.from);
+    const Event& to = causal.at(e.to);
+    out.edges.push_back(CausalLink{e.kind, from.cpu, from.seq, to.cpu, to.seq});
+  }
+  out.time_base.tsc_hz = log.tsc_hz();
+  out.time_base.tsc0 = first_tsc_;
+  out.console = std::move(console_);
   out.log = std::move(log);
   out.late_records = late_records;
   return out;
 }
 
-LogSummary summarize_log(std::istream& in) {
-  SummarySink sink;
+LogSummary summarize_log(std::istream& in, bool keep_console) {
+  SummarySink sink(keep_console);
   LogBuilder builder(&sink);
   std::string buffer(64 * 1024, '\0');
   while (in) {

@@ -1,6 +1,7 @@
-// Commands that summarize a log read it in bounded memory: `nestrr info` on
-// a log of ten million records, written by the real logger, stays under
-// 64 MB of resident memory and counts every record.
+// Commands that summarize or export a log read it in bounded memory:
+// `nestrr info` on a log of ten million records, written by the real
+// logger, stays under 64 MB of resident memory and counts every record;
+// `export` writes what the whole read writes, under the same bound.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -119,6 +120,24 @@ TEST_F(BoundedMemory, InfoOnTenMillionRecords) {
   std::printf("nestrr info on %llu records (%llu bytes): peak RSS %ld KiB\n",
               static_cast<unsigned long long>(logged),
               static_cast<unsigned long long>(std::filesystem::file_size(log)), r.max_rss_kib);
+}
+
+// `export` writes the records in merged order as it reads them again from
+// the file: the same bytes as the whole read of stdin, in bounded memory.
+TEST_F(BoundedMemory, ExportOfAMillionRecords) {
+  const auto log = dir_ / "long.nrr";
+  const uint64_t logged = write_long_log(log, 1'000'000);
+  const MeasuredRun r = run_measured({"export", log.string(), "--chrome-trace", (dir_ / "file.json").string()},
+                                     dir_ / "export.txt");
+  ASSERT_EQ(r.code, 0);
+  const CliResult whole = sh("$NESTRR export - --chrome-trace stdin.json < long.nrr");
+  ASSERT_EQ(whole.code, 0) << whole.err;
+  const std::string json = read("file.json");
+  EXPECT_TRUE(json == read("stdin.json")) << "the streamed export differs from the whole read's";
+  EXPECT_NE(whole.err.find("wrote " + std::to_string(logged) + " events"), std::string::npos) << whole.err;
+  EXPECT_LT(r.max_rss_kib, kBoundKiB) << "peak resident memory of `nestrr export` on " << logged << " records";
+  std::printf("nestrr export of %llu records: peak RSS %ld KiB\n", static_cast<unsigned long long>(logged),
+              r.max_rss_kib);
 }
 
 // Chunks of a CPU out of seq order (captures spliced the wrong way round)

@@ -1,5 +1,7 @@
-// The bounded-memory summary (summary.h) against the whole read on the same
-// bytes: the same `info` text, loss report and not-a-log verdict for logs
+// The bounded-memory summary (summary.h) and merged stream
+// (merged_stream.h) against the whole read on the same bytes: the same
+// `info` text, loss report, not-a-log verdict, merged order and Chrome
+// trace for logs
 // of the real logger (1 to 8 CPUs, stream and flight recorder, with NMIs,
 // quiesces and assertions), damaged by a noisy line and cut anywhere; a
 // spliced capture is told apart by its late records.
@@ -9,9 +11,11 @@
 #include <string>
 
 #include "logger_stream.h"
+#include "nestrr/eventlog/chrome_trace.h"
 #include "nestrr/eventlog/format.h"
 #include "nestrr/eventlog/loss.h"
 #include "nestrr/eventlog/merge.h"
+#include "nestrr/eventlog/merged_stream.h"
 #include "nestrr/eventlog/noise.h"
 #include "nestrr/eventlog/not_a_log.h"
 #include "nestrr/eventlog/summary.h"
@@ -21,9 +25,35 @@
 namespace nestrr::eventlog {
 namespace {
 
-LogSummary summarize(const std::string& bytes) {
+LogSummary summarize(const std::string& bytes, bool keep_console = false) {
   std::istringstream in(bytes);
-  return summarize_log(in);
+  return summarize_log(in, keep_console);
+}
+
+MergedStream::Open opener(const std::string& bytes) {
+  return [&bytes] { return std::make_unique<std::istringstream>(bytes); };
+}
+
+// merge()'s order and Chrome trace, from the per-CPU readers.
+void expect_same_order_and_trace(const std::string& bytes, const Log& whole, const Timeline& timeline) {
+  const LogSummary summary = summarize(bytes, true);
+  {
+    MergedStream merged(opener(bytes), summary);
+    size_t i = 0;
+    while (const Event* e = merged.next()) {
+      ASSERT_LT(i, timeline.order.size());
+      const Event& want = whole.at(timeline.order[i]);
+      ASSERT_EQ(std::make_pair(e->cpu, e->seq), std::make_pair(want.cpu, want.seq)) << "record " << i;
+      ++i;
+    }
+    EXPECT_EQ(i, timeline.order.size());
+    EXPECT_EQ(merged.cycles_broken(), timeline.stats.cycles_broken);
+  }
+  std::ostringstream want, got;
+  write_chrome_trace(want, whole, timeline);
+  MergedStream merged(opener(bytes), summary);
+  write_chrome_trace(got, summary, merged);
+  EXPECT_EQ(got.str(), want.str());
 }
 
 // Names every address, so that assertion lines show in the text.
@@ -42,6 +72,7 @@ void expect_same_as_whole_read(const std::string& bytes) {
   EXPECT_EQ(summary.causal.cycles_broken, timeline.stats.cycles_broken);
   // Only each CPU's last record is held.
   for (const auto& s : summary.log.streams) EXPECT_LE(s.events.size(), 1u) << "cpu" << s.cpu;
+  expect_same_order_and_trace(bytes, whole, timeline);
 }
 
 TEST(LogSummary, SameAsTheWholeRead) {
@@ -53,7 +84,7 @@ TEST(LogSummary, SameAsTheWholeRead) {
       mix.records_only = variant == 2;
       mix.causal = variant >= 3;
       mix.flight = variant == 4;
-      const std::string bytes = logger_stream(cpus, 20'000, 10 + variant, mix);
+      const std::string bytes = logger_stream(cpus, 10'000, 10 + variant, mix);
       expect_same_as_whole_read(bytes);
       if (mix.causal && cpus > 1) {
         const Timeline t = merge(testing::read_string(bytes));

@@ -1,10 +1,11 @@
 // libFuzzer target: arbitrary bytes through the whole reading path (frame
 // reader, packet decoding, merge, text/JSON formatting, Chrome export, the
 // loss and not-a-log reports), through the front-to-back reader, and
-// through the bounded-memory summary, which must say what the whole read
-// says whenever no chunk came out of order.
+// through the bounded-memory summary and merged stream, which must say and
+// export what the whole read does whenever no chunk came out of order.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "nestrr/eventlog/log_stream.h"
 #include "nestrr/eventlog/loss.h"
 #include "nestrr/eventlog/merge.h"
+#include "nestrr/eventlog/merged_stream.h"
 #include "nestrr/eventlog/not_a_log.h"
 #include "nestrr/eventlog/summary.h"
 
@@ -47,6 +49,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (format_info(summary) != format_info(log, &timeline) ||
          loss_summary(summary.log) != loss_summary(log) || why_not_a_log(summary.log) != why_not_a_log(log)))
       __builtin_trap();
+  }
+  {
+    // The export from per-CPU readers in merged order: the whole read's bytes.
+    std::istringstream in(bytes);
+    const LogSummary summary = summarize_log(in, true);
+    if (summary.late_records == 0) {
+      MergedStream records([&bytes] { return std::make_unique<std::istringstream>(bytes); }, summary);
+      std::ostringstream streamed;
+      write_chrome_trace(streamed, summary, records);
+      if (streamed.str() != trace.str()) __builtin_trap();
+    }
   }
   // Front to back, every CPU's records in seq order, each one the
   // whole-log reader kept (the stream cannot reorder, so it may keep fewer).

@@ -39,6 +39,8 @@ class RecordSink {
   virtual ~RecordSink() = default;
   // A settled record: each CPU's in seq order, each seq once.
   virtual void on_record(const Event& event) = 0;
+  // A line of console text (the Log keeps only the first).
+  virtual void on_console(const Event& /*line*/) {}
 };
 
 class LogBuilder : private FrameSink {

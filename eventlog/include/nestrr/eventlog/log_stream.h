@@ -27,8 +27,9 @@ namespace nestrr::eventlog {
 
 class LogStream : private FrameSink {
  public:
-  // Reads `in` from where it stands; `in` must outlive the stream.
-  explicit LogStream(std::istream& in);
+  // Reads `in` from where it stands; `in` must outlive the stream. With
+  // `only_cpu`, the records of other CPUs are skipped, not queued.
+  explicit LogStream(std::istream& in, std::optional<uint32_t> only_cpu = std::nullopt);
   ~LogStream() override;
   LogStream(const LogStream&) = delete;
   LogStream& operator=(const LogStream&) = delete;
@@ -66,6 +67,7 @@ class LogStream : private FrameSink {
   void on_damage(const Damage& damage) override { damage_.push_back(damage); }
 
   std::istream& in_;
+  std::optional<uint32_t> only_cpu_;
   FrameReader reader_;
   std::vector<char> block_;
   bool eof_ = false;
