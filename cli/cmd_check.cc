@@ -1,5 +1,7 @@
 // `nestrr check`: rebuild state from a log without re-executing anything
 // and check the invariants (replay/check).
+#include <atomic>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -7,6 +9,7 @@
 #include "log_input.h"
 #include "nestrr/check/check.h"
 #include "nestrr/eventlog/merge.h"
+#include "progress_line.h"
 
 namespace nestrr::cli {
 
@@ -36,11 +39,32 @@ void register_check(CLI::App& app, Run& run) {
         std::cerr << "nestrr check: a log file is needed (or --list)\n";
         return kExitUsage;
       }
-      auto log = open_log(o->log);
-      if (!log) return kExitBadInput;
-      eventlog::Timeline timeline = eventlog::merge(*log);
-      check::CheckReport report = check::check_log(*log, timeline);
-      std::cout << check::format_report(*log, report);
+      // Counted first, then checked as the records are read again from the
+      // file in merged order: a log of any length in bounded memory.
+      auto opened = open_log_streaming(o->log);
+      if (!opened) return kExitBadInput;
+      const eventlog::LogSummary& summary = opened->summary;
+      check::CheckReport report;
+      if (opened->whole) {
+        report = check::check_log(summary.log, eventlog::merge(summary.log));
+        std::cout << check::format_report(summary.log, report);
+      } else {
+        const std::string path = o->log;
+        std::atomic<uint64_t> checked{0};
+        check::StreamedCheck streamed;
+        {
+          ProgressLine line([&checked] { return "checking: " + std::to_string(checked.load()) + " records"; });
+          auto open = [&path, &summary] {
+            return std::make_unique<eventlog::MergedStream>(
+                [&path] { return std::make_unique<std::ifstream>(path, std::ios::binary); }, summary);
+          };
+          streamed = check::check_stream(summary, open, &checked);
+        }
+        report = std::move(streamed.report);
+        std::cout << check::format_report(
+            [&streamed](eventlog::EventRef ref) -> const eventlog::Event& { return streamed.at(ref); },
+            summary.time_base, report);
+      }
       switch (report.outcome()) {
         case check::Outcome::kViolated: return kExitInvariantViolated;
         case check::Outcome::kUnknown: return kExitLossFound;

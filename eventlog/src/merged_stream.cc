@@ -30,7 +30,7 @@ void MergedStream::offer(size_t s) {
   if (it == pending_.end() || it->second == 0) ready_.push(Key{e->tsc, e->cpu, e->seq, s});
 }
 
-const Event* MergedStream::next() {
+Event* MergedStream::next() {
   size_t s;
   if (!ready_.empty()) {
     s = std::get<3>(ready_.top());

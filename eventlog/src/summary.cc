@@ -43,6 +43,7 @@ void SummarySink::on_record(const Event& event) {
   if (!any_ || event.tsc < first_tsc_) first_tsc_ = event.tsc;
   any_ = true;
   if (joins_causal_edges(event.record)) causal_[event.cpu].push_back(event);
+  if (event.record.has_records_lost()) records_lost_.push_back(event);
 }
 
 void SummarySink::on_console(const Event& line) {
@@ -56,6 +57,10 @@ LogSummary SummarySink::finish(Log log, uint64_t late_records) {
     return std::tie(a.cpu, a.seq) < std::tie(b.cpu, b.seq);
   });
   out.tally = std::move(tally_);
+  std::stable_sort(records_lost_.begin(), records_lost_.end(), [](const Event& a, const Event& b) {
+    return std::tie(a.cpu, a.seq) < std::tie(b.cpu, b.seq);
+  });
+  out.records_lost = std::move(records_lost_);
   Log causal;
   for (const auto& s : log.streams) {
     CpuStream c;

@@ -1,7 +1,8 @@
 // Commands that summarize or export a log read it in bounded memory:
 // `nestrr info` on a log of ten million records, written by the real
 // logger, stays under 64 MB of resident memory and counts every record;
-// `export` writes what the whole read writes, under the same bound.
+// `check` and `export` say and write what the whole read does, under the
+// same bound.
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -120,6 +121,14 @@ TEST_F(BoundedMemory, InfoOnTenMillionRecords) {
   std::printf("nestrr info on %llu records (%llu bytes): peak RSS %ld KiB\n",
               static_cast<unsigned long long>(logged),
               static_cast<unsigned long long>(std::filesystem::file_size(log)), r.max_rss_kib);
+
+  const MeasuredRun c = run_measured({"check", log.string()}, dir_ / "check.txt");
+  const std::string check = read("check.txt");
+  ASSERT_EQ(c.code, 0) << check;
+  EXPECT_NE(check.find("checked " + std::to_string(logged) + " events"), std::string::npos) << check;
+  EXPECT_LT(c.max_rss_kib, kBoundKiB) << "peak resident memory of `nestrr check` on " << logged << " records";
+  std::printf("nestrr check on %llu records: peak RSS %ld KiB\n", static_cast<unsigned long long>(logged),
+              c.max_rss_kib);
 }
 
 // `export` writes the records in merged order as it reads them again from
@@ -136,6 +145,11 @@ TEST_F(BoundedMemory, ExportOfAMillionRecords) {
   EXPECT_TRUE(json == read("stdin.json")) << "the streamed export differs from the whole read's";
   EXPECT_NE(whole.err.find("wrote " + std::to_string(logged) + " events"), std::string::npos) << whole.err;
   EXPECT_LT(r.max_rss_kib, kBoundKiB) << "peak resident memory of `nestrr export` on " << logged << " records";
+  // And `check` says what it says on the whole read.
+  const CliResult file_check = sh("$NESTRR check long.nrr");
+  const CliResult stdin_check = sh("$NESTRR check - < long.nrr");
+  EXPECT_EQ(file_check.code, stdin_check.code);
+  EXPECT_EQ(file_check.out, stdin_check.out);
   std::printf("nestrr export of %llu records: peak RSS %ld KiB\n", static_cast<unsigned long long>(logged),
               r.max_rss_kib);
 }

@@ -3,9 +3,11 @@
 // framed with a good CRC, so every byte the fuzzer chooses reaches packet
 // decoding: the whole-log builder and the front-to-back stream, the limits
 // on declared counts, the tail-loss accounting of a cut last frame, the
-// merge, the formats, and the invariant checker with its loss accounting.
+// merge, the formats, and the invariant checker with its loss accounting,
+// over the whole read and read front to back.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -16,7 +18,9 @@
 #include "nestrr/eventlog/log_stream.h"
 #include "nestrr/eventlog/loss.h"
 #include "nestrr/eventlog/merge.h"
+#include "nestrr/eventlog/merged_stream.h"
 #include "nestrr/eventlog/not_a_log.h"
+#include "nestrr/eventlog/summary.h"
 #include "packet_frames.h"
 
 namespace {
@@ -61,7 +65,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   nestrr::check::CheckReport report = nestrr::check::check_log(log, timeline);
   // Loss is never called "holds", and a finding is put in one place.
   if (!log.gaps.empty() && report.outcome() == nestrr::check::Outcome::kHolds) __builtin_trap();
-  (void)nestrr::check::format_report(log, report);
+  const std::string report_text = nestrr::check::format_report(log, report);
+  // The checker over the same bytes read front to back, collecting the
+  // events it holds all the time: the same report, whenever no chunk came
+  // out of order.
+  {
+    std::istringstream in(bytes);
+    const LogSummary summary = summarize_log(in);
+    if (summary.late_records == 0) {
+      auto open = [&] {
+        return std::make_unique<MergedStream>([&] { return std::make_unique<std::istringstream>(bytes); },
+                                              summary);
+      };
+      const auto streamed = nestrr::check::check_stream(summary, open, nullptr, 4);
+      const std::string text = nestrr::check::format_report(
+          [&](EventRef r) -> const Event& { return streamed.at(r); }, summary.time_base, streamed.report);
+      if (text != report_text) __builtin_trap();
+    }
+  }
 
   // The front-to-back reader, over the same bytes, CPU by CPU: it never
   // gives a record the whole-log reader does not have.

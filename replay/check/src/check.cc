@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "nestrr/core/vmcs_fields.h"
 #include "nestrr/eventlog/format.h"
@@ -33,10 +35,35 @@ std::string field_name(uint32_t encoding) {
   return name + " (" + hex(encoding) + ")";
 }
 
+// Where the checker finds the events its state and findings name, and
+// their place in the timeline.
+class EventAccess {
+ public:
+  virtual ~EventAccess() = default;
+  virtual const el::Event& at(el::EventRef ref) const = 0;
+  virtual uint64_t position(el::EventRef ref) const = 0;
+  // The checker will name `ref`, the event being stepped, after this step.
+  virtual void keep(el::EventRef ref) = 0;
+};
+
+// A whole log: every event at hand.
+class WholeLogAccess : public EventAccess {
+ public:
+  WholeLogAccess(const el::Log& log, const detail::TimelinePositions& position)
+      : log_(log), position_(position) {}
+  const el::Event& at(el::EventRef ref) const override { return log_.at(ref); }
+  uint64_t position(el::EventRef ref) const override { return position_(ref); }
+  void keep(el::EventRef) override {}
+
+ private:
+  const el::Log& log_;
+  const detail::TimelinePositions& position_;
+};
+
 class Checker {
  public:
-  Checker(const el::Log& log, CheckReport& report, const detail::LostIndex& lost)
-      : log_(log), report_(report), lost_(lost) {}
+  Checker(EventAccess& events, CheckReport& report, const detail::LostIndex& lost)
+        : events_(events), report_(report), lost_(lost) {}
 
   const MachineState& state() const { return state_; }
   uint64_t checks_of(const std::string& id) const {
@@ -45,11 +72,22 @@ class Checker {
   }
 
   void step(el::EventRef ref) {
-    const el::Event& e = log_.at(ref);
+    const el::Event& e = events_.at(ref);
     const Record& r = e.record;
     CpuState& cpu = state_.cpus[e.cpu];
     report_.events++;
     now_ = ref;
+    switch (r.event_case()) {
+      case Record::kEpt01Change:
+      case Record::kVmcs02Translation:
+      case Record::kEptFlush:
+      case Record::kVmxModeChange:
+      case Record::kVmcs12Load:
+      case Record::kVmcs12Clear:
+        events_.keep(ref);  // the state names it from now on
+        break;
+      default: break;
+    }
     switch (r.event_case()) {
       case Record::kEpt01Change: ept01_change(ref, r.ept01_change()); break;
       case Record::kVmcs02Translation: translation(ref, cpu, r.vmcs02_translation()); break;
@@ -93,6 +131,7 @@ class Checker {
   // A finding stands as a violation only if no lost record could explain it
   // away: `doubts` are the lost ranges where one could be.
   void add(Violation v, std::vector<size_t> doubts, bool unlocated = false) {
+    events_.keep(v.at);
     if (doubts.empty() && !unlocated) {
       report_.violations.push_back(std::move(v));
       return;
@@ -105,8 +144,8 @@ class Checker {
   // Lost records of the finding's own CPU between `since` (the event that
   // set the state it relies on) and now.
   std::vector<size_t> lost_on_cpu_since(el::EventRef since) const {
-    const el::Event& from = log_.at(since);
-    const el::Event& at = log_.at(now_);
+    const el::Event& from = events_.at(since);
+    const el::Event& at = events_.at(now_);
     return lost_.on_cpu_between(at.cpu, from.seq, at.seq);
   }
 
@@ -198,7 +237,7 @@ class Checker {
       v.causes.push_back(page->changed_by);
       v.cause_notes.push_back("EPT01 change of gpa page " + hex(f.gpa & ~(kPage - 1)) + " that made it stale");
       for (el::EventRef fl : cpu.flushes) {
-        const auto& flush = log_.at(fl).record.ept_flush();
+        const auto& flush = events_.at(fl).record.ept_flush();
         const bool rewalked = flush.flags() & nestrr::v1::EptFlush::FLAG_VMCS02_GPA;
         v.causes.push_back(fl);
         v.cause_notes.push_back(std::string("flush since then, origin ") +
@@ -208,13 +247,13 @@ class Checker {
       // Explained away by a lost re-translation on this CPU, or by a lost
       // EPT01 change (any CPU) that mapped the page back before the entry.
       std::vector<size_t> doubts = lost_on_cpu_since(f.translated_at);
-      for (size_t i : lost_.in_timeline_between(lost_.position(page->changed_by), lost_.position(ref)))
+      for (size_t i : lost_.in_timeline_between(events_.position(page->changed_by), events_.position(ref)))
         if (std::find(doubts.begin(), doubts.end(), i) == doubts.end()) doubts.push_back(i);
       add(std::move(v), std::move(doubts), !report_.unlocated_loss.empty());
     }
   }
 
-  const el::Log& log_;
+  EventAccess& events_;
   CheckReport& report_;
   const detail::LostIndex& lost_;
   MachineState state_;
@@ -222,6 +261,89 @@ class Checker {
   std::map<std::string, uint64_t> checks_;  // evaluations per invariant
   std::set<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>> reported_;
 };
+
+// A log read front to back: the event being stepped, and copies of those
+// the state or a finding names, dropped once nothing names them.
+class StreamAccess : public EventAccess {
+ public:
+  explicit StreamAccess(size_t collect_at) : collect_at_(collect_at), next_collect_(collect_at) {}
+  void step(el::EventRef ref, el::Event* event, uint64_t position) {
+    current_ref_ = ref;
+    current_ = event;
+    current_position_ = position;
+  }
+  const el::Event& at(el::EventRef ref) const override {
+    if (ref == current_ref_) return *current_;
+    return kept_.at(key(ref)).event;
+  }
+  uint64_t position(el::EventRef ref) const override {
+    if (ref == current_ref_) return current_position_;
+    return kept_.at(key(ref)).position;
+  }
+  void keep(el::EventRef ref) override {
+    if (ref == current_ref_ && !kept_.count(key(ref))) kept_.emplace(key(ref), Kept{*current_, current_position_});
+  }
+  // Drops what `live` does not name, once enough was kept since the last time.
+  template <typename Live>
+  void collect(const Live& live) {
+    if (kept_.size() < next_collect_) return;
+    std::unordered_set<uint64_t> named;
+    live([&](el::EventRef ref) { named.insert(key(ref)); });
+    std::erase_if(kept_, [&](const auto& k) { return !named.count(k.first); });
+    next_collect_ = std::max<size_t>(collect_at_, 2 * kept_.size());
+  }
+  // The copies left: every event a finding names.
+  std::map<std::pair<uint32_t, uint32_t>, el::Event> take() {
+    std::map<std::pair<uint32_t, uint32_t>, el::Event> out;
+    for (auto& [k, v] : kept_) out.emplace(std::make_pair(uint32_t(k >> 32), uint32_t(k)), std::move(v.event));
+    return out;
+  }
+
+ private:
+  struct Kept {
+    el::Event event;
+    uint64_t position;
+  };
+  static uint64_t key(el::EventRef ref) { return uint64_t{ref.stream} << 32 | ref.index; }
+  el::EventRef current_ref_{UINT32_MAX, UINT32_MAX};
+  el::Event* current_ = nullptr;
+  uint64_t current_position_ = 0;
+  std::unordered_map<uint64_t, Kept> kept_;
+  const size_t collect_at_;
+  size_t next_collect_;
+};
+
+// Every event the state and the findings name.
+template <typename Fn>
+void each_named(const MachineState& state, const CheckReport& report, const Fn& fn) {
+  for (const auto& [gpa, page] : state.ept01) fn(page.changed_by);
+  for (const auto& [id, cpu] : state.cpus) {
+    for (const auto& [enc, f] : cpu.fields) fn(f.translated_at);
+    for (el::EventRef r : cpu.flushes) fn(r);
+    fn(cpu.mode_changed_by);
+    fn(cpu.vmcs12_changed_by);
+  }
+  for (const auto* list : {&report.violations, &report.unknown})
+    for (const Violation& v : *list) {
+      fn(v.at);
+      for (el::EventRef r : v.causes) fn(r);
+    }
+}
+
+void finish_outcomes(CheckReport& report, const Checker& checker) {
+  const bool any_loss = !report.lost.empty() || !report.unlocated_loss.empty();
+  for (const Invariant& inv : invariants()) {
+    InvariantOutcome o;
+    o.invariant = inv.id;
+    for (const auto& v : report.violations) o.violated += v.invariant == inv.id ? 1 : 0;
+    for (const auto& v : report.unknown) o.unknown += v.invariant == inv.id ? 1 : 0;
+    o.checks = checker.checks_of(inv.id);
+    o.outcome = o.violated ? Outcome::kViolated
+                : (o.unknown || any_loss) ? Outcome::kUnknown
+                                          : Outcome::kHolds;
+    report.outcomes.push_back(std::move(o));
+  }
+}
 
 }  // namespace
 
@@ -246,26 +368,63 @@ CheckReport check_log(const el::Log& log, const el::Timeline& timeline, const St
   report.lost = detail::lost_ranges(log);
   report.unlocated_loss = detail::unlocated_loss(log);
   report.silent_cpus = el::silent_cpus(log);
-  const detail::LostIndex lost(log, timeline, report.lost);
-  Checker checker(log, report, lost);
+  const detail::TimelinePositions position(log, timeline);
+  const detail::LostIndex lost(report.lost, detail::place_lost(log, position, report.lost));
+  WholeLogAccess events(log, position);
+  Checker checker(events, report, lost);
   for (el::EventRef ref : timeline.order) {
     checker.step(ref);
     if (after_step) after_step(ref, checker.state());
   }
-  const bool any_loss = !report.lost.empty() || !report.unlocated_loss.empty();
-  for (const Invariant& inv : invariants()) {
-    InvariantOutcome o;
-    o.invariant = inv.id;
-    for (const auto& v : report.violations) o.violated += v.invariant == inv.id ? 1 : 0;
-    for (const auto& v : report.unknown) o.unknown += v.invariant == inv.id ? 1 : 0;
-    o.checks = checker.checks_of(inv.id);
-    o.outcome = o.violated ? Outcome::kViolated
-                : (o.unknown || any_loss) ? Outcome::kUnknown
-                                          : Outcome::kHolds;
-    report.outcomes.push_back(std::move(o));
-  }
+  finish_outcomes(report, checker);
   return report;
 }
+
+StreamedCheck check_stream(const el::LogSummary& summary, const OpenRecords& open,
+                           std::atomic<uint64_t>* checked, size_t collect_at) {
+  StreamedCheck out;
+  CheckReport& report = out.report;
+  std::vector<const el::Event*> records_lost;
+  for (const el::Event& e : summary.records_lost) records_lost.push_back(&e);
+  report.lost = detail::lost_ranges(summary.log.gaps, records_lost);
+  report.unlocated_loss = detail::unlocated_loss(summary.log);
+  report.silent_cpus = el::silent_cpus(summary.log);
+  // Where each lost range lies in the timeline takes a pass of its own
+  // (a range is placed by records that come after the findings it
+  // concerns); a log without loss needs none.
+  std::vector<detail::Placed> placed(report.lost.size());
+  if (!report.lost.empty()) {
+    detail::LostPlacer placer(report.lost);
+    auto records = open();
+    uint64_t position = 0;
+    while (const el::Event* e = records->next()) placer.see(e->cpu, e->seq, position++);
+    placed = placer.finish();
+  }
+  const detail::LostIndex lost(report.lost, std::move(placed));
+  // EventRefs as the whole read gives them: the CPU's stream, the record's
+  // place in it.
+  std::map<uint32_t, uint32_t> stream_of;
+  for (size_t s = 0; s < summary.log.streams.size(); ++s) stream_of[summary.log.streams[s].cpu] = uint32_t(s);
+  std::vector<uint32_t> next_index(summary.log.streams.size(), 0);
+  StreamAccess events(collect_at);
+  Checker checker(events, report, lost);
+  auto records = open();
+  uint64_t position = 0;
+  while (el::Event* e = records->next()) {
+    const uint32_t stream = stream_of.at(e->cpu);
+    const el::EventRef ref{stream, next_index[stream]++};
+    events.step(ref, e, position++);
+    checker.step(ref);
+    events.collect([&](const auto& fn) { each_named(checker.state(), report, fn); });
+    if (checked) checked->store(position, std::memory_order_relaxed);
+  }
+  events.step(el::EventRef{UINT32_MAX, UINT32_MAX}, nullptr, 0);
+  finish_outcomes(report, checker);
+  out.events = events.take();
+  return out;
+}
+
+const el::Event& StreamedCheck::at(el::EventRef ref) const { return events.at({ref.stream, ref.index}); }
 
 Outcome CheckReport::outcome() const {
   Outcome out = Outcome::kHolds;

@@ -14,24 +14,28 @@ namespace el = eventlog;
 constexpr size_t kLossShown = 20;   // lost ranges listed in full
 constexpr size_t kDoubtsShown = 5;  // per unknown finding
 
-std::string where(const el::Log& log, el::EventRef r) {
-  const el::Event& e = log.at(r);
+std::string where(const EventLookup& at, el::EventRef r) {
+  const el::Event& e = at(r);
   return "cpu" + std::to_string(e.cpu) + " #" + std::to_string(e.seq) + " " +
          std::string(el::event_kind(e.record));
 }
 
-void finding(std::ostream& out, const el::Log& log, const el::TimeBase& base, const Violation& v) {
-  out << "\n[" << v.invariant << "] at " << where(log, v.at) << "\n  " << v.message << "\n";
-  out << "  " << el::format_event(log.at(v.at), base) << "\n";
+void finding(std::ostream& out, const EventLookup& at, const el::TimeBase& base, const Violation& v) {
+  out << "\n[" << v.invariant << "] at " << where(at, v.at) << "\n  " << v.message << "\n";
+  out << "  " << el::format_event(at(v.at), base) << "\n";
   for (size_t i = 0; i < v.causes.size(); i++)
-    out << "  because: " << v.cause_notes[i] << "\n    " << el::format_event(log.at(v.causes[i]), base) << "\n";
+    out << "  because: " << v.cause_notes[i] << "\n    " << el::format_event(at(v.causes[i]), base) << "\n";
 }
 
 }  // namespace
 
 std::string format_report(const el::Log& log, const CheckReport& report) {
+  return format_report([&log](el::EventRef ref) -> const el::Event& { return log.at(ref); }, el::time_base(log),
+                       report);
+}
+
+std::string format_report(const EventLookup& at, const el::TimeBase& base, const CheckReport& report) {
   std::ostringstream out;
-  const el::TimeBase base = el::time_base(log);
   out << "checked " << report.events << " events, " << report.checks << " invariant evaluations, "
       << report.ept01_pages_changed << " EPT01 page changes\n";
   out << "invariants:\n";
@@ -56,13 +60,13 @@ std::string format_report(const el::Log& log, const CheckReport& report) {
     out << "no violations\n";
   } else {
     out << report.violations.size() << " violation" << (report.violations.size() == 1 ? "" : "s") << ":\n";
-    for (const Violation& v : report.violations) finding(out, log, base, v);
+    for (const Violation& v : report.violations) finding(out, at, base, v);
   }
   if (!report.unknown.empty()) {
     out << "\n" << report.unknown.size() << " finding" << (report.unknown.size() == 1 ? "" : "s")
         << " that lost records could explain away (unknown: neither violations nor clean):\n";
     for (const Violation& v : report.unknown) {
-      finding(out, log, base, v);
+      finding(out, at, base, v);
       for (size_t i = 0; i < v.doubts.size() && i < kDoubtsShown; ++i)
         out << "  unless a record was lost in: " << report.lost[v.doubts[i]].what << "\n";
       if (v.doubts.size() > kDoubtsShown)

@@ -32,8 +32,8 @@ class MergedStream {
   ~MergedStream();
 
   // The next record in merged order; null at the end. Valid until the
-  // next call.
-  const Event* next();
+  // next call, and the caller's to move from.
+  Event* next();
   // Records given so far (may be read from another thread: progress).
   uint64_t given() const { return given_.load(std::memory_order_relaxed); }
   // Records whose causal predecessors were not all given before them.

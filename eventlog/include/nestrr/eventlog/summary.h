@@ -3,7 +3,8 @@
 // failures, causal-edge statistics) without keeping the records. What is
 // held besides the counts is each CPU's last record, the assertion
 // failures, and the records causal edges join (NMIs, quiesces, EPT01
-// changes): thousands in a log of tens of millions.
+// changes) or tell of loss (RecordsLost): thousands in a log of tens of
+// millions.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +48,7 @@ struct LogSummary {
   std::vector<CausalLink> edges;  // in the order causal_edges() gives them
   TimeBase time_base;             // as time_base() of the whole log
   std::vector<Event> console;     // every console line, when the sink was asked to keep them
+  std::vector<Event> records_lost;  // the logger's RecordsLost records, by CPU, then seq
   // Records that came after their CPU had passed them (a spliced
   // capture): when nonzero, the summary is not the whole read's, and a
   // caller that can should read the whole log instead.
@@ -69,6 +71,7 @@ class SummarySink : public RecordSink {
   RecordTally tally_;
   std::map<uint32_t, EventVector> causal_;  // per CPU, the records causal edges may join
   std::vector<Event> console_;
+  std::vector<Event> records_lost_;
   uint64_t first_tsc_ = 0;
   bool any_ = false;
 };

@@ -6,14 +6,20 @@
 // was lost.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "nestrr/eventlog/format.h"
 #include "nestrr/eventlog/log.h"
 #include "nestrr/eventlog/merge.h"
+#include "nestrr/eventlog/merged_stream.h"
+#include "nestrr/eventlog/summary.h"
 #include "nestrr/check/state.h"
 
 namespace nestrr::check {
@@ -98,9 +104,33 @@ using StepObserver = std::function<void(eventlog::EventRef, const MachineState&)
 CheckReport check_log(const eventlog::Log& log, const eventlog::Timeline& timeline,
                       const StepObserver& after_step);
 
+// The same check over a log read front to back in bounded memory: its
+// summary (eventlog/summary.h, late_records 0) and its records in merged
+// order, read afresh by `open` for each pass (one pass, or two when the
+// log lost records: placing the loss in the timeline takes one). What is
+// held is the state and the events it and the findings name, not the
+// log. The report is the one check_log() gives for the whole read, its
+// EventRefs numbered as there: the CPU's stream in summary.log, the
+// record's place in it.
+using OpenRecords = std::function<std::unique_ptr<eventlog::MergedStream>()>;
+struct StreamedCheck {
+  CheckReport report;
+  std::map<std::pair<uint32_t, uint32_t>, eventlog::Event> events;  // those the report names
+  const eventlog::Event& at(eventlog::EventRef ref) const;
+};
+// `checked`, when given, counts the records stepped (for a progress line).
+// Copies of named events are collected once `collect_at` are held, and
+// again each time twice as many as the last collection left are (tests
+// set it low, so that collection runs all the time).
+StreamedCheck check_stream(const eventlog::LogSummary& summary, const OpenRecords& open,
+                           std::atomic<uint64_t>* checked = nullptr, size_t collect_at = size_t{1} << 14);
+
 // Human-readable report: each invariant's outcome, each violation with its
 // causes, each unknown finding with the loss that could explain it, and
 // the loss that could hide violations.
 std::string format_report(const eventlog::Log& log, const CheckReport& report);
+// The same with the events the report names found by `at`.
+using EventLookup = std::function<const eventlog::Event&(eventlog::EventRef)>;
+std::string format_report(const EventLookup& at, const eventlog::TimeBase& base, const CheckReport& report);
 
 }  // namespace nestrr::check
