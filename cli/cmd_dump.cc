@@ -14,7 +14,9 @@
 #include "nestrr.pb.h"
 #include "nestrr/eventlog/format.h"
 #include "nestrr/eventlog/frame_reader.h"
+#include "nestrr/eventlog/log_stream.h"
 #include "nestrr/eventlog/merge.h"
+#include "nestrr/eventlog/merged_stream.h"
 
 namespace nestrr::cli {
 namespace {
@@ -125,16 +127,21 @@ void register_dump(CLI::App& app, Run& run) {
         }
         return write_raw_packet(o->log, *o->raw_packet);
       }
-      auto log = open_log(o->log);
-      if (!log) return kExitBadInput;
+      // Counted first, then printed as the records are read again from the
+      // file: a log of any length in bounded memory.
+      auto opened = open_log_streaming(o->log, o->console);
+      if (!opened) return kExitBadInput;
+      const eventlog::LogSummary& summary = opened->summary;
+      const eventlog::Log& log = summary.log;
       if (o->console) {
-        for (const auto& line : log->console) std::cout << line.record.console_text().text() << '\n';
+        for (const auto& line : opened->whole ? log.console : summary.console)
+          std::cout << line.record.console_text().text() << '\n';
         std::cout.flush();
-        return std::cout ? done(*log, o->strict) : kExitFailed;
+        return std::cout ? done(log, o->strict) : kExitFailed;
       }
       CodeNames names;
-      if (!open_code_names(*log, o->names, names)) return kExitBadInput;
-      eventlog::TimeBase base = eventlog::time_base(*log);
+      if (!open_code_names(log, o->names, names)) return kExitBadInput;
+      const eventlog::TimeBase base = opened->whole ? eventlog::time_base(log) : summary.time_base;
       eventlog::Filter filter;
       filter.cpus.insert(o->cpus.begin(), o->cpus.end());
       filter.kinds.insert(o->kinds.begin(), o->kinds.end());
@@ -147,15 +154,27 @@ void register_dump(CLI::App& app, Run& run) {
         std::cout << (o->json ? eventlog::format_json_line(e, base, names.namer) : eventlog::format_event(e, base, names.namer))
                   << '\n';
       };
-      if (o->by_cpu) {
-        for (const auto& s : log->streams)
+      const std::string path = o->log;
+      auto open_file = [&path] { return std::make_unique<std::ifstream>(path, std::ios::binary); };
+      if (opened->whole && o->by_cpu) {
+        for (const auto& s : log.streams)
           for (const auto& e : s.events) print(e);
+      } else if (opened->whole) {
+        eventlog::Timeline timeline = eventlog::merge(log);
+        for (const auto& ref : timeline.order) print(log.at(ref));
+      } else if (o->by_cpu) {
+        for (const auto& s : log.streams) {
+          if (!filter.cpus.empty() && !filter.cpus.count(s.cpu)) continue;
+          auto in = open_file();
+          eventlog::LogStream records(*in, s.cpu);
+          for (; const eventlog::Event* e = records.front(s.cpu); records.pop(s.cpu)) print(*e);
+        }
       } else {
-        eventlog::Timeline timeline = eventlog::merge(*log);
-        for (const auto& ref : timeline.order) print(log->at(ref));
+        eventlog::MergedStream records(open_file, summary);
+        while (const eventlog::Event* e = records.next()) print(*e);
       }
       std::cout.flush();
-      return std::cout ? done(*log, o->strict) : kExitFailed;
+      return std::cout ? done(log, o->strict) : kExitFailed;
     };
   });
 }

@@ -154,6 +154,21 @@ TEST_F(BoundedMemory, ExportOfAMillionRecords) {
               r.max_rss_kib);
 }
 
+// `dump` prints, in each of its forms, what it prints from the whole read.
+TEST_F(BoundedMemory, DumpPrintsWhatTheWholeReadPrints) {
+  write_long_log(dir_ / "records.nrr", 200'000);
+  write("long.nrr", "XMHF: booting\n" + read("records.nrr") + "XMHF: halted\n");
+  for (const std::string args : {"", "--by-cpu", "--console", "--json --cpu 1 --kind nmi_received",
+                                 "--cpu 2 --by-cpu", "--from-us 100000 --to-us 400000"}) {
+    SCOPED_TRACE(args);
+    const CliResult file = sh("$NESTRR dump long.nrr " + args);
+    const CliResult in = sh("$NESTRR dump - " + args + " < long.nrr");
+    ASSERT_EQ(file.code, 0) << file.err;
+    EXPECT_GT(file.out.size(), 20u);
+    EXPECT_TRUE(file.out == in.out) << "dump " << args << " differs from the whole read's";
+  }
+}
+
 // Chunks of a CPU out of seq order (captures spliced the wrong way round)
 // cannot be settled as they come: `info` then reads the whole log, and
 // says the same as it does from stdin, which is always read whole.
