@@ -90,6 +90,7 @@ void register_capture(CLI::App& app, Run& run) {
       if (o->reconnect_s)
         opts.reconnect = std::chrono::milliseconds(static_cast<int64_t>(*o->reconnect_s * 1000));
       opts.notice = [](const std::string& what) { spdlog::warn("{}", what); };
+      opts.counts_only = true;  // a capture may run for hours
       spdlog::info("capturing {} into {}", source->describe(), o->out);
       eventlog::CaptureResult r = eventlog::capture(*source, o->out, opts);
       end_capture_progress_line(opts.progress);
@@ -105,6 +106,10 @@ void register_capture(CLI::App& app, Run& run) {
                       r.error, r.bytes, o->out);
         return kExitFailed;
       }
+      if (r.late_records)
+        spdlog::warn("{}: {} records came after later ones of their CPU and are not in the counts above "
+                     "(`nestrr info {}` counts them)",
+                     o->out, r.late_records, o->out);
       if (std::string loss = eventlog::loss_summary(r.log); !loss.empty())
         spdlog::warn("{}: captured with loss: {}", o->out, loss);
       return done(r.log, o->strict);

@@ -53,7 +53,10 @@ class OutputFile {
 CaptureResult capture(Source& source, const std::filesystem::path& output, const CaptureOptions& options) {
   using Clock = std::chrono::steady_clock;
   OutputFile file(output, options.append);
-  LogBuilder builder;
+  struct CountOnly : RecordSink {
+    void on_record(const Event&) override {}
+  } count_only;
+  LogBuilder builder(options.counts_only ? &count_only : nullptr);
   CaptureResult result;
   std::vector<uint8_t> buffer(64 * 1024);
   const auto start = Clock::now();
@@ -137,6 +140,7 @@ CaptureResult capture(Source& source, const std::filesystem::path& output, const
   }
   report();
   result.log = builder.finish();
+  result.late_records = builder.late_records();
   return result;
 }
 

@@ -44,6 +44,10 @@ struct CaptureOptions {
   std::optional<std::chrono::milliseconds> reconnect;
   std::chrono::milliseconds reconnect_interval{200};
   std::function<void(const std::string&)> notice;  // reconnects, said as they happen
+  // Count the records as they come instead of keeping them: memory stays
+  // bounded however long the capture runs, and `log` keeps each CPU's last
+  // record only (see LogBuilder's RecordSink).
+  bool counts_only = false;
 };
 
 struct CaptureResult {
@@ -55,6 +59,9 @@ struct CaptureResult {
   uint64_t reconnects = 0;
   std::string error;       // kWriteFailed
   Log log;  // what the captured bytes decode to
+  // counts_only: records that came after later ones of their CPU, left out
+  // of the counts (reading the file counts them).
+  uint64_t late_records = 0;
 };
 
 // Throws std::runtime_error naming the file or source when the output
