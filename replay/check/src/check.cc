@@ -6,14 +6,13 @@
 #include <set>
 #include <sstream>
 #include <tuple>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "nestrr/core/vmcs_fields.h"
 #include "nestrr/eventlog/format.h"
 #include "nestrr/eventlog/hex.h"
 #include "nestrr/eventlog/loss.h"
 #include "nestrr/check/state.h"
+#include "event_access.h"
 #include "lost_index.h"
 
 namespace nestrr::check {
@@ -35,34 +34,9 @@ std::string field_name(uint32_t encoding) {
   return name + " (" + hex(encoding) + ")";
 }
 
-// Where the checker finds the events its state and findings name, and
-// their place in the timeline.
-class EventAccess {
- public:
-  virtual ~EventAccess() = default;
-  virtual const el::Event& at(el::EventRef ref) const = 0;
-  virtual uint64_t position(el::EventRef ref) const = 0;
-  // The checker will name `ref`, the event being stepped, after this step.
-  virtual void keep(el::EventRef ref) = 0;
-};
-
-// A whole log: every event at hand.
-class WholeLogAccess : public EventAccess {
- public:
-  WholeLogAccess(const el::Log& log, const detail::TimelinePositions& position)
-      : log_(log), position_(position) {}
-  const el::Event& at(el::EventRef ref) const override { return log_.at(ref); }
-  uint64_t position(el::EventRef ref) const override { return position_(ref); }
-  void keep(el::EventRef) override {}
-
- private:
-  const el::Log& log_;
-  const detail::TimelinePositions& position_;
-};
-
 class Checker {
  public:
-  Checker(EventAccess& events, CheckReport& report, const detail::LostIndex& lost)
+  Checker(detail::EventAccess& events, CheckReport& report, const detail::LostIndex& lost)
         : events_(events), report_(report), lost_(lost) {}
 
   const MachineState& state() const { return state_; }
@@ -253,64 +227,13 @@ class Checker {
     }
   }
 
-  EventAccess& events_;
+  detail::EventAccess& events_;
   CheckReport& report_;
   const detail::LostIndex& lost_;
   MachineState state_;
   el::EventRef now_{};
   std::map<std::string, uint64_t> checks_;  // evaluations per invariant
   std::set<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>> reported_;
-};
-
-// A log read front to back: the event being stepped, and copies of those
-// the state or a finding names, dropped once nothing names them.
-class StreamAccess : public EventAccess {
- public:
-  explicit StreamAccess(size_t collect_at) : collect_at_(collect_at), next_collect_(collect_at) {}
-  void step(el::EventRef ref, el::Event* event, uint64_t position) {
-    current_ref_ = ref;
-    current_ = event;
-    current_position_ = position;
-  }
-  const el::Event& at(el::EventRef ref) const override {
-    if (ref == current_ref_) return *current_;
-    return kept_.at(key(ref)).event;
-  }
-  uint64_t position(el::EventRef ref) const override {
-    if (ref == current_ref_) return current_position_;
-    return kept_.at(key(ref)).position;
-  }
-  void keep(el::EventRef ref) override {
-    if (ref == current_ref_ && !kept_.count(key(ref))) kept_.emplace(key(ref), Kept{*current_, current_position_});
-  }
-  // Drops what `live` does not name, once enough was kept since the last time.
-  template <typename Live>
-  void collect(const Live& live) {
-    if (kept_.size() < next_collect_) return;
-    std::unordered_set<uint64_t> named;
-    live([&](el::EventRef ref) { named.insert(key(ref)); });
-    std::erase_if(kept_, [&](const auto& k) { return !named.count(k.first); });
-    next_collect_ = std::max<size_t>(collect_at_, 2 * kept_.size());
-  }
-  // The copies left: every event a finding names.
-  std::map<std::pair<uint32_t, uint32_t>, el::Event> take() {
-    std::map<std::pair<uint32_t, uint32_t>, el::Event> out;
-    for (auto& [k, v] : kept_) out.emplace(std::make_pair(uint32_t(k >> 32), uint32_t(k)), std::move(v.event));
-    return out;
-  }
-
- private:
-  struct Kept {
-    el::Event event;
-    uint64_t position;
-  };
-  static uint64_t key(el::EventRef ref) { return uint64_t{ref.stream} << 32 | ref.index; }
-  el::EventRef current_ref_{UINT32_MAX, UINT32_MAX};
-  el::Event* current_ = nullptr;
-  uint64_t current_position_ = 0;
-  std::unordered_map<uint64_t, Kept> kept_;
-  const size_t collect_at_;
-  size_t next_collect_;
 };
 
 // Every event the state and the findings name.
@@ -370,7 +293,7 @@ CheckReport check_log(const el::Log& log, const el::Timeline& timeline, const St
   report.silent_cpus = el::silent_cpus(log);
   const detail::TimelinePositions position(log, timeline);
   const detail::LostIndex lost(report.lost, detail::place_lost(log, position, report.lost));
-  WholeLogAccess events(log, position);
+  detail::WholeLogAccess events(log, position);
   Checker checker(events, report, lost);
   for (el::EventRef ref : timeline.order) {
     checker.step(ref);
@@ -406,7 +329,7 @@ StreamedCheck check_stream(const el::LogSummary& summary, const OpenRecords& ope
   std::map<uint32_t, uint32_t> stream_of;
   for (size_t s = 0; s < summary.log.streams.size(); ++s) stream_of[summary.log.streams[s].cpu] = uint32_t(s);
   std::vector<uint32_t> next_index(summary.log.streams.size(), 0);
-  StreamAccess events(collect_at);
+  detail::StreamAccess events(collect_at);
   Checker checker(events, report, lost);
   auto records = open();
   uint64_t position = 0;
