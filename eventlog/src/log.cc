@@ -46,13 +46,7 @@ uint64_t Log::event_count() const {
 
 Log read_log(std::istream& in) {
   LogBuilder builder;
-  std::string buffer(64 * 1024, '\0');
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const auto got = in.gcount();
-    if (got <= 0) break;
-    builder.feed(std::string_view(buffer.data(), static_cast<size_t>(got)));
-  }
+  builder.feed_all(in);
   return builder.finish();
 }
 

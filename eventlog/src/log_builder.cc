@@ -32,6 +32,16 @@ void LogBuilder::feed(std::string_view bytes) {
   feed(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
 }
 
+void LogBuilder::feed_all(std::istream& in) {
+  std::string buffer(64 * 1024, '\0');
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto got = in.gcount();
+    if (got <= 0) break;
+    feed(std::string_view(buffer.data(), static_cast<size_t>(got)));
+  }
+}
+
 void LogBuilder::warn(uint64_t offset, std::string message) {
   auto& stats = log_.stats;
   if (stats.warnings.size() >= Stats::kMaxWarnings) {

@@ -88,13 +88,7 @@ LogSummary SummarySink::finish(Log log, uint64_t late_records) {
 LogSummary summarize_log(std::istream& in, bool keep_console) {
   SummarySink sink(keep_console);
   LogBuilder builder(&sink);
-  std::string buffer(64 * 1024, '\0');
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const auto got = in.gcount();
-    if (got <= 0) break;
-    builder.feed(std::string_view(buffer.data(), static_cast<size_t>(got)));
-  }
+  builder.feed_all(in);
   Log log = builder.finish();
   return sink.finish(std::move(log), builder.late_records());
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <map>
 #include <memory>
 #include <span>
@@ -54,6 +55,8 @@ class LogBuilder : private FrameSink {
 
   void feed(std::span<const uint8_t> bytes);
   void feed(std::string_view bytes);
+  // Feeds what `in` holds, from where it stands to its end.
+  void feed_all(std::istream& in);
   const LiveCounters& live() const { return live_; }
   // With a sink: records that came after their CPU had settled past them,
   // neither given to the sink nor counted. Nonzero means the counts of the
