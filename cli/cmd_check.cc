@@ -41,7 +41,7 @@ void register_check(CLI::App& app, Run& run) {
       }
       // Counted first, then checked as the records are read again from the
       // file in merged order: a log of any length in bounded memory.
-      auto opened = open_log_streaming(o->log);
+      auto opened = open_log_streaming(o->log, true);
       if (!opened) return kExitBadInput;
       const eventlog::LogSummary& summary = opened->summary;
       check::CheckReport report;

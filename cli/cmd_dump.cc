@@ -129,7 +129,7 @@ void register_dump(CLI::App& app, Run& run) {
       }
       // Counted first, then printed as the records are read again from the
       // file: a log of any length in bounded memory.
-      auto opened = open_log_streaming(o->log, o->console);
+      auto opened = open_log_streaming(o->log, !o->console, o->console);
       if (!opened) return kExitBadInput;
       const eventlog::LogSummary& summary = opened->summary;
       const eventlog::Log& log = summary.log;

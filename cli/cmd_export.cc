@@ -32,7 +32,7 @@ void register_export(CLI::App& app, Run& run) {
     run = [o]() -> int {
       // Counted first, then written as the records are read again from
       // the file in merged order: a log of any length in bounded memory.
-      auto opened = open_log_streaming(o->log, true);
+      auto opened = open_log_streaming(o->log, true, true);
       if (!opened) return kExitBadInput;
       const eventlog::LogSummary& summary = opened->summary;
       std::ofstream out(o->chrome_trace, std::ios::binary | std::ios::trunc);

@@ -24,7 +24,7 @@ void register_info(CLI::App& app, Run& run) {
   sub->callback([&run, o] {
     run = [o]() -> int {
       // Counted as it is read: a log of any length in bounded memory.
-      auto opened = open_log_streaming(o->log);
+      auto opened = open_log_streaming(o->log, false);
       if (!opened) return kExitBadInput;
       const eventlog::LogSummary* summary = &opened->summary;
       const eventlog::Log& log = summary->log;

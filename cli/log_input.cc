@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 
 #include "commands.h"
@@ -48,8 +49,9 @@ std::optional<eventlog::Log> open_log(const std::string& path) {
   }
 }
 
-std::optional<OpenedLog> open_log_streaming(const std::string& path, bool keep_console) {
-  if (path != "-") {
+std::optional<OpenedLog> open_log_streaming(const std::string& path, bool rereads, bool keep_console) {
+  std::error_code ec;
+  if (path != "-" && (!rereads || std::filesystem::is_regular_file(path, ec))) {
     try {
       std::optional<eventlog::LogSummary> summary;
       {

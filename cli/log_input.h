@@ -22,15 +22,17 @@ std::optional<eventlog::Log> open_log(const std::string& path);
 
 // The same for a command that can work front to back: `path` summarized
 // in bounded memory (eventlog/summary.h) when it is a file whose chunks
-// come in order, as a logger writes them; then the command reads its
-// records again from the file (eventlog/merged_stream.h). Stdin, and a
-// spliced capture, are read whole (`whole`: summary.log has every record)
-// and summarized from that. `keep_console`: keep every console line.
+// come in order, as a logger writes them; a command that `rereads` then
+// reads its records again from the file (eventlog/merged_stream.h), and
+// so needs a regular file (a pipe cannot be read twice). Stdin, a spliced
+// capture, and a pipe for a command that rereads are read whole (`whole`:
+// summary.log has every record) and summarized from that.
+// `keep_console`: keep every console line.
 struct OpenedLog {
   eventlog::LogSummary summary;
   bool whole = false;
 };
-std::optional<OpenedLog> open_log_streaming(const std::string& path, bool keep_console = false);
+std::optional<OpenedLog> open_log_streaming(const std::string& path, bool rereads, bool keep_console = false);
 
 // --strict: exit 4 (kExitLossFound) when the log has any loss or damage,
 // even where the command's result does not depend on it.

@@ -178,6 +178,24 @@ TEST_F(BoundedMemory, DumpPrintsWhatTheWholeReadPrints) {
   }
 }
 
+// A pipe cannot be read twice: the commands that read the file again read
+// a pipe whole instead (a second open of a FIFO would wait for a writer
+// that never comes), and say what they say for the file.
+TEST_F(BoundedMemory, APipeIsReadWholeWhereTheFileWouldBeReadTwice) {
+  write_long_log(dir_ / "long.nrr", 20'000);
+  for (const std::string cmd : {"check", "dump", "dump --by-cpu", "info"}) {
+    SCOPED_TRACE(cmd);
+    const CliResult file = sh("$NESTRR " + cmd + " long.nrr");
+    const CliResult pipe = sh("rm -f p && mkfifo p && (cat long.nrr > p &) && timeout 60 $NESTRR " + cmd + " p");
+    ASSERT_EQ(pipe.code, file.code) << pipe.err;
+    EXPECT_TRUE(pipe.out == file.out);
+  }
+  const CliResult pipe = sh("rm -f p && mkfifo p && (cat long.nrr > p &) && timeout 60 $NESTRR export p --chrome-trace p.json");
+  ASSERT_EQ(pipe.code, 0) << pipe.err;
+  ASSERT_EQ(sh("$NESTRR export long.nrr --chrome-trace f.json").code, 0);
+  EXPECT_TRUE(read("p.json") == read("f.json"));
+}
+
 // Chunks of a CPU out of seq order (captures spliced the wrong way round)
 // cannot be settled as they come: `info` then reads the whole log, and
 // says the same as it does from stdin, which is always read whole.
