@@ -166,7 +166,7 @@ void register_dump(CLI::App& app, Run& run) {
         for (const auto& s : log.streams) {
           if (!filter.cpus.empty() && !filter.cpus.count(s.cpu)) continue;
           auto in = open_file();
-          eventlog::LogStream records(*in, s.cpu);
+          eventlog::LogStream records(*in, s.cpu, log.stats.bytes);  // what the first pass read
           for (; const eventlog::Event* e = records.front(s.cpu); records.pop(s.cpu)) print(*e);
         }
       } else {

@@ -1,6 +1,8 @@
 // Front-to-back log reading in bounded memory (log_stream.h).
 #include "nestrr/eventlog/log_stream.h"
 
+#include <algorithm>
+
 #include "nestrr/eventlog/chunk_events.h"
 #include "packet_limits.h"
 
@@ -12,16 +14,23 @@ constexpr size_t kBlock = 64 * 1024;
 
 }  // namespace
 
-LogStream::LogStream(std::istream& in, std::optional<uint32_t> only_cpu)
-    : in_(in), only_cpu_(only_cpu), reader_(*this), block_(kBlock) {}
+LogStream::LogStream(std::istream& in, std::optional<uint32_t> only_cpu, uint64_t max_bytes)
+    : in_(in), only_cpu_(only_cpu), left_(max_bytes), reader_(*this), block_(kBlock) {}
 LogStream::~LogStream() = default;
 
 bool LogStream::read_block() {
   if (eof_) return false;
-  in_.read(block_.data(), static_cast<std::streamsize>(block_.size()));
-  const auto got = in_.gcount();
-  if (got > 0) reader_.feed(std::string_view(block_.data(), static_cast<size_t>(got)));
-  if (got <= 0 || !in_) {
+  const uint64_t want = std::min<uint64_t>(block_.size(), left_);
+  std::streamsize got = 0;
+  if (want > 0) {
+    in_.read(block_.data(), static_cast<std::streamsize>(want));
+    got = in_.gcount();
+  }
+  if (got > 0) {
+    left_ -= static_cast<uint64_t>(got);
+    reader_.feed(std::string_view(block_.data(), static_cast<size_t>(got)));
+  }
+  if (got <= 0 || !in_ || left_ == 0) {
     reader_.finish();
     eof_ = true;
   }

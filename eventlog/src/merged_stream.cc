@@ -8,7 +8,8 @@ MergedStream::MergedStream(const Open& open, const LogSummary& summary) {
     Cpu c;
     c.cpu = s.cpu;
     c.in = open();
-    c.stream = std::make_unique<LogStream>(*c.in, s.cpu);
+    // What the summary read, not what a growing file has since.
+    c.stream = std::make_unique<LogStream>(*c.in, s.cpu, summary.log.stats.bytes);
     cpus_.push_back(std::move(c));
   }
   for (const CausalLink& e : summary.edges) {

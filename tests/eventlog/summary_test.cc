@@ -142,6 +142,26 @@ TEST(LogSummary, DuplicatesAndConflictsAsTheWholeRead) {
   expect_same_as_whole_read(bytes);
 }
 
+// A file that grows between the passes (a capture still writing it): the
+// second pass reads what the first one read, no more.
+TEST(MergedStream, ReadsWhatTheSummaryRead) {
+  std::string first;
+  StreamWriter w([&](std::string_view b) { first.append(b); });
+  w.header(testing::header(2));
+  w.chunk(0, 0, 1000, testing::entries(10));
+  w.chunk(1, 0, 1005, testing::entries(10));
+  std::string grown = first;
+  StreamWriter more([&](std::string_view b) { grown.append(b); });
+  more.chunk(0, 10, 1100, testing::entries(10));
+  more.chunk(1, 10, 1105, testing::entries(10));
+  const LogSummary summary = summarize(first);
+  MergedStream merged([&] { return std::make_unique<std::istringstream>(grown); }, summary);
+  uint64_t n = 0;
+  while (merged.next()) ++n;
+  EXPECT_EQ(n, 20u);
+  EXPECT_EQ(testing::read_string(grown).event_count(), 40u);
+}
+
 // A chunk that comes after later ones of its CPU cannot be settled in
 // bounded memory: the summary says how many records came late.
 TEST(LogSummary, ASplicedCaptureIsToldByItsLateRecords) {

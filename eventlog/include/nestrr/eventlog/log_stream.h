@@ -28,8 +28,11 @@ namespace nestrr::eventlog {
 class LogStream : private FrameSink {
  public:
   // Reads `in` from where it stands; `in` must outlive the stream. With
-  // `only_cpu`, the records of other CPUs are skipped, not queued.
-  explicit LogStream(std::istream& in, std::optional<uint32_t> only_cpu = std::nullopt);
+  // `only_cpu`, the records of other CPUs are skipped, not queued; with
+  // `max_bytes`, no more than that is read (a file that grows while it is
+  // read again: what a first pass saw).
+  explicit LogStream(std::istream& in, std::optional<uint32_t> only_cpu = std::nullopt,
+                     uint64_t max_bytes = UINT64_MAX);
   ~LogStream() override;
   LogStream(const LogStream&) = delete;
   LogStream& operator=(const LogStream&) = delete;
@@ -68,6 +71,7 @@ class LogStream : private FrameSink {
 
   std::istream& in_;
   std::optional<uint32_t> only_cpu_;
+  uint64_t left_;  // bytes it may still read
   FrameReader reader_;
   std::vector<char> block_;
   bool eof_ = false;

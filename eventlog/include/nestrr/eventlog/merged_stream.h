@@ -4,7 +4,8 @@
 // (summary.h). The order is the whole read's: TSC where nothing else
 // orders two records, a causal edge never broken unless the log
 // contradicts itself, then broken at the earliest head as merge() does.
-// Valid for a summary whose late_records is 0.
+// Valid for a summary whose late_records is 0. Only the bytes the summary
+// read are read again (a capture may still be appending to the file).
 #pragma once
 
 #include <atomic>
