@@ -12,6 +12,52 @@ namespace {
 // Small blocks: what a read decodes ahead of the consumer is what it holds.
 constexpr size_t kBlock = 64 * 1024;
 
+// The CPU a chunk packet is of (its last Packet.cpu field, as a parse
+// takes it; 0 when it names none), found by walking its top-level fields
+// without parsing them. nullopt for a packet with more than records (a
+// header, trailer or key frame, which name their CPU inside) and when the
+// walk fails (the parse says why).
+std::optional<uint64_t> packet_cpu(std::string_view payload) {
+  auto p = reinterpret_cast<const uint8_t*>(payload.data());
+  const auto* end = p + payload.size();
+  auto varint = [&](uint64_t* v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && p < end; shift += 7) {
+      const uint8_t b = *p++;
+      *v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return true;
+    }
+    return false;
+  };
+  uint64_t cpu = 0;
+  while (p < end) {
+    uint64_t key, v;
+    if (!varint(&key)) return std::nullopt;
+    if (key >> 3 == 5 || key >> 3 == 6 || key >> 3 == 7) return std::nullopt;
+    switch (key & 7) {
+      case 0:
+        if (!varint(&v)) return std::nullopt;
+        if (key >> 3 == 1) cpu = v;
+        break;
+      case 1:
+        if (end - p < 8) return std::nullopt;
+        p += 8;
+        break;
+      case 2:
+        if (!varint(&v) || v > static_cast<uint64_t>(end - p)) return std::nullopt;
+        p += v;
+        break;
+      case 5:
+        if (end - p < 4) return std::nullopt;
+        p += 4;
+        break;
+      default:
+        return std::nullopt;
+    }
+  }
+  return cpu;
+}
+
 }  // namespace
 
 LogStream::LogStream(std::istream& in, std::optional<uint32_t> only_cpu, uint64_t max_bytes)
@@ -64,6 +110,11 @@ const nestrr::v1::Trailer* LogStream::trailer(uint32_t cpu) const {
 }
 
 void LogStream::on_frame(const Frame& frame) {
+  // Another CPU's chunk: not worth parsing for a reader of one CPU.
+  if (only_cpu_) {
+    const auto cpu = packet_cpu(frame.payload);
+    if (cpu && *cpu != *only_cpu_) return;
+  }
   nestrr::v1::Packet& packet = packet_;
   if (!packet.ParseFromArray(frame.payload.data(), static_cast<int>(frame.payload.size()))) {
     on_damage(Damage{DamageKind::kBadPacket, frame.offset, frame.length,

@@ -28,7 +28,8 @@ namespace nestrr::eventlog {
 class LogStream : private FrameSink {
  public:
   // Reads `in` from where it stands; `in` must outlive the stream. With
-  // `only_cpu`, the records of other CPUs are skipped, not queued; with
+  // `only_cpu`, the records of other CPUs are skipped, not queued (their
+  // chunks not even parsed); with
   // `max_bytes`, no more than that is read (a file that grows while it is
   // read again: what a first pass saw).
   explicit LogStream(std::istream& in, std::optional<uint32_t> only_cpu = std::nullopt,
