@@ -231,8 +231,15 @@ void LogBuilder::settle(uint32_t cpu_id, PendingCpu& pending, size_t from) {
     }
     // A flight recorder keeps only the last records: its first gap is the
     // logger's overwrite, counted by RecordsLost, not transport loss.
-    if (!pending.any && flight) pending.expected = event.seq;
-    if (!pending.any) pending.first_offset = event.stream_offset;
+    if (!pending.any) {
+      pending.first_offset = event.stream_offset;
+      if (!log_.header && event.seq > 0) {
+        pending.first_gap_undecided = SeqGap{cpu_id, 0, event.seq, event.stream_offset, false};
+        pending.expected = event.seq;
+      } else if (flight) {
+        pending.expected = event.seq;
+      }
+    }
     if (event.seq > pending.expected) {
       pending.gaps.push_back(SeqGap{cpu_id, pending.expected, event.seq, event.stream_offset, false});
       pending.lost_transport = saturating_add(pending.lost_transport, event.seq - pending.expected);
@@ -284,6 +291,13 @@ void LogBuilder::finish_cpu(uint32_t cpu_id, PendingCpu& pending, CpuStream& out
   } else if (!events.empty()) {
     sink_->on_record(events.back());  // the last record: kept for the tail's accounting too
   }
+  const bool flight = log_.header &&
+                      log_.header->sink() == nestrr::v1::Header::SINK_FLIGHT_RECORDER;
+  if (pending.first_gap_undecided && !flight) {
+    const SeqGap& g = *pending.first_gap_undecided;
+    pending.gaps.insert(pending.gaps.begin(), g);
+    pending.lost_transport = saturating_add(pending.lost_transport, g.count());
+  }
   for (auto& w : pending.warnings) warn(w.stream_offset, std::move(w.message));
   stats.warnings_suppressed += pending.warnings_over;
   log_.gaps.insert(log_.gaps.end(), pending.gaps.begin(), pending.gaps.end());
@@ -294,8 +308,6 @@ void LogBuilder::finish_cpu(uint32_t cpu_id, PendingCpu& pending, CpuStream& out
   out.streamed = pending.kept - events.size();
   out.events = std::move(events);
   events = {};
-  const bool flight = log_.header &&
-                      log_.header->sink() == nestrr::v1::Header::SINK_FLIGHT_RECORDER;
   uint64_t expected = pending.expected;
   const bool any = pending.any;
   if (pending.trailer) {

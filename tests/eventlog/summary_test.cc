@@ -142,6 +142,29 @@ TEST(LogSummary, DuplicatesAndConflictsAsTheWholeRead) {
   expect_same_as_whole_read(bytes);
 }
 
+// A header may come after a CPU's first chunk (a capture that began
+// mid-stream and a header sent again). Whether the records before that
+// chunk's first are lost depends on it: a flight recorder's start where
+// its ring did. Settled before the header came, the first gap waits for
+// it. (Found by packet_fuzz: the summary counted a flight log's start as
+// transport loss.)
+TEST(LogSummary, AHeaderAfterTheFirstChunkDecidesItsGap) {
+  for (const auto sink : {nestrr::v1::Header::SINK_FLIGHT_RECORDER, nestrr::v1::Header::SINK_STREAM}) {
+    SCOPED_TRACE(nestrr::v1::Header::Sink_Name(sink));
+    std::string bytes;
+    StreamWriter w([&](std::string_view b) { bytes.append(b); });
+    w.chunk(0, 4, 1000, testing::entries(3));
+    nestrr::v1::Header h = testing::header(1);
+    h.set_sink(sink);
+    w.header(h);
+    w.chunk(0, 7, 1100, testing::entries(3));
+    w.trailer(0, 10);
+    const Log whole = testing::read_string(bytes);
+    EXPECT_EQ(whole.stats.records_lost_transport, sink == nestrr::v1::Header::SINK_STREAM ? 4u : 0u);
+    expect_same_as_whole_read(bytes);
+  }
+}
+
 // A file that grows between the passes (a capture still writing it): the
 // second pass reads what the first one read, no more.
 TEST(MergedStream, ReadsWhatTheSummaryRead) {

@@ -81,6 +81,10 @@ class LogBuilder : private FrameSink {
     uint64_t lost_transport = 0;
     uint64_t dropped_logger = 0;
     std::vector<SeqGap> gaps;
+    // The gap before the first record, settled before any header said
+    // whether the log is a flight recorder's (whose records start where
+    // the ring had them, no loss): decided at finish().
+    std::optional<SeqGap> first_gap_undecided;
     std::vector<Warning> warnings;  // conflicts, told at finish() in CPU order
     uint64_t warnings_over = 0;     // beyond Stats::kMaxWarnings
   };
