@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "log_input.h"
 #include "nestrr/eventlog/format.h"
+#include "nestrr/eventlog/merge.h"
 
 namespace nestrr::cli {
 
@@ -26,11 +27,15 @@ void register_info(CLI::App& app, Run& run) {
       // Counted as it is read: a log of any length in bounded memory.
       auto opened = open_log_streaming(o->log, false);
       if (!opened) return kExitBadInput;
-      const eventlog::LogSummary* summary = &opened->summary;
-      const eventlog::Log& log = summary->log;
+      const eventlog::Log& log = opened->summary.log;
       CodeNames names;
       if (!open_code_names(log, o->names, names)) return kExitBadInput;
-      std::cout << eventlog::format_info(*summary, names.namer);
+      if (opened->whole) {
+        const eventlog::Timeline timeline = eventlog::merge(log);
+        std::cout << eventlog::format_info(log, &timeline, names.namer);
+      } else {
+        std::cout << eventlog::format_info(opened->summary, names.namer);
+      }
       if (names.symbolizer)
         for (const auto& m : names.symbolizer->modules().modules())
           std::cout << "module " << m.name << ": file " << m.path.string() << "\n";

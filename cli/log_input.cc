@@ -12,7 +12,6 @@
 #include "log_loading.h"
 #include "progress_line.h"
 #include "nestrr/eventlog/loss.h"
-#include "nestrr/eventlog/merge.h"
 #include "nestrr/eventlog/not_a_log.h"
 
 namespace nestrr::cli {
@@ -76,8 +75,6 @@ std::optional<OpenedLog> open_log_streaming(const std::string& path, bool reread
   auto log = open_log(path);
   if (!log) return std::nullopt;
   OpenedLog opened;
-  opened.summary.tally = eventlog::tally_records(*log);
-  opened.summary.causal = eventlog::merge(*log).stats;
   opened.summary.log = std::move(*log);
   opened.whole = true;
   return opened;

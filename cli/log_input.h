@@ -26,7 +26,7 @@ std::optional<eventlog::Log> open_log(const std::string& path);
 // reads its records again from the file (eventlog/merged_stream.h), and
 // so needs a regular file (a pipe cannot be read twice). Stdin, a spliced
 // capture, and a pipe for a command that rereads are read whole (`whole`:
-// summary.log has every record) and summarized from that.
+// summary.log has every record, and nothing else of the summary is set).
 // `keep_console`: keep every console line.
 struct OpenedLog {
   eventlog::LogSummary summary;
