@@ -31,7 +31,7 @@ void MergedStream::offer(size_t s) {
   if (it == pending_.end() || it->second == 0) ready_.push(Key{e->tsc, e->cpu, e->seq, s});
 }
 
-Event* MergedStream::next() {
+const Event* MergedStream::next() {
   size_t s;
   if (!ready_.empty()) {
     s = std::get<3>(ready_.top());
@@ -51,7 +51,6 @@ Event* MergedStream::next() {
   Cpu& c = cpus_[s];
   current_ = std::move(*head(s));
   c.stream->pop(c.cpu);
-  c.last_given = current_.seq;
   given_.store(given_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   const Point at{current_.cpu, current_.seq};
   pending_.erase(at);

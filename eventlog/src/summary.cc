@@ -24,6 +24,8 @@ bool joins_causal_edges(const nestrr::v1::Record& r) {
   }
 }
 
+bool by_cpu_then_seq(const Event& a, const Event& b) { return std::tie(a.cpu, a.seq) < std::tie(b.cpu, b.seq); }
+
 }  // namespace
 
 void RecordTally::add(const Event& event) {
@@ -53,13 +55,9 @@ void SummarySink::on_console(const Event& line) {
 LogSummary SummarySink::finish(Log log, uint64_t late_records) {
   LogSummary out;
   // Each CPU's records came in seq order, the CPUs interleaved.
-  std::stable_sort(tally_.assertions.begin(), tally_.assertions.end(), [](const Event& a, const Event& b) {
-    return std::tie(a.cpu, a.seq) < std::tie(b.cpu, b.seq);
-  });
+  std::stable_sort(tally_.assertions.begin(), tally_.assertions.end(), by_cpu_then_seq);
   out.tally = std::move(tally_);
-  std::stable_sort(records_lost_.begin(), records_lost_.end(), [](const Event& a, const Event& b) {
-    return std::tie(a.cpu, a.seq) < std::tie(b.cpu, b.seq);
-  });
+  std::stable_sort(records_lost_.begin(), records_lost_.end(), by_cpu_then_seq);
   out.records_lost = std::move(records_lost_);
   Log causal;
   for (const auto& s : log.streams) {

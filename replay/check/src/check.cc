@@ -37,7 +37,7 @@ std::string field_name(uint32_t encoding) {
 class Checker {
  public:
   Checker(detail::EventAccess& events, CheckReport& report, const detail::LostIndex& lost)
-        : events_(events), report_(report), lost_(lost) {}
+      : events_(events), report_(report), lost_(lost) {}
 
   const MachineState& state() const { return state_; }
   uint64_t checks_of(const std::string& id) const {
@@ -333,7 +333,7 @@ StreamedCheck check_stream(const el::LogSummary& summary, const OpenRecords& ope
   Checker checker(events, report, lost);
   auto records = open();
   uint64_t position = 0;
-  while (el::Event* e = records->next()) {
+  while (const el::Event* e = records->next()) {
     const uint32_t stream = stream_of.at(e->cpu);
     const el::EventRef ref{stream, next_index[stream]++};
     events.step(ref, e, position++);

@@ -48,7 +48,7 @@ class WholeLogAccess : public EventAccess {
 class StreamAccess : public EventAccess {
  public:
   explicit StreamAccess(size_t collect_at) : collect_at_(collect_at), next_collect_(collect_at) {}
-  void step(el::EventRef ref, el::Event* event, uint64_t position) {
+  void step(el::EventRef ref, const el::Event* event, uint64_t position) {
     current_ref_ = ref;
     current_ = event;
     current_position_ = position;
@@ -73,7 +73,7 @@ class StreamAccess : public EventAccess {
     std::erase_if(kept_, [&](const auto& k) { return !named.count(k.first); });
     next_collect_ = std::max<size_t>(collect_at_, 2 * kept_.size());
   }
-  // The copies left: every event a finding names.
+  // The copies left, among them every event a finding names.
   std::map<std::pair<uint32_t, uint32_t>, el::Event> take() {
     std::map<std::pair<uint32_t, uint32_t>, el::Event> out;
     for (auto& [k, v] : kept_) out.emplace(std::make_pair(uint32_t(k >> 32), uint32_t(k)), std::move(v.event));
@@ -87,7 +87,7 @@ class StreamAccess : public EventAccess {
   };
   static uint64_t key(el::EventRef ref) { return uint64_t{ref.stream} << 32 | ref.index; }
   el::EventRef current_ref_{UINT32_MAX, UINT32_MAX};
-  el::Event* current_ = nullptr;
+  const el::Event* current_ = nullptr;
   uint64_t current_position_ = 0;
   std::unordered_map<uint64_t, Kept> kept_;
   const size_t collect_at_;

@@ -33,8 +33,8 @@ class MergedStream {
   ~MergedStream();
 
   // The next record in merged order; null at the end. Valid until the
-  // next call, and the caller's to move from.
-  Event* next();
+  // next call.
+  const Event* next();
   // Records given so far (may be read from another thread: progress).
   uint64_t given() const { return given_.load(std::memory_order_relaxed); }
   // Records whose causal predecessors were not all given before them.
@@ -47,7 +47,6 @@ class MergedStream {
     uint32_t cpu = 0;
     std::unique_ptr<std::istream> in;
     std::unique_ptr<LogStream> stream;
-    std::optional<uint64_t> last_given;  // seq
   };
   const Event* head(size_t s);
   void offer(size_t s);
