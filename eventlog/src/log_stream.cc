@@ -5,6 +5,7 @@
 
 #include "nestrr/eventlog/chunk_events.h"
 #include "packet_limits.h"
+#include "wire.h"
 
 namespace nestrr::eventlog {
 namespace {
@@ -18,41 +19,19 @@ constexpr size_t kBlock = 64 * 1024;
 // header, trailer or key frame, which name their CPU inside) and when the
 // walk fails (the parse says why).
 std::optional<uint64_t> packet_cpu(std::string_view payload) {
-  auto p = reinterpret_cast<const uint8_t*>(payload.data());
-  const auto* end = p + payload.size();
-  auto varint = [&](uint64_t* v) {
-    *v = 0;
-    for (int shift = 0; shift < 64 && p < end; shift += 7) {
-      const uint8_t b = *p++;
-      *v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return true;
-    }
-    return false;
-  };
+  using namespace wire;
+  Wire w(payload);
   uint64_t cpu = 0;
-  while (p < end) {
+  while (!w.done()) {
     uint64_t key, v;
-    if (!varint(&key)) return std::nullopt;
-    if (key >> 3 == 5 || key >> 3 == 6 || key >> 3 == 7) return std::nullopt;
-    switch (key & 7) {
-      case 0:
-        if (!varint(&v)) return std::nullopt;
-        if (key >> 3 == 1) cpu = v;
-        break;
-      case 1:
-        if (end - p < 8) return std::nullopt;
-        p += 8;
-        break;
-      case 2:
-        if (!varint(&v) || v > static_cast<uint64_t>(end - p)) return std::nullopt;
-        p += v;
-        break;
-      case 5:
-        if (end - p < 4) return std::nullopt;
-        p += 4;
-        break;
-      default:
-        return std::nullopt;
+    if (!w.varint(&key)) return std::nullopt;
+    const uint64_t field = key >> 3;
+    if (field == kPacketHeader || field == kPacketTrailer || field == kPacketKeyFrame) return std::nullopt;
+    if (field == kPacketCpu && (key & 7) == 0) {
+      if (!w.varint(&v)) return std::nullopt;
+      cpu = v;
+    } else if (!w.skip(static_cast<uint32_t>(key & 7))) {
+      return std::nullopt;
     }
   }
   return cpu;

@@ -5,58 +5,12 @@
 // messages from the same columns).
 #include "nestrr/eventlog/scan.h"
 
+#include "wire.h"
+
 namespace nestrr::eventlog {
 namespace {
 
-// Field numbers of the schema (the generated header of the logger has them
-// too; these are the reader's, checked against the descriptors by a test).
-enum : uint32_t {
-  kPacketCpu = 1, kPacketFirstSeq = 2, kPacketTscBase = 3, kPacketRecord = 4, kPacketHeader = 5,
-  kPacketTrailer = 6, kPacketKeyFrame = 7, kPacketExits = 8, kPacketOrder = 9, kPacketDtShift = 10,
-  kRecordDt = 1, kRecordVmExit = 2,
-  kExitReason = 1, kExitRipDelta = 2, kExitQualification = 3, kExitFromL2 = 4,
-  kColsHead = 1, kColsDt = 2, kColsReason = 3, kColsRip = 4, kColsQual = 5,
-};
-
-// A bounded reader over a byte span.
-struct Wire {
-  const uint8_t* p;
-  const uint8_t* end;
-  explicit Wire(std::string_view s)
-      : p(reinterpret_cast<const uint8_t*>(s.data())), end(p + s.size()) {}
-  bool done() const { return p >= end; }
-  bool varint(uint64_t* v) {
-    uint64_t out = 0;
-    for (int shift = 0; shift < 64 && p < end; shift += 7) {
-      const uint8_t b = *p++;
-      out |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) {
-        *v = out;
-        return true;
-      }
-    }
-    return false;
-  }
-  bool bytes(std::string_view* out) {
-    uint64_t n;
-    if (!varint(&n) || n > static_cast<uint64_t>(end - p)) return false;
-    *out = std::string_view(reinterpret_cast<const char*>(p), n);
-    p += n;
-    return true;
-  }
-  // Skips a field's value of wire type `wt`.
-  bool skip(uint32_t wt) {
-    uint64_t v;
-    std::string_view s;
-    switch (wt) {
-      case 0: return varint(&v);
-      case 1: return end - p >= 8 ? (p += 8, true) : false;
-      case 2: return bytes(&s);
-      case 5: return end - p >= 4 ? (p += 4, true) : false;
-      default: return false;
-    }
-  }
-};
+using namespace wire;  // field numbers and the bounded reader
 
 int64_t unzigzag(uint64_t v) { return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1)); }
 
