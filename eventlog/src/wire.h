@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace nestrr::eventlog::wire {
@@ -28,6 +29,26 @@ struct Wire {
       : p(reinterpret_cast<const uint8_t*>(s.data())), end(p + s.size()) {}
   bool done() const { return p >= end; }
   bool varint(uint64_t* v) {
+    // With 8 bytes to read, a varint of up to 8 bytes (56 bits) decodes
+    // without a branch on its length, which the data decides and a
+    // predictor cannot: the first clear top bit ends it, and the 7-bit
+    // groups close up in three steps.
+    if (end - p >= 8) {
+      uint64_t x;
+      std::memcpy(&x, p, 8);  // little-endian, as the wire is
+      const uint64_t stops = ~x & 0x8080808080808080ull;
+      if (stops) {
+        const int bits = __builtin_ctzll(stops) + 1;  // through the last byte's top bit
+        x &= bits == 64 ? ~0ull : (1ull << bits) - 1;
+        x &= 0x7f7f7f7f7f7f7f7full;
+        x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
+        x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
+        x = ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
+        *v = x;
+        p += bits >> 3;
+        return true;
+      }
+    }
     uint64_t out = 0;
     for (int shift = 0; shift < 64 && p < end; shift += 7) {
       const uint8_t b = *p++;
