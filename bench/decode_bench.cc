@@ -6,6 +6,7 @@
 //   BM_ReadLog          eventlog::read_log (frames, packets, events, loss
 //                       accounting, sort)
 //   BM_ReadLogMerge     read_log + merge (the whole path `nestrr dump` takes)
+//   BM_ScanPackets      scan_packet alone over the unframed payloads
 //   BM_ScanMerge        eventlog::LogScanner: frames, packets walked on the
 //                       wire (no message per record), VM exits from their
 //                       columns, and the streaming k-way merge by TSC
@@ -90,6 +91,27 @@ void BM_FramesAndParse(benchmark::State& state) {
   state.counters["records"] = double(records);
 }
 
+// The packet walk alone: scan_packet over the unframed payloads (no
+// frames, no merge), the stage BM_ScanMerge adds to BM_FramesAndParse's
+// frame reading.
+void BM_ScanPackets(benchmark::State& state) {
+  const Input& in = input();
+  std::vector<nestrr::eventlog::ScanRecord> out;
+  nestrr::eventlog::PacketParts parts;
+  std::string why;
+  uint64_t records = 0;
+  for (auto _ : state) {
+    records = 0;
+    for (const auto& pl : in.payloads) {
+      out.clear();
+      if (nestrr::eventlog::scan_packet(pl, &out, &parts, &why)) records += out.size();
+    }
+    benchmark::DoNotOptimize(records);
+  }
+  state.SetItemsProcessed(int64_t(state.iterations() * in.records));
+  state.counters["records"] = double(records);
+}
+
 void BM_ReadLog(benchmark::State& state) {
   const Input& in = input();
   uint64_t events = 0;
@@ -143,6 +165,7 @@ void BM_ScanMerge(benchmark::State& state) {
 
 BENCHMARK(BM_ParsePayloads)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_FramesAndParse)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_ScanPackets)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_ScanMerge)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_ReadLog)->Unit(benchmark::kMillisecond)->Iterations(2);
 BENCHMARK(BM_ReadLogMerge)->Unit(benchmark::kMillisecond)->Iterations(2);

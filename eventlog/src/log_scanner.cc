@@ -96,7 +96,6 @@ void LogScanner::on_frame(const Frame& frame) {
     spare_.pop_back();
   }
   chunk.records.swap(scratch_);
-  chunk.pos = 0;
   chunk.payload.clear();
   bool first = !c.seen_records;  // no seq to follow yet (a flight dump starts mid-way)
   c.seen_records = true;
@@ -120,22 +119,51 @@ void LogScanner::on_frame(const Frame& frame) {
   }
   chunk.records.resize(kept);
   if (kept) {
-    if (c.queued == 0) head_tsc_[cpu_id] = chunk.records.front().tsc;
-    c.queued += kept;
+    Cursor& k = cursors_[cpu_id];
+    c.chunks.push_back(std::move(chunk));  // (a vector's move keeps its buffer)
+    if (k.queued == 0) {
+      k.next = c.chunks.back().records.data();
+      k.end = k.next + kept;
+      set_head(cpu_id, k.next->tsc);
+    }
+    k.queued += kept;
     queued_ += kept;
-    c.chunks.push_back(std::move(chunk));
   } else {
     spare_.push_back(std::move(chunk));
   }
-  set_quiet(c, c.queued == 0 && !c.ended);
+  set_quiet(c, cursors_[cpu_id].queued == 0 && !c.ended);
 }
 
 void LogScanner::grow(uint32_t cpus) {
   if (cpus <= cpus_.size()) return;
   cpus_.resize(cpus);
-  head_tsc_.resize(cpus, std::numeric_limits<uint64_t>::max());
+  cursors_.resize(cpus);
   for (const auto& [c, t] : trailers_)
     if (c < cpus_.size()) cpus_[c].ended = true;
+  if (cpus <= leaves_) return;
+  // A larger tournament, played again from its leaves.
+  const size_t old_leaves = leaves_;
+  std::vector<HeadKey> old = std::move(tournament_);
+  leaves_ = std::max<size_t>(leaves_, 1);
+  while (leaves_ < cpus) leaves_ *= 2;
+  tournament_.assign(2 * leaves_, 0);
+  for (size_t i = 0; i < leaves_; ++i)
+    tournament_[leaves_ + i] =
+        i < old_leaves ? old[old_leaves + i] : head_key(std::numeric_limits<uint64_t>::max(), i);
+  for (size_t n = leaves_ - 1; n >= 1; --n)
+    tournament_[n] = std::min(tournament_[2 * n], tournament_[2 * n + 1]);
+}
+
+void LogScanner::set_head(size_t cpu, uint64_t tsc) {
+  HeadKey* t = tournament_.data();
+  size_t pos = leaves_ + cpu;
+  HeadKey key = head_key(tsc, cpu);
+  t[pos] = key;
+  for (; pos > 1; pos /= 2) {
+    const HeadKey sibling = t[pos ^ 1];
+    key = sibling < key ? sibling : key;
+    t[pos / 2] = key;
+  }
 }
 
 void LogScanner::set_quiet(Cpu& c, bool quiet) {
@@ -144,69 +172,54 @@ void LogScanner::set_quiet(Cpu& c, bool quiet) {
   quiet ? ++quiet_ : --quiet_;
 }
 
-// Takes the record given last off its CPU's queue. True when the same CPU
-// may give its next one at once: queued, no CPU waited for, and older than
-// every other head (on a tie, the lower CPU id goes first).
-bool LogScanner::take_given() {
+// Takes the record given last off its CPU's queue; its next one, if any,
+// plays for the head.
+void LogScanner::take_given() {
   const auto g = static_cast<size_t>(given_cpu_);
   given_cpu_ = -1;
-  Cpu& c = cpus_[g];
-  Chunk& ch = c.chunks.front();
-  --c.queued;
+  Cursor& k = cursors_[g];
+  --k.queued;
   --queued_;
-  if (++ch.pos == ch.records.size()) {
-    spare_.push_back(std::move(ch));
-    c.chunks.pop_front();
+  if (++k.next != k.end) {  // most often: the same chunk goes on
+    set_head(g, k.next->tsc);
+    return;
   }
-  if (c.queued == 0) {
-    head_tsc_[g] = std::numeric_limits<uint64_t>::max();
+  Cpu& c = cpus_[g];
+  spare_.push_back(std::move(c.chunks.front()));
+  c.chunks.pop_front();
+  if (k.queued == 0) {
+    k.next = k.end = nullptr;
+    set_head(g, std::numeric_limits<uint64_t>::max());
     set_quiet(c, c.seen && !c.ended);
-    return false;
+    return;
   }
   const Chunk& front = c.chunks.front();
-  head_tsc_[g] = front.records[front.pos].tsc;
-  if (waiting_on_quiet_cpu()) return false;  // more input may bring an older record
-  return head_tsc_[g] < run_limit_ || (head_tsc_[g] == run_limit_ && g < run_limit_cpu_);
+  k.next = front.records.data();
+  k.end = k.next + front.records.size();
+  set_head(g, k.next->tsc);
 }
 
 const ScanRecord* LogScanner::give(size_t cpu) {
   given_cpu_ = static_cast<int>(cpu);
-  const Chunk& front = cpus_[cpu].chunks.front();
-  const ScanRecord* r = &front.records[front.pos];
+  const ScanRecord* r = cursors_[cpu].next;
   last_tsc_ = std::max(last_tsc_, r->tsc);
   return r;
 }
 
 const ScanRecord* LogScanner::next() {
-  if (given_cpu_ >= 0) {
-    const auto g = static_cast<size_t>(given_cpu_);
-    if (take_given()) return give(g);  // a run of one CPU: no merge step
-  }
+  if (given_cpu_ >= 0) take_given();
   // Read until every CPU that may still speak has a record queued, the
   // window is full, or the log ends.
   while (!eof_ && (queued_ == 0 || waiting_on_quiet_cpu()) && queued_ < window_) read_slice();
   // Given without waiting for a quiet CPU: what it sends later may be older.
   if (!eof_ && waiting_on_quiet_cpu()) forced_ = true;
   if (queued_ == 0) return nullptr;
-  // The oldest head, and the one after it: the run's limit.
-  size_t best = 0, second = head_tsc_.size();
-  for (size_t i = 1; i < head_tsc_.size(); ++i) {
-    if (head_tsc_[i] < head_tsc_[best]) {
-      second = best;
-      best = i;
-    } else if (second == head_tsc_.size() || head_tsc_[i] < head_tsc_[second]) {
-      second = i;
-    }
-  }
   // An empty queue's head reads as the largest TSC, which a record may
-  // also have: then every head ties and the first CPU may be an empty one.
-  if (cpus_[best].queued == 0) {
-    for (best = 0; cpus_[best].queued == 0; ++best) {
+  // also have: then the winner may be an empty queue of a lower id.
+  size_t best = static_cast<uint32_t>(tournament_[1]);
+  if (best >= cursors_.size() || cursors_[best].queued == 0)
+    for (best = 0; cursors_[best].queued == 0; ++best) {
     }
-    second = head_tsc_.size();
-  }
-  run_limit_ = second < head_tsc_.size() ? head_tsc_[second] : std::numeric_limits<uint64_t>::max();
-  run_limit_cpu_ = second;
   return give(best);
 }
 

@@ -72,6 +72,22 @@ struct Columns {
   uint64_t rips[7] = {};
   size_t next = 0;
 
+  // The entry at `k` (or a new one, k being the count) moves to the front
+  // with its new value, the ones before it one place back.
+  static void move_to_front(uint32_t (&keys)[7], uint64_t (&values)[7], uint32_t k, uint32_t key,
+                            uint64_t value) {
+    for (; k > 0; --k) {
+      keys[k] = keys[k - 1];
+      values[k] = values[k - 1];
+    }
+    keys[0] = key;
+    values[0] = value;
+  }
+  static void move_to_front(uint64_t (&values)[7], uint32_t k, uint64_t value) {
+    for (; k > 0; --k) values[k] = values[k - 1];
+    values[0] = value;
+  }
+
   bool parse(std::string_view body) {
     Wire w(body);
     while (!w.done()) {
@@ -126,16 +142,8 @@ struct Columns {
     } else {
       return false;
     }
-    uint32_t k = r < 7 ? r : (nreasons < 7 ? nreasons++ : 6);
-    for (; k > 0; --k) {
-      reasons[k] = reasons[k - 1];
-      quals[k] = quals[k - 1];
-    }
-    reasons[0] = reason_v;
-    quals[0] = q;
-    k = p < 7 ? p : (nrips < 7 ? nrips++ : 6);
-    for (; k > 0; --k) rips[k] = rips[k - 1];
-    rips[0] = rip_v;
+    move_to_front(reasons, quals, r < 7 ? r : (nreasons < 7 ? nreasons++ : 6), reason_v, q);
+    move_to_front(rips, p < 7 ? p : (nrips < 7 ? nrips++ : 6), rip_v);
     *prev_rip = rip_v;
     out->kind = kRecordVmExit;
     out->reason = reason_v;

@@ -91,16 +91,22 @@ class LogScanner : private FrameSink {
   size_t queued() const { return queued_; }
 
  private:
-  // One frame's records as decoded, given from `pos` on; the payload is
-  // kept when records point into it.
+  // One frame's records as decoded; the payload is kept when records
+  // point into it.
   struct Chunk {
     std::vector<ScanRecord> records;
-    size_t pos = 0;
     std::vector<char> payload;
+  };
+  // Where a CPU's queue is being given: its front chunk's next record and
+  // end, and how many records it queues in all. Flat, by CPU id, so that
+  // giving a record touches no deque.
+  struct Cursor {
+    const ScanRecord* next = nullptr;
+    const ScanRecord* end = nullptr;
+    size_t queued = 0;
   };
   struct Cpu {
     std::deque<Chunk> chunks;       // in seq order; the front one is being given
-    size_t queued = 0;              // records in chunks not given yet
     uint64_t next_seq = 0;
     bool seen = false;              // named by the header, or sent records
     bool seen_records = false;
@@ -123,9 +129,17 @@ class LogScanner : private FrameSink {
   // seen, no trailer yet, nothing queued.
   bool waiting_on_quiet_cpu() const { return quiet_ > 0; }
   void set_quiet(Cpu& c, bool quiet);
-  bool take_given();
+  void take_given();
   const ScanRecord* give(size_t cpu);
   void grow(uint32_t cpus);
+  // The merge's tournament: a node holds a CPU's head as one key, TSC
+  // above CPU id (so that on a tie the lower id is older); leaf i (at
+  // leaves_ + i) is CPU i, each inner node the older of its two children,
+  // node 1 the oldest of all. A changed head replays only its own path to
+  // the root, log2(CPUs) matches, each against a sibling already known.
+  using HeadKey = unsigned __int128;
+  static HeadKey head_key(uint64_t tsc, size_t cpu) { return (HeadKey{tsc} << 32) | cpu; }
+  void set_head(size_t cpu, uint64_t tsc);
   void on_frame(const Frame& frame) override;
   void on_text(const TextLine&) override {}
   void on_damage(const Damage& damage) override { stats_.damage.push_back(damage); }
@@ -139,13 +153,15 @@ class LogScanner : private FrameSink {
   std::optional<nestrr::v1::Header> header_;
   std::map<uint32_t, nestrr::v1::Trailer> trailers_;
   std::vector<Cpu> cpus_;           // by CPU id
-  std::vector<uint64_t> head_tsc_;  // by CPU id: its queue's first TSC, or max if empty
+  std::vector<Cursor> cursors_;     // by CPU id
+  // The tournament (above), 2 * leaves_ nodes; an empty queue's head is
+  // the largest TSC (so are the leaves past the last CPU).
+  std::vector<HeadKey> tournament_;
+  size_t leaves_ = 0;               // a power of two
   size_t quiet_ = 0;
   std::vector<ScanRecord> scratch_;
   std::vector<Chunk> spare_;        // given chunks, kept for their capacity
   int given_cpu_ = -1;              // the CPU whose record next() gave last
-  uint64_t run_limit_ = 0;          // it may go on giving up to this TSC
-  size_t run_limit_cpu_ = 0;        // (the CPU whose head that is)
   uint64_t last_tsc_ = 0;   // the newest TSC given so far
   bool forced_ = false;     // the window made the merge stop waiting once
   size_t queued_ = 0;
