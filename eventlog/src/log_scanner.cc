@@ -216,8 +216,10 @@ const ScanRecord* LogScanner::next() {
   if (queued_ == 0) return nullptr;
   // An empty queue's head reads as the largest TSC, which a record may
   // also have: then the winner may be an empty queue of a lower id.
-  size_t best = static_cast<uint32_t>(tournament_[1]);
-  if (best >= cursors_.size() || cursors_[best].queued == 0)
+  const HeadKey root = tournament_[1];
+  size_t best = static_cast<uint32_t>(root);
+  if (static_cast<uint64_t>(root >> 32) == std::numeric_limits<uint64_t>::max() &&
+      (best >= cursors_.size() || cursors_[best].queued == 0))
     for (best = 0; cursors_[best].queued == 0; ++best) {
     }
   return give(best);
