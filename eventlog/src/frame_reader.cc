@@ -5,6 +5,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "nestrr/frame.h"
@@ -53,21 +54,31 @@ void FrameReader::feed(std::span<const uint8_t> bytes) {
       // bound, decoded in place. Anything else goes through step().
       while (i < n && chars_ < kMaxChars) {
         // Four characters make three bytes: whole groups skip the bit
-        // accumulator. A group with any non-base64 byte goes one by one.
-        if (nbits_ == 0 && n - i >= 4 && kMaxChars - chars_ >= 4) {
-          const int a = kSextet[bytes[i]], b = kSextet[bytes[i + 1]];
-          const int c = kSextet[bytes[i + 2]], d = kSextet[bytes[i + 3]];
-          if ((a | b | c | d) >= 0) {
+        // accumulator, decoded in a loop on locals (stores through a byte
+        // pointer would make the compiler reload every member after each).
+        // A group with any non-base64 byte ends it; that byte goes one by
+        // one.
+        if (nbits_ == 0) {
+          const size_t groups = std::min(n - i, kMaxChars - chars_) / 4;
+          const size_t had = decoded_.size();
+          decoded_.resize(had + 3 * groups);
+          uint8_t* out = decoded_.data() + had;
+          const uint8_t* in = bytes.data() + i;
+          size_t g = 0;
+          for (; g < groups; ++g, in += 4, out += 3) {
+            const int a = kSextet[in[0]], b = kSextet[in[1]], c = kSextet[in[2]], d = kSextet[in[3]];
+            if ((a | b | c | d) < 0) break;
             const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
                                (static_cast<uint32_t>(c) << 6) | static_cast<uint32_t>(d);
-            decoded_.push_back(static_cast<uint8_t>(v >> 16));
-            decoded_.push_back(static_cast<uint8_t>(v >> 8));
-            decoded_.push_back(static_cast<uint8_t>(v));
-            chars_ += 4;
-            i += 4;
-            offset_ += 4;
-            continue;
+            out[0] = static_cast<uint8_t>(v >> 16);
+            out[1] = static_cast<uint8_t>(v >> 8);
+            out[2] = static_cast<uint8_t>(v);
           }
+          decoded_.resize(had + 3 * g);
+          chars_ += 4 * g;
+          i += 4 * g;
+          offset_ += 4 * g;
+          if (i == n || chars_ >= kMaxChars) break;
         }
         const int v = kSextet[bytes[i]];
         if (v < 0) break;
