@@ -199,11 +199,12 @@ void LogScanner::take_given() {
   set_head(g, k.next->tsc);
 }
 
-const ScanRecord* LogScanner::give(size_t cpu) {
+// `tsc` is the record's, as its head key holds it (the record itself may
+// still be out in the cache: the caller reads it, the merge need not).
+const ScanRecord* LogScanner::give(size_t cpu, uint64_t tsc) {
   given_cpu_ = static_cast<int>(cpu);
-  const ScanRecord* r = cursors_[cpu].next;
-  last_tsc_ = std::max(last_tsc_, r->tsc);
-  return r;
+  last_tsc_ = std::max(last_tsc_, tsc);
+  return cursors_[cpu].next;
 }
 
 const ScanRecord* LogScanner::next() {
@@ -222,7 +223,7 @@ const ScanRecord* LogScanner::next() {
       (best >= cursors_.size() || cursors_[best].queued == 0))
     for (best = 0; cursors_[best].queued == 0; ++best) {
     }
-  return give(best);
+  return give(best, static_cast<uint64_t>(root >> 32));
 }
 
 }  // namespace nestrr::eventlog
