@@ -7,6 +7,10 @@
 
 #include "wire.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace nestrr::eventlog {
 namespace {
 
@@ -61,32 +65,56 @@ bool scan_record(std::string_view bytes, ScanRecord* out, int64_t* dt, uint64_t*
   return true;
 }
 
+// A move-to-front list of 7 values (ExitColumns' recent reasons, their
+// qualifications, recent RIPs). Moving the entry at k to the front shifts
+// the k before it one place back; how far is the data's choice, so a loop
+// over it mispredicts on nearly every exit (half of the packet walk's
+// time). With SSE2 every place is written instead, shifted or kept by a
+// mask chosen by k: no branch.
+struct MtfTable {
+  alignas(16) uint64_t v[8] = {};
+  uint64_t operator[](uint32_t k) const { return v[k]; }
+  void move_to_front(uint32_t k, uint64_t value) {
+#ifdef __SSE2__
+    // kKeep[k][j]: all ones where place j keeps its value (j > k).
+    alignas(16) static constexpr uint64_t kKeep[7][8] = {
+        {0, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull}, {0, 0, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull},
+        {0, 0, 0, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull},         {0, 0, 0, 0, ~0ull, ~0ull, ~0ull, ~0ull},
+        {0, 0, 0, 0, 0, ~0ull, ~0ull, ~0ull},                 {0, 0, 0, 0, 0, 0, ~0ull, ~0ull},
+        {0, 0, 0, 0, 0, 0, 0, ~0ull}};
+    auto* t = reinterpret_cast<__m128i*>(v);
+    const auto* keep = reinterpret_cast<const __m128i*>(kKeep[k]);
+    const __m128i o0 = _mm_load_si128(t), o1 = _mm_load_si128(t + 1), o2 = _mm_load_si128(t + 2),
+                  o3 = _mm_load_si128(t + 3);
+    auto pair = [](__m128i lo, __m128i hi) {  // (lo's high half, hi's low half)
+      return _mm_castpd_si128(_mm_shuffle_pd(_mm_castsi128_pd(lo), _mm_castsi128_pd(hi), 1));
+    };
+    const __m128i s0 = _mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<int64_t>(value)), o0);
+    const __m128i s1 = pair(o0, o1), s2 = pair(o1, o2), s3 = pair(o2, o3);
+    auto pick = [](__m128i keep_mask, __m128i old, __m128i shifted) {
+      return _mm_or_si128(_mm_and_si128(keep_mask, old), _mm_andnot_si128(keep_mask, shifted));
+    };
+    _mm_store_si128(t, pick(_mm_load_si128(keep), o0, s0));
+    _mm_store_si128(t + 1, pick(_mm_load_si128(keep + 1), o1, s1));
+    _mm_store_si128(t + 2, pick(_mm_load_si128(keep + 2), o2, s2));
+    _mm_store_si128(t + 3, pick(_mm_load_si128(keep + 3), o3, s3));
+#else
+    for (; k > 0; --k) v[k] = v[k - 1];
+    v[0] = value;
+#endif
+  }
+};
+
 // The exit columns, read the writer's way (ExitColumns).
 struct Columns {
   std::string_view head;
   Wire dt{std::string_view()}, reason{std::string_view()}, rip{std::string_view()},
       qual{std::string_view()};
   uint32_t nreasons = 0, nrips = 0;
-  uint32_t reasons[7] = {};
-  uint64_t quals[7] = {};
-  uint64_t rips[7] = {};
+  // The last 7 distinct reasons (with each one's last qualification) and
+  // RIPs, most recent first; an eighth place pads each to 16-byte pairs.
+  MtfTable reasons, quals, rips;
   size_t next = 0;
-
-  // The entry at `k` (or a new one, k being the count) moves to the front
-  // with its new value, the ones before it one place back.
-  static void move_to_front(uint32_t (&keys)[7], uint64_t (&values)[7], uint32_t k, uint32_t key,
-                            uint64_t value) {
-    for (; k > 0; --k) {
-      keys[k] = keys[k - 1];
-      values[k] = values[k - 1];
-    }
-    keys[0] = key;
-    values[0] = value;
-  }
-  static void move_to_front(uint64_t (&values)[7], uint32_t k, uint64_t value) {
-    for (; k > 0; --k) values[k] = values[k - 1];
-    values[0] = value;
-  }
 
   bool parse(std::string_view body) {
     Wire w(body);
@@ -123,7 +151,7 @@ struct Columns {
       if (!reason.varint(&v)) return false;
       reason_v = static_cast<uint32_t>(v);
     } else if (r < nreasons) {
-      reason_v = reasons[r];
+      reason_v = static_cast<uint32_t>(reasons[r]);
     } else {
       return false;
     }
@@ -142,8 +170,10 @@ struct Columns {
     } else {
       return false;
     }
-    move_to_front(reasons, quals, r < 7 ? r : (nreasons < 7 ? nreasons++ : 6), reason_v, q);
-    move_to_front(rips, p < 7 ? p : (nrips < 7 ? nrips++ : 6), rip_v);
+    const uint32_t kr = r < 7 ? r : (nreasons < 7 ? nreasons++ : 6);
+    reasons.move_to_front(kr, reason_v);
+    quals.move_to_front(kr, q);
+    rips.move_to_front(p < 7 ? p : (nrips < 7 ? nrips++ : 6), rip_v);
     *prev_rip = rip_v;
     out->kind = kRecordVmExit;
     out->reason = reason_v;
