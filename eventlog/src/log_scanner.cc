@@ -97,27 +97,34 @@ void LogScanner::on_frame(const Frame& frame) {
   }
   chunk.records.swap(scratch_);
   chunk.payload.clear();
-  bool first = !c.seen_records;  // no seq to follow yet (a flight dump starts mid-way)
-  c.seen_records = true;
-  size_t kept = 0;
-  for (ScanRecord& r : chunk.records) {
-    ++stats_.records;
-    if (!first && r.seq < c.next_seq) {
-      ++stats_.duplicates;
-      continue;
+  // scan_packet numbers a chunk's records from its first seq on, so what
+  // this CPU already gave is a prefix of them, and a gap shows at the front.
+  std::vector<ScanRecord>& records = chunk.records;
+  stats_.records += records.size();
+  if (c.seen_records) {  // else no seq to follow yet (a flight dump starts mid-way)
+    const uint64_t first_seq = records.front().seq;
+    if (first_seq >= c.next_seq) {
+      stats_.lost_transport += first_seq - c.next_seq;
+    } else {
+      const auto passed = static_cast<size_t>(std::min<uint64_t>(records.size(), c.next_seq - first_seq));
+      stats_.duplicates += passed;
+      records.erase(records.begin(), records.begin() + static_cast<std::ptrdiff_t>(passed));
     }
-    if (!first && r.seq > c.next_seq) stats_.lost_transport += r.seq - c.next_seq;
-    first = false;
-    c.seen = true;
-    c.next_seq = r.seq + 1;
-    if (forced_ && r.tsc < last_tsc_) ++stats_.out_of_window;
-    if (!r.bytes.empty()) {  // the frame's bytes go away after this call: keep them
-      if (chunk.payload.empty()) chunk.payload.assign(frame.payload.begin(), frame.payload.end());
-      r.bytes = std::string_view(chunk.payload.data() + (r.bytes.data() - frame.payload.data()), r.bytes.size());
-    }
-    chunk.records[kept++] = r;
   }
-  chunk.records.resize(kept);
+  c.seen_records = true;
+  const size_t kept = records.size();
+  if (kept) {
+    c.seen = true;
+    c.next_seq = records.back().seq + 1;
+  }
+  if (forced_)
+    for (const ScanRecord& r : records) stats_.out_of_window += r.tsc < last_tsc_;
+  for (ScanRecord& r : records) {
+    if (r.bytes.empty()) continue;
+    // The frame's bytes go away after this call: keep them.
+    if (chunk.payload.empty()) chunk.payload.assign(frame.payload.begin(), frame.payload.end());
+    r.bytes = std::string_view(chunk.payload.data() + (r.bytes.data() - frame.payload.data()), r.bytes.size());
+  }
   if (kept) {
     Cursor& k = cursors_[cpu_id];
     c.chunks.push_back(std::move(chunk));  // (a vector's move keeps its buffer)

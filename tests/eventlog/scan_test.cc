@@ -108,6 +108,40 @@ TEST(LogScanner, TheWindowBoundsWhatIsHeld) {
   EXPECT_LT(most, 1000u + LogScanner::kSlice);
 }
 
+// A chunk sent twice and another never: the scanner counts the repeat's
+// records as duplicates and the gap as lost, as the whole-log reader does,
+// and gives every other record once.
+TEST(LogScanner, ARepeatedChunkIsDuplicatesAndADroppedOneIsLost) {
+  const std::string bytes = logger_stream(2, 8'000, 0, false, 9);
+  std::vector<std::string> lines;
+  for (size_t at = 0; at < bytes.size();) {
+    const size_t end = bytes.find('\n', at);
+    ASSERT_NE(end, std::string::npos);
+    lines.push_back(bytes.substr(at, end + 1 - at));
+    at = end + 1;
+  }
+  ASSERT_GT(lines.size(), 20u);
+  // Middle lines are chunks (the header comes first, the trailers last).
+  const size_t repeated = lines.size() / 2, dropped = lines.size() / 2 + 3;
+  std::string damaged;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i == dropped) continue;
+    damaged += lines[i];
+    if (i == repeated) damaged += lines[i];
+  }
+  const Log log = testing::read_string(damaged);
+  ASSERT_GT(log.stats.duplicate_records, 0u);
+  uint64_t lost = 0;
+  for (const CpuStream& c : log.streams) lost += c.records_lost_transport;
+  ASSERT_GT(lost, 0u);
+  ScanStats stats;
+  const auto records = scan_all(damaged, &stats);
+  EXPECT_EQ(stats.duplicates, log.stats.duplicate_records);
+  EXPECT_EQ(stats.lost_transport, lost);
+  EXPECT_EQ(records.size(), log.event_count());
+  EXPECT_EQ(stats.records, log.event_count() + log.stats.duplicate_records);
+}
+
 // A chunk whose order runs claim more exits than its columns hold: CRC
 // good, packet bad. It is reported with its offset; the rest is read.
 TEST(LogScanner, ContradictoryColumnsAreDamageNotACrash) {
