@@ -39,8 +39,7 @@ struct Wire {
       const uint64_t stops = ~x & 0x8080808080808080ull;
       if (stops) {
         const int bits = __builtin_ctzll(stops) + 1;  // through the last byte's top bit
-        x &= bits == 64 ? ~0ull : (1ull << bits) - 1;
-        x &= 0x7f7f7f7f7f7f7f7full;
+        x &= (~0ull >> (64 - bits)) & 0x7f7f7f7f7f7f7f7full;  // its bytes, top bits off
         x = ((x & 0x7f007f007f007f00ull) >> 1) | (x & 0x007f007f007f007full);
         x = ((x & 0x3fff00003fff0000ull) >> 2) | (x & 0x00003fff00003fffull);
         x = ((x & 0x0fffffff00000000ull) >> 4) | (x & 0x000000000fffffffull);
