@@ -20,8 +20,9 @@ std::string random_bytes(std::mt19937_64& rng, size_t n) {
   return s;
 }
 
-// The frame CRC is zlib's CRC-32: its check value, chaining, and every
-// table entry derived from the polynomial.
+// The logger's frame CRC is the standard CRC-32 (zlib's, libdeflate's, the
+// reader's): its check value, chaining, and every table entry derived from
+// the polynomial.
 TEST(FrameLayer, Crc32IsTheStandardOne) {
   EXPECT_EQ(nestrr_crc32(0, "123456789", 9), 0xCBF43926u);
   EXPECT_EQ(nestrr_crc32(0, "", 0), 0u);
