@@ -161,7 +161,7 @@ void LogScanner::grow(uint32_t cpus) {
     tournament_[n] = std::min(tournament_[2 * n], tournament_[2 * n + 1]);
 }
 
-void LogScanner::set_head(size_t cpu, uint64_t tsc) {
+inline void LogScanner::set_head(size_t cpu, uint64_t tsc) {
   HeadKey* t = tournament_.data();
   size_t pos = leaves_ + cpu;
   HeadKey key = head_key(tsc, cpu);
@@ -180,20 +180,26 @@ void LogScanner::set_quiet(Cpu& c, bool quiet) {
 }
 
 // Takes the record given last off its CPU's queue; its next one, if any,
-// plays for the head.
-void LogScanner::take_given() {
+// plays for the head. Inline in next(): this is the step every record takes.
+inline void LogScanner::take_given() {
   const auto g = static_cast<size_t>(given_cpu_);
   given_cpu_ = -1;
   Cursor& k = cursors_[g];
   --k.queued;
   --queued_;
-  if (++k.next != k.end) {  // most often: the same chunk goes on
+  if (++k.next != k.end) [[likely]] {  // the same chunk goes on
     // The CPUs take turns, so a chunk's records may have left L1 by the
     // time their turn comes: ask for a few ahead.
     if (k.end - k.next > 4) __builtin_prefetch(k.next + 4);
     set_head(g, k.next->tsc);
     return;
   }
+  next_chunk(g);
+}
+
+// The given chunk is done: the CPU's next one (if queued) comes forward.
+void LogScanner::next_chunk(size_t g) {
+  Cursor& k = cursors_[g];
   Cpu& c = cpus_[g];
   spare_.push_back(std::move(c.chunks.front()));
   c.chunks.pop_front();

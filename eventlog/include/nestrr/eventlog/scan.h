@@ -130,6 +130,7 @@ class LogScanner : private FrameSink {
   bool waiting_on_quiet_cpu() const { return quiet_ > 0; }
   void set_quiet(Cpu& c, bool quiet);
   void take_given();
+  void next_chunk(size_t cpu);
   const ScanRecord* give(size_t cpu, uint64_t tsc);
   void grow(uint32_t cpus);
   // The merge's tournament: a node holds a CPU's head as one key, TSC
