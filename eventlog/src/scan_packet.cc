@@ -105,6 +105,32 @@ struct MtfTable {
   }
 };
 
+// The same for the reasons, 32 bits each: two registers, shifted by a lane.
+struct MtfTable32 {
+  alignas(16) uint32_t v[8] = {};
+  uint32_t operator[](uint32_t k) const { return v[k]; }
+  void move_to_front(uint32_t k, uint32_t value) {
+#ifdef __SSE2__
+    alignas(16) static constexpr uint32_t kKeep[7][8] = {
+        {0, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u}, {0, 0, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u},
+        {0, 0, 0, ~0u, ~0u, ~0u, ~0u, ~0u},     {0, 0, 0, 0, ~0u, ~0u, ~0u, ~0u},
+        {0, 0, 0, 0, 0, ~0u, ~0u, ~0u},         {0, 0, 0, 0, 0, 0, ~0u, ~0u},
+        {0, 0, 0, 0, 0, 0, 0, ~0u}};
+    auto* t = reinterpret_cast<__m128i*>(v);
+    const auto* keep = reinterpret_cast<const __m128i*>(kKeep[k]);
+    const __m128i o0 = _mm_load_si128(t), o1 = _mm_load_si128(t + 1);
+    const __m128i s0 = _mm_or_si128(_mm_slli_si128(o0, 4), _mm_cvtsi32_si128(static_cast<int>(value)));
+    const __m128i s1 = _mm_or_si128(_mm_slli_si128(o1, 4), _mm_srli_si128(o0, 12));
+    const __m128i k0 = _mm_load_si128(keep), k1 = _mm_load_si128(keep + 1);
+    _mm_store_si128(t, _mm_or_si128(_mm_and_si128(k0, o0), _mm_andnot_si128(k0, s0)));
+    _mm_store_si128(t + 1, _mm_or_si128(_mm_and_si128(k1, o1), _mm_andnot_si128(k1, s1)));
+#else
+    for (; k > 0; --k) v[k] = v[k - 1];
+    v[0] = value;
+#endif
+  }
+};
+
 // The exit columns, read the writer's way (ExitColumns).
 struct Columns {
   std::string_view head;
@@ -113,7 +139,8 @@ struct Columns {
   uint32_t nreasons = 0, nrips = 0;
   // The last 7 distinct reasons (with each one's last qualification) and
   // RIPs, most recent first; an eighth place pads each to 16-byte pairs.
-  MtfTable reasons, quals, rips;
+  MtfTable32 reasons;
+  MtfTable quals, rips;
   size_t next = 0;
 
   bool parse(std::string_view body) {
@@ -151,7 +178,7 @@ struct Columns {
       if (!reason.varint(&v)) return false;
       reason_v = static_cast<uint32_t>(v);
     } else if (r < nreasons) {
-      reason_v = static_cast<uint32_t>(reasons[r]);
+      reason_v = reasons[r];
     } else {
       return false;
     }
