@@ -56,7 +56,10 @@ TEST(LoggerFlight, KeepsNewestOldestFirstAndCountsOverwrites) {
   EXPECT_TRUE(cpus[0].records.empty());
   const auto& v = cpus[1];
   ASSERT_TRUE(v.has_trailer);
-  ASSERT_GE(v.records.size(), 8192u / 48u - 2u);  // about a ring's worth of 48-byte slots
+  // About a ring's worth of 48-byte slots, less the batch a full ring frees
+  // at once (1/16 of it).
+  ASSERT_GE(v.records.size(), (8192u - 8192u / 16u) / 48u - 2u);
+  ASSERT_LE(v.records.size(), 8192u / 48u + 1u);
   // Oldest first, consecutive, ending with the newest VmExit, then the
   // RecordsLost the dump appended.
   const uint64_t first = v.records.front().seq;
@@ -82,7 +85,8 @@ TEST(LoggerFlight, KeepsNewestOldestFirstAndCountsOverwrites) {
   EXPECT_LE(reported, first);
   EXPECT_GE(reported + 1, first);  // one 40-byte RecordsLost frees at most one slot
 
-  // A second dump reports only what the first one's RecordsLost pushed out.
+  // A second dump reports only what the first one's RecordsLost pushed out,
+  // if anything.
   f->sink.bytes.clear();
   nestrr_logger_dump(&f->lg);
   auto again = nestrr_test::Reconstruct(nestrr_test::DecodePackets(f->sink.bytes));
@@ -94,7 +98,9 @@ TEST(LoggerFlight, KeepsNewestOldestFirstAndCountsOverwrites) {
       newer++;
     }
   }
-  EXPECT_EQ(newer, 1u);
+  // (A full ring freed a batch of its oldest slots at once, so the first
+  // RecordsLost may have found room without pushing anything out.)
+  EXPECT_EQ(newer, v.trailer.dropped() > reported ? 1u : 0u);
   EXPECT_EQ(reported + total, v.trailer.dropped());
   EXPECT_EQ(w.trailer.dropped(), w.records.front().seq);
   delete f;

@@ -9,14 +9,20 @@ static inline uint64_t now(const struct nestrr_logger *lg) {
 
 /* Reserves a slot on `cpu` and stamps it; 0 if dropped. The TSC is read
  * after the reservation, so a nested record can carry an earlier TSC than
- * its predecessor: Record.dt is signed for that. */
-static inline __attribute__((always_inline)) struct nestrr_slot_hdr *begin(
-    struct nestrr_logger *lg, uint32_t cpu, uint32_t payload, uint16_t kind) {
+ * its predecessor: Record.dt is signed for that. A full flight ring frees
+ * its oldest slots in a batch (ring_fast.h), except for `exact`. */
+static inline __attribute__((always_inline)) struct nestrr_slot_hdr *begin_slot(
+    struct nestrr_logger *lg, uint32_t cpu, uint32_t payload, uint16_t kind, bool exact) {
   struct nestrr_slot_hdr *s;
   if (cpu >= lg->cpu_count) return 0;
-  s = nestrr_ring_reserve_inline(&lg->cpus[cpu].ring, payload, kind);
+  s = nestrr_ring_reserve_inline(&lg->cpus[cpu].ring, payload, kind, !exact);
   if (s) s->tsc = now(lg);
   return s;
+}
+
+static inline __attribute__((always_inline)) struct nestrr_slot_hdr *begin(
+    struct nestrr_logger *lg, uint32_t cpu, uint32_t payload, uint16_t kind) {
+  return begin_slot(lg, cpu, payload, kind, false);
 }
 
 static inline bool end(struct nestrr_logger *lg, uint32_t cpu, struct nestrr_slot_hdr *s) {
@@ -209,10 +215,11 @@ bool nestrr_log_vmcs02_translation(struct nestrr_logger *lg, uint32_t cpu,
 
 /* Appended by the consumer (drain, dump), possibly from another CPU. If the
  * ring refuses it, that is no lost record (the count is reported later), so
- * the drop the reservation counted is taken back. */
+ * the drop the reservation counted is taken back. It frees only the room it
+ * needs: what it pushes out is what the next dump reports. */
 bool nestrr_log_records_lost(struct nestrr_logger *lg, uint32_t cpu, uint64_t count) {
-  struct nestrr_slot_hdr *s = begin(lg, cpu, sizeof(struct slot_records_lost),
-                                    NESTRR_F_RECORD_RECORDS_LOST);
+  struct nestrr_slot_hdr *s = begin_slot(lg, cpu, sizeof(struct slot_records_lost),
+                                         NESTRR_F_RECORD_RECORDS_LOST, true);
   struct slot_records_lost *p;
   if (!s) {
     __atomic_fetch_sub(&lg->cpus[cpu].ring.dropped, 1u, __ATOMIC_RELAXED);

@@ -67,7 +67,7 @@ bool nestrr_ring_init(struct nestrr_ring *r, void *data, uint32_t bytes, enum ne
  * `head` fit. False if the oldest slot is still being written. */
 static bool make_room(struct nestrr_ring *r, uint32_t head, uint32_t need) {
   for (;;) {
-    int f = nestrr_ring_free_oldest(r, head, need, nestrr_ring_load_tail(r));
+    int f = nestrr_ring_free_oldest(r, head, need, nestrr_ring_load_tail(r), false);
     if (f >= 0) return f != 0;
   }
 }
@@ -123,7 +123,7 @@ struct nestrr_slot_hdr *nestrr_ring_reserve_slow(struct nestrr_ring *r, uint32_t
 
 struct nestrr_slot_hdr *nestrr_ring_reserve(struct nestrr_ring *r, uint32_t payload_bytes,
                                             uint16_t kind) {
-  return nestrr_ring_reserve_inline(r, payload_bytes, kind);
+  return nestrr_ring_reserve_inline(r, payload_bytes, kind, false);
 }
 
 void nestrr_ring_commit(struct nestrr_ring *r, struct nestrr_slot_hdr *s) {

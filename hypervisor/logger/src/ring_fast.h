@@ -63,39 +63,57 @@ static inline __attribute__((always_inline)) union nestrr_ring_ctl nestrr_ring_l
   return c;
 }
 
+/* With `batch`, a full flight ring frees at least this share of itself at
+ * once (1/16), so that its locked CAS on tail comes once per batch of
+ * records rather than once per record; the oldest records go a little
+ * earlier than they must. */
+#define NESTRR_FLIGHT_FREE_SHIFT 4u
+
 /* Flight mode, one step of making `need` bytes past `head` fit, given the
  * tail word `tw` just read: 1 = they fit (or head is stale: the caller
  * rereads and retries), 0 = the oldest slot is still being written (the
- * record is dropped), -1 = freed a slot or lost a race: read tail and call
- * again. Freeing a record slot counts it as overwritten in the same CAS. */
+ * record is dropped), -1 = freed slots or lost a race: read tail and call
+ * again. The oldest committed slots are freed together, what `need` asks
+ * or (with `batch`) the batch above if more, and counted as overwritten in
+ * the same CAS. Slots past the oldest are read before the CAS like the
+ * oldest: a producer that freed any of them first moved tail, and then
+ * this CAS fails. */
 static inline __attribute__((always_inline)) int nestrr_ring_free_oldest(
-    struct nestrr_ring *r, uint32_t head, uint32_t need, union nestrr_ring_ctl tw) {
+    struct nestrr_ring *r, uint32_t head, uint32_t need, union nestrr_ring_ctl tw, bool batch) {
   const uint32_t t = tw.half[0];
-  struct nestrr_slot_hdr *s;
-  uint32_t size;
-  uint16_t kind;
+  const uint32_t ring_bytes = r->mask + 1u;
+  uint32_t want, p = t, records = 0;
   if ((int32_t)(head - t) < 0) return 1;
-  if (head - t + need <= r->mask + 1u) return 1;
-  s = nestrr_ring_slot_at(r, t);
-  if (__atomic_load_n(&s->commit, __ATOMIC_ACQUIRE) != ~t) return 0;
-  size = __atomic_load_n(&s->size, __ATOMIC_RELAXED);
-  /* A PAD slot at the ring end may be 8 bytes: only size, kind, commit. */
-  kind = __atomic_load_n(&s->kind, __ATOMIC_RELAXED);
-  if (!nestrr_slot_size_ok(size, kind)) {
-    /* Overwritten under us (tail moved: look again) or corrupt (give up). */
-    return __atomic_load_n(&r->tail.half[0], __ATOMIC_ACQUIRE) == t ? 0 : -1;
+  if (head - t + need <= ring_bytes) return 1;
+  want = head - t + need - ring_bytes;
+  if (batch && want < (ring_bytes >> NESTRR_FLIGHT_FREE_SHIFT)) want = ring_bytes >> NESTRR_FLIGHT_FREE_SHIFT;
+  while (p - t < want && (int32_t)(head - p) > 0) {
+    struct nestrr_slot_hdr *s = nestrr_ring_slot_at(r, p);
+    uint32_t size;
+    uint16_t kind;
+    if (__atomic_load_n(&s->commit, __ATOMIC_ACQUIRE) != ~p) break;
+    size = __atomic_load_n(&s->size, __ATOMIC_RELAXED);
+    /* A PAD slot at the ring end may be 8 bytes: only size, kind, commit. */
+    kind = __atomic_load_n(&s->kind, __ATOMIC_RELAXED);
+    if (!nestrr_slot_size_ok(size, kind)) {
+      if (p != t) break; /* free the slots read whole before it */
+      /* Overwritten under us (tail moved: look again) or corrupt (give up). */
+      return __atomic_load_n(&r->tail.half[0], __ATOMIC_ACQUIRE) == t ? 0 : -1;
+    }
+    records += kind != NESTRR_SLOT_PAD ? 1u : 0u;
+    p += size;
   }
+  if (p == t) return 0;
   (void)nestrr_cas64(&r->tail.word, &tw.word,
-                     ((uint64_t)(tw.half[1] + (kind != NESTRR_SLOT_PAD ? 1u : 0u)) << 32) |
-                         (uint32_t)(t + size));
+                     ((uint64_t)(tw.half[1] + records) << 32) | (uint32_t)p);
   return -1;
 }
 
 /* Reserves a slot: the slot needs no PAD before it and fits (stream) or
- * fits once the oldest slot is freed (flight), and no other producer wins
- * the CAS in between; otherwise the slow path. */
+ * fits once the oldest slots are freed (flight; `batch` as above), and no
+ * other producer wins the CAS in between; otherwise the slow path. */
 static inline __attribute__((always_inline)) struct nestrr_slot_hdr *nestrr_ring_reserve_inline(
-    struct nestrr_ring *r, uint32_t payload_bytes, uint16_t kind) {
+    struct nestrr_ring *r, uint32_t payload_bytes, uint16_t kind, bool batch) {
   const uint32_t bytes =
       (uint32_t)((sizeof(struct nestrr_slot_hdr) + payload_bytes + 7u) & ~7u);
   const uint32_t ring_bytes = r->mask + 1u;
@@ -105,7 +123,7 @@ static inline __attribute__((always_inline)) struct nestrr_slot_hdr *nestrr_ring
     uint32_t tail = __atomic_load_n(&r->tail.half[0], __ATOMIC_ACQUIRE);
     if (head - tail + bytes > ring_bytes && (int32_t)(head - tail) >= 0 &&
         r->mode == NESTRR_MODE_FLIGHT &&
-        nestrr_ring_free_oldest(r, head, bytes, nestrr_ring_load_tail(r)) < 0)
+        nestrr_ring_free_oldest(r, head, bytes, nestrr_ring_load_tail(r), batch) < 0)
       tail = __atomic_load_n(&r->tail.half[0], __ATOMIC_ACQUIRE);
     if ((int32_t)(head - tail) >= 0 && head - tail + bytes <= ring_bytes) {
       /* {head + bytes, seq + 1}, without a carry from head into seq. */
