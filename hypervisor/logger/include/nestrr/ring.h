@@ -42,7 +42,8 @@ struct nestrr_slot_hdr {
 
 enum nestrr_ring_mode {
   NESTRR_MODE_STREAM = 1, /* full ring: drop the new record */
-  NESTRR_MODE_FLIGHT = 2  /* full ring: overwrite the oldest committed ones */
+  NESTRR_MODE_FLIGHT = 2  /* full ring: overwrite the oldest committed ones
+                           * (a batch of at least 1/16 of the ring at once) */
 };
 
 /* Reservation word: low half the head byte position, high half the next
