@@ -66,69 +66,57 @@ bool scan_record(std::string_view bytes, ScanRecord* out, int64_t* dt, uint64_t*
 }
 
 // A move-to-front list of 7 values (ExitColumns' recent reasons, their
-// qualifications, recent RIPs). Moving the entry at k to the front shifts
-// the k before it one place back; how far is the data's choice, so a loop
-// over it mispredicts on nearly every exit (half of the packet walk's
-// time). With SSE2 every place is written instead, shifted or kept by a
-// mask chosen by k: no branch.
-struct MtfTable {
-  alignas(16) uint64_t v[8] = {};
-  uint64_t operator[](uint32_t k) const { return v[k]; }
-  void move_to_front(uint32_t k, uint64_t value) {
+// qualifications, recent RIPs), an eighth place padding it to whole SSE
+// registers. Moving the entry at k to the front shifts the k before it one
+// place back; how far is the data's choice, so a loop over it mispredicts
+// on nearly every exit (half of the packet walk's time). With SSE2 every
+// place is written instead, each register shifted up by one value (the
+// last value of the register below carried in), and every place kept or
+// shifted by a mask chosen by k: no branch.
+template <typename T>
+struct MtfList {
+  alignas(16) T v[8] = {};
+  T operator[](uint32_t k) const { return v[k]; }
+  void move_to_front(uint32_t k, T value) {
 #ifdef __SSE2__
-    // kKeep[k][j]: all ones where place j keeps its value (j > k).
-    alignas(16) static constexpr uint64_t kKeep[7][8] = {
-        {0, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull}, {0, 0, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull},
-        {0, 0, 0, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull},         {0, 0, 0, 0, ~0ull, ~0ull, ~0ull, ~0ull},
-        {0, 0, 0, 0, 0, ~0ull, ~0ull, ~0ull},                 {0, 0, 0, 0, 0, 0, ~0ull, ~0ull},
-        {0, 0, 0, 0, 0, 0, 0, ~0ull}};
+    constexpr int kRegisters = static_cast<int>(sizeof v / 16);
     auto* t = reinterpret_cast<__m128i*>(v);
-    const auto* keep = reinterpret_cast<const __m128i*>(kKeep[k]);
-    const __m128i o0 = _mm_load_si128(t), o1 = _mm_load_si128(t + 1), o2 = _mm_load_si128(t + 2),
-                  o3 = _mm_load_si128(t + 3);
-    auto pair = [](__m128i lo, __m128i hi) {  // (lo's high half, hi's low half)
-      return _mm_castpd_si128(_mm_shuffle_pd(_mm_castsi128_pd(lo), _mm_castsi128_pd(hi), 1));
-    };
-    const __m128i s0 = _mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<int64_t>(value)), o0);
-    const __m128i s1 = pair(o0, o1), s2 = pair(o1, o2), s3 = pair(o2, o3);
-    auto pick = [](__m128i keep_mask, __m128i old, __m128i shifted) {
-      return _mm_or_si128(_mm_and_si128(keep_mask, old), _mm_andnot_si128(keep_mask, shifted));
-    };
-    _mm_store_si128(t, pick(_mm_load_si128(keep), o0, s0));
-    _mm_store_si128(t + 1, pick(_mm_load_si128(keep + 1), o1, s1));
-    _mm_store_si128(t + 2, pick(_mm_load_si128(keep + 2), o2, s2));
-    _mm_store_si128(t + 3, pick(_mm_load_si128(keep + 3), o3, s3));
+    const auto* keep = reinterpret_cast<const __m128i*>(kKeep.row[k]);
+    // The register below register 0: the new value in its top place.
+    __m128i below;
+    if constexpr (sizeof(T) == 8)
+      below = _mm_slli_si128(_mm_cvtsi64_si128(static_cast<int64_t>(value)), 8);
+    else
+      below = _mm_slli_si128(_mm_cvtsi32_si128(static_cast<int>(value)), 16 - sizeof(T));
+#pragma GCC unroll 4
+    for (int i = 0; i < kRegisters; ++i) {
+      const __m128i old = _mm_load_si128(t + i);
+      __m128i shifted;  // one place up, the top place of `below` carried in
+      if constexpr (sizeof(T) == 8)
+        shifted = _mm_castpd_si128(_mm_shuffle_pd(_mm_castsi128_pd(below), _mm_castsi128_pd(old), 1));
+      else
+        shifted = _mm_or_si128(_mm_slli_si128(old, sizeof(T)), _mm_srli_si128(below, 16 - sizeof(T)));
+      below = old;
+      const __m128i mask = _mm_load_si128(keep + i);
+      _mm_store_si128(t + i, _mm_or_si128(_mm_and_si128(mask, old), _mm_andnot_si128(mask, shifted)));
+    }
 #else
     for (; k > 0; --k) v[k] = v[k - 1];
     v[0] = value;
 #endif
   }
-};
 
-// The same for the reasons, 32 bits each: two registers, shifted by a lane.
-struct MtfTable32 {
-  alignas(16) uint32_t v[8] = {};
-  uint32_t operator[](uint32_t k) const { return v[k]; }
-  void move_to_front(uint32_t k, uint32_t value) {
-#ifdef __SSE2__
-    alignas(16) static constexpr uint32_t kKeep[7][8] = {
-        {0, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u}, {0, 0, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u},
-        {0, 0, 0, ~0u, ~0u, ~0u, ~0u, ~0u},     {0, 0, 0, 0, ~0u, ~0u, ~0u, ~0u},
-        {0, 0, 0, 0, 0, ~0u, ~0u, ~0u},         {0, 0, 0, 0, 0, 0, ~0u, ~0u},
-        {0, 0, 0, 0, 0, 0, 0, ~0u}};
-    auto* t = reinterpret_cast<__m128i*>(v);
-    const auto* keep = reinterpret_cast<const __m128i*>(kKeep[k]);
-    const __m128i o0 = _mm_load_si128(t), o1 = _mm_load_si128(t + 1);
-    const __m128i s0 = _mm_or_si128(_mm_slli_si128(o0, 4), _mm_cvtsi32_si128(static_cast<int>(value)));
-    const __m128i s1 = _mm_or_si128(_mm_slli_si128(o1, 4), _mm_srli_si128(o0, 12));
-    const __m128i k0 = _mm_load_si128(keep), k1 = _mm_load_si128(keep + 1);
-    _mm_store_si128(t, _mm_or_si128(_mm_and_si128(k0, o0), _mm_andnot_si128(k0, s0)));
-    _mm_store_si128(t + 1, _mm_or_si128(_mm_and_si128(k1, o1), _mm_andnot_si128(k1, s1)));
-#else
-    for (; k > 0; --k) v[k] = v[k - 1];
-    v[0] = value;
-#endif
-  }
+ private:
+  // row[k][j]: all ones where place j keeps its value (j > k).
+  struct KeepRows {
+    alignas(16) T row[7][8];
+  };
+  static constexpr KeepRows kKeep = [] {
+    KeepRows r{};
+    for (uint32_t k = 0; k < 7; ++k)
+      for (uint32_t j = 0; j < 8; ++j) r.row[k][j] = j > k ? static_cast<T>(~T{0}) : T{0};
+    return r;
+  }();
 };
 
 // The exit columns, read the writer's way (ExitColumns).
@@ -139,8 +127,8 @@ struct Columns {
   uint32_t nreasons = 0, nrips = 0;
   // The last 7 distinct reasons (with each one's last qualification) and
   // RIPs, most recent first; an eighth place pads each to 16-byte pairs.
-  MtfTable32 reasons;
-  MtfTable quals, rips;
+  MtfList<uint32_t> reasons;
+  MtfList<uint64_t> quals, rips;
   size_t next = 0;
 
   bool parse(std::string_view body) {
